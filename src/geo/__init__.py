@@ -1,0 +1,1 @@
+"""Road networks, snapping and travel-time matrices (knows nothing of routing or care)."""
