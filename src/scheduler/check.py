@@ -1,0 +1,210 @@
+"""Independent rota checker: re-derives every rule from the inputs, sharing no code with the model."""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+
+from .model import Day, format_hhmm
+from .rota import PlannedShift, Rota
+from .travel import DayTravel
+
+#: Breaks owed by Working Time rules: a shift over this many seconds needs ...
+BREAK_AFTER_S = 6 * 3600
+#: ... a break of at least this many seconds.
+BREAK_MIN_S = 20 * 60
+
+
+@dataclass(frozen=True)
+class Violation:
+    """A broken rule: ``kind`` (machine-readable), the record it concerns and a plain detail."""
+
+    kind: str
+    subject: str
+    detail: str
+
+    def __str__(self) -> str:
+        return f"{self.kind}: {self.subject}: {self.detail}"
+
+
+def _hm(seconds: int) -> str:
+    return format_hhmm(seconds) + (f":{seconds % 60:02d}" if seconds % 60 else "")
+
+
+def _check_shift(day: Day, travel: DayTravel, sh: PlannedShift, pool: bool,
+                 out: list[Violation]) -> None:
+    subject = f"worker {sh.worker_id} shift {sh.shift}"
+    worker = day.worker_by_id.get(sh.worker_id)
+    if worker is None:
+        out.append(Violation("unknown_worker", subject, "worker is not in workers.csv"))
+        return
+    if not 1 <= sh.shift <= len(worker.shifts):
+        out.append(Violation("unknown_shift", subject,
+                             f"worker has {len(worker.shifts)} shift(s) in workers.csv"))
+        return
+    shift = worker.shifts[sh.shift - 1]
+    if (sh.shift_start_s, sh.shift_end_s) != (shift.start_s, shift.end_s):
+        out.append(Violation("shift_mismatch", subject, "shift times differ from workers.csv"))
+    if sh.provider_id != worker.provider_id:
+        out.append(Violation("provider_mismatch", subject, "provider differs from workers.csv"))
+    if not sh.stops:
+        return
+    if sh.leave_s < shift.start_s:
+        out.append(Violation("shift", subject, f"leaves home {_hm(sh.leave_s)} before the shift "
+                                               f"starts {_hm(shift.start_s)}"))
+    if sh.return_s > shift.end_s:
+        out.append(Violation("shift", subject, f"home {_hm(sh.return_s)} after the shift ends "
+                                               f"{_hm(shift.end_s)}"))
+    if worker.travel_mode not in travel.matrices:
+        out.append(Violation("travel_mode", subject, f"no {worker.travel_mode} travel to check"))
+        return
+    seconds = travel.matrices[worker.travel_mode].duration_s
+    metres = travel.matrices[worker.travel_mode].distance_m
+    home = travel.location("worker", worker.worker_id)
+    breaks = sorted(sh.breaks, key=lambda b: b.start_s)
+    for b in breaks:
+        if b.start_s < shift.start_s or b.start_s + b.duration_s > shift.end_s:
+            out.append(Violation("break", subject, f"break at {_hm(b.start_s)} is outside the shift"))
+    if shift.length_s > BREAK_AFTER_S and not any(b.duration_s >= BREAK_MIN_S for b in breaks):
+        out.append(Violation("break", subject, f"shift of {shift.length_s / 3600:.1f} h has no "
+                                               f"break of {BREAK_MIN_S // 60} min"))
+
+    place, ready = home, sh.leave_s
+    for stop in sh.stops:
+        visit = day.visit_by_id.get(stop.visit_id)
+        who = f"{subject}, visit {stop.visit_id}"
+        if visit is None:
+            out.append(Violation("unknown_visit", who, "visit is not in visits.csv"))
+            continue
+        client = day.client_by_id[visit.client_id]
+        target = travel.location("client", client.client_id)
+        leg_s, leg_m = int(seconds[place, target]), int(metres[place, target])
+        if (stop.travel_s, stop.distance_m) != (leg_s, leg_m):
+            out.append(Violation("travel", who, f"states {stop.travel_s} s / {stop.distance_m} m "
+                                                f"from the previous stop; recomputed {leg_s} s / "
+                                                f"{leg_m} m"))
+        in_gap = [b for b in breaks if ready <= b.start_s < stop.start_s]
+        needed = ready + leg_s + sum(b.duration_s for b in in_gap)
+        if stop.arrival_s < ready + leg_s:
+            out.append(Violation("travel", who, f"arrives {_hm(stop.arrival_s)}, but leaving "
+                                                f"{_hm(ready)} it cannot arrive before "
+                                                f"{_hm(ready + leg_s)}"))
+        if stop.start_s < max(stop.arrival_s, needed):
+            out.append(Violation("travel", who, f"starts {_hm(stop.start_s)} before travel and "
+                                                f"breaks allow ({_hm(needed)})"))
+        if not visit.window_start_s <= stop.start_s <= visit.window_end_s:
+            out.append(Violation("window", who, f"starts {_hm(stop.start_s)} outside the window "
+                                                f"{_hm(visit.window_start_s)}-"
+                                                f"{_hm(visit.window_end_s)}"))
+        if stop.end_s - stop.start_s != visit.service_s:
+            out.append(Violation("duration", who, f"lasts {(stop.end_s - stop.start_s) // 60} min, "
+                                                  f"visit needs {visit.service_s // 60} min"))
+        if visit.provider_id and not pool and visit.provider_id != worker.provider_id:
+            out.append(Violation("provider", who, f"visit belongs to provider {visit.provider_id}, "
+                                                  f"worker to {worker.provider_id}"))
+        missing = visit.skills - worker.skills
+        if missing:
+            out.append(Violation("skill", who, f"worker lacks {', '.join(sorted(missing))}"))
+        if client.gender_preference and worker.gender != client.gender_preference:
+            out.append(Violation("gender", who, f"client asks for a {client.gender_preference} "
+                                                f"carer, worker is {worker.gender}"))
+        if worker.worker_id in client.excluded_workers:
+            out.append(Violation("excluded", who, "client has excluded this worker"))
+        for b in breaks:
+            if b.start_s < stop.end_s and stop.start_s < b.start_s + b.duration_s:
+                out.append(Violation("break", who, f"break at {_hm(b.start_s)} overlaps the visit"))
+        place, ready = target, stop.end_s
+    back_s, back_m = int(seconds[place, home]), int(metres[place, home])
+    if (sh.return_travel_s, sh.return_distance_m) != (back_s, back_m):
+        out.append(Violation("travel", subject, f"states {sh.return_travel_s} s home; "
+                                                f"recomputed {back_s} s"))
+    tail = sum(b.duration_s for b in breaks if b.start_s >= ready)
+    if sh.return_s < ready + back_s + tail:
+        out.append(Violation("travel", subject, f"home {_hm(sh.return_s)} before travel allows "
+                                                f"({_hm(ready + back_s + tail)})"))
+
+
+def check_rota(day: Day, rota: Rota, travel: DayTravel) -> list[Violation]:
+    """Verify a rota against the inputs and return every violation found (empty when valid).
+
+    Checks: every input visit appears exactly once (scheduled or unplaced with a
+    reason), each scheduled visit has as many distinct workers as it needs, all starting
+    together, inside the window, with the right provider, skills, gender and no exclusion;
+    each shift leaves and returns inside its hours with travel recomputed from the
+    travel matrices, breaks owed on long shifts, no visit overlapping for a worker, and
+    each worker within their maximum hours.
+    """
+    out: list[Violation] = []
+    pool = bool(rota.run.get("pool", False))
+    if rota.run.get("roads") != travel.roads:
+        out.append(Violation("travel_source", "run", f"rota was planned with roads="
+                                                     f"{rota.run.get('roads')!r}, checked with "
+                                                     f"roads={travel.roads!r}; pass the same --roads"))
+        return out
+    if rota.date != day.date:
+        out.append(Violation("date", "run", f"rota is for {rota.date}, inputs for {day.date}"))
+
+    counts = Counter(o.visit_id for o in rota.outcomes)
+    for visit_id, n in counts.items():
+        if visit_id not in day.visit_by_id:
+            out.append(Violation("unknown_visit", f"visit {visit_id}", "not in visits.csv"))
+        elif n > 1:
+            out.append(Violation("duplicate_outcome", f"visit {visit_id}", f"listed {n} times"))
+    for visit in day.visits:
+        if visit.visit_id not in counts:
+            out.append(Violation("missing_visit", f"visit {visit.visit_id}",
+                                 "neither scheduled nor listed as unplaced"))
+
+    served: dict[str, list[tuple[str, int]]] = defaultdict(list)
+    for sh in rota.shifts:
+        _check_shift(day, travel, sh, pool, out)
+        for stop in sh.stops:
+            served[stop.visit_id].append((sh.worker_id, stop.start_s))
+
+    for o in rota.outcomes:
+        visit = day.visit_by_id.get(o.visit_id)
+        if visit is None:
+            continue
+        subject = f"visit {o.visit_id}"
+        done = served.get(o.visit_id, [])
+        if o.status == "unplaced":
+            if done:
+                out.append(Violation("unplaced_but_served", subject, "listed unplaced but in a round"))
+            if not o.reason:
+                out.append(Violation("no_reason", subject, "unplaced with no reason"))
+            continue
+        if o.status != "scheduled":
+            out.append(Violation("status", subject, f"unknown status {o.status!r}"))
+            continue
+        workers = [w for w, _ in done]
+        if len(done) != visit.carers:
+            out.append(Violation("carers", subject, f"needs {visit.carers} carer(s), has {len(done)}"))
+        if len(set(workers)) != len(workers):
+            out.append(Violation("double_up", subject, "the same worker is counted twice"))
+        if len({s for _, s in done}) > 1:
+            out.append(Violation("double_up", subject, "carers do not start together: " + ", ".join(
+                f"{w} {_hm(s)}" for w, s in done)))
+        if sorted(workers) != sorted(o.workers):
+            out.append(Violation("outcome", subject, "workers listed differ from the rounds"))
+
+    by_worker: dict[str, list[tuple[int, int, str]]] = defaultdict(list)
+    for sh in rota.shifts:
+        if sh.stops:
+            by_worker[sh.worker_id].append((sh.leave_s, sh.return_s, f"shift {sh.shift}"))
+        for stop in sh.stops:
+            by_worker[sh.worker_id].append((stop.start_s, stop.end_s, f"visit {stop.visit_id}"))
+    for worker_id, spans in by_worker.items():
+        visits = sorted(s for s in spans if s[2].startswith("visit"))
+        for (s1, e1, a), (s2, e2, b) in zip(visits, visits[1:]):
+            if s2 < e1:
+                out.append(Violation("overlap", f"worker {worker_id}", f"{a} and {b} overlap"))
+        rounds = sorted(s for s in spans if s[2].startswith("shift"))
+        for (s1, e1, a), (s2, e2, b) in zip(rounds, rounds[1:]):
+            if s2 < e1:
+                out.append(Violation("overlap", f"worker {worker_id}", f"{a} and {b} overlap"))
+        worker = day.worker_by_id.get(worker_id)
+        worked = sum(e - s for s, e, _ in rounds)
+        if worker and worker.max_work_s is not None and worked > worker.max_work_s:
+            out.append(Violation("max_hours", f"worker {worker_id}",
+                                 f"works {worked / 3600:.2f} h, maximum {worker.max_work_s / 3600:g} h"))
+    return out

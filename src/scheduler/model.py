@@ -1,0 +1,153 @@
+"""The care domain: providers, workers and their shifts, clients, visits and a day to plan."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Mapping
+
+PRIORITIES = ("critical", "high", "normal")
+PROVIDER_KINDS = ("in_house", "independent")
+TRAVEL_MODES = ("drive", "walk")
+GENDERS = ("female", "male", "other")
+SKILLS = ("medication", "hoist", "dementia", "peg", "catheter", "complex_care")
+
+
+def format_hhmm(seconds: int) -> str:
+    """Seconds since midnight as ``HH:MM`` (rounded down to the minute)."""
+    return f"{seconds // 3600:02d}:{seconds % 3600 // 60:02d}"
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    """An input file as read: name (no directory), SHA-256 of its bytes and data rows."""
+
+    name: str
+    sha256: str
+    rows: int
+
+
+@dataclass(frozen=True)
+class Provider:
+    """A care provider: an in-house council team or an independent provider."""
+
+    provider_id: str
+    name: str
+    kind: str
+
+
+@dataclass(frozen=True)
+class Shift:
+    """One shift of a worker, seconds since midnight; ``row`` is its line in workers.csv."""
+
+    start_s: int
+    end_s: int
+    row: int = 0
+
+    @property
+    def length_s(self) -> int:
+        """Shift length in seconds."""
+        return self.end_s - self.start_s
+
+
+@dataclass(frozen=True)
+class Worker:
+    """A care worker with one or more shifts on the plan date (split shifts).
+
+    ``max_work_s`` bounds the worker's paid time (leave home to return, over all shifts).
+    """
+
+    worker_id: str
+    provider_id: str
+    name: str
+    gender: str
+    home_lat: float
+    home_lon: float
+    shifts: tuple[Shift, ...]
+    skills: frozenset[str]
+    travel_mode: str
+    max_work_s: int | None = None
+    row: int = 0
+
+
+@dataclass(frozen=True)
+class Client:
+    """A person receiving care at home."""
+
+    client_id: str
+    name: str
+    address: str
+    postcode: str
+    lat: float
+    lon: float
+    area: str
+    gender_preference: str | None
+    preferred_workers: frozenset[str]
+    excluded_workers: frozenset[str]
+    notes: str
+    row: int = 0
+
+
+@dataclass(frozen=True)
+class Visit:
+    """One call of a package of care.
+
+    ``provider_id`` is ``None`` when no provider has taken the package yet.
+    Service must start in ``[window_start_s, window_end_s]`` and lasts ``service_s``.
+    """
+
+    visit_id: str
+    client_id: str
+    provider_id: str | None
+    window_start_s: int
+    window_end_s: int
+    service_s: int
+    carers: int
+    skills: frozenset[str]
+    priority: str
+    service: str
+    tasks: tuple[str, ...]
+    row: int = 0
+
+
+@dataclass(frozen=True)
+class Day:
+    """Everything needed to plan one day.
+
+    ``history`` maps client id to {worker id: past visits} for continuity of carer.
+    """
+
+    date: dt.date
+    providers: tuple[Provider, ...]
+    workers: tuple[Worker, ...]
+    clients: tuple[Client, ...]
+    visits: tuple[Visit, ...]
+    sources: tuple[SourceFile, ...] = ()
+    history: Mapping[str, Mapping[str, int]] = field(default_factory=dict)
+
+    @cached_property
+    def provider_by_id(self) -> dict[str, Provider]:
+        """Providers keyed by id."""
+        return {p.provider_id: p for p in self.providers}
+
+    @cached_property
+    def worker_by_id(self) -> dict[str, Worker]:
+        """Workers keyed by id."""
+        return {w.worker_id: w for w in self.workers}
+
+    @cached_property
+    def client_by_id(self) -> dict[str, Client]:
+        """Clients keyed by id."""
+        return {c.client_id: c for c in self.clients}
+
+    @cached_property
+    def visit_by_id(self) -> dict[str, Visit]:
+        """Visits keyed by id."""
+        return {v.visit_id: v for v in self.visits}
+
+    def regular_workers(self, client_id: str, *, top: int = 3) -> frozenset[str]:
+        """The client's regular carers: up to ``top`` workers with most past visits."""
+        counts = self.history.get(client_id, {})
+        ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+        return frozenset(w for w, n in ranked[:top] if n > 0 and w in self.worker_by_id)

@@ -1,0 +1,118 @@
+"""The nightly plan: build the routing problem for a day, solve it, and read the rota back."""
+
+from __future__ import annotations
+
+import datetime as dt
+import platform
+from importlib import metadata
+
+from .. import __version__
+from ..routing import Solution, SolveParams, solve
+from .build import BuiltProblem, PlanOptions, build_problem, describe_cause
+from .model import Day
+from .rota import PlannedBreak, PlannedShift, PlannedStop, Rota, VisitOutcome
+from .travel import DayTravel
+
+
+def _version(package: str) -> str | None:
+    try:
+        return metadata.version(package)
+    except metadata.PackageNotFoundError:
+        return None
+
+
+def run_info(day: Day, travel: DayTravel, params: SolveParams, options: PlanOptions) -> dict:
+    """What a run needs to be reproduced: inputs' hashes, versions, limits, travel source."""
+    return {
+        "seed": params.seed, "time_limit_s": params.time_limit_s,
+        "solution_limit": params.solution_limit, "pool": options.pool,
+        "travel": travel.describe(), "roads": travel.roads,
+        "travel_warnings": list(travel.warnings),
+        "inputs": {s.name: {"sha256": s.sha256, "rows": s.rows} for s in day.sources},
+        "versions": {"carerounds": __version__, "ortools": _version("ortools"),
+                     "osmnx": _version("osmnx"), "python": platform.python_version()},
+        "weights": options.weights.__dict__,
+        "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+    }
+
+
+def rota_from_solution(day: Day, built: BuiltProblem, solution: Solution,
+                       options: PlanOptions) -> tuple[tuple[PlannedShift, ...], tuple[VisitOutcome, ...]]:
+    """Map a routing solution back to workers' shifts and visits' outcomes."""
+    problem = built.problem
+    job_worker: dict[int, str] = {}
+    for route in solution.routes:
+        for stop in route.stops:
+            job_worker[stop.job] = built.vehicle_shift[route.vehicle][0]
+    parts: dict[str, list[int]] = {}
+    for j, visit_id in enumerate(built.job_visit):
+        parts.setdefault(visit_id, []).append(j)
+
+    shifts = []
+    for route in solution.routes:
+        worker_id, number = built.vehicle_shift[route.vehicle]
+        worker = day.worker_by_id[worker_id]
+        shift = worker.shifts[number - 1]
+        stops = []
+        for stop in route.stops:
+            visit_id = built.job_visit[stop.job]
+            partners = [job_worker[j] for j in parts[visit_id] if j != stop.job and j in job_worker]
+            stops.append(PlannedStop(
+                visit_id=visit_id, client_id=day.visit_by_id[visit_id].client_id,
+                arrival_s=stop.arrival_s, start_s=stop.start_s, end_s=stop.end_s,
+                travel_s=stop.travel_s, distance_m=stop.distance_m,
+                partner=partners[0] if partners else None))
+        shifts.append(PlannedShift(
+            worker_id=worker_id, provider_id=worker.provider_id, shift=number,
+            shift_start_s=shift.start_s, shift_end_s=shift.end_s,
+            travel_mode=worker.travel_mode,
+            leave_s=route.start_s, return_s=route.end_s, stops=tuple(stops),
+            return_travel_s=route.return_travel_s, return_distance_m=route.return_distance_m,
+            breaks=tuple(PlannedBreak(b.start_s, b.duration_s) for b in route.breaks)))
+
+    causes = {u.job: u.cause for u in solution.unassigned}
+    starts = {stop.job: stop for route in solution.routes for stop in route.stops}
+    outcomes = []
+    for visit in day.visits:
+        jobs = parts[visit.visit_id]
+        served = [j for j in jobs if j in starts]
+        if len(served) == len(jobs):
+            workers = tuple(job_worker[j] for j in jobs)
+            first = starts[jobs[0]]
+            provider = day.worker_by_id[workers[0]].provider_id
+            outcomes.append(VisitOutcome(visit.visit_id, "scheduled", provider, workers,
+                                         first.start_s, first.end_s))
+            continue
+        # a half-served double-up never leaves the solver, but if it did it is unplaced
+        cause = next((causes[j] for j in jobs if j in causes), "capacity")
+        reason = describe_cause(cause, visit, day, pool=options.pool)
+        outcomes.append(VisitOutcome(visit.visit_id, "unplaced", visit.provider_id, reason=reason))
+    return tuple(shifts), tuple(outcomes)
+
+
+def plan_day(day: Day, travel: DayTravel, *, params: SolveParams | None = None,
+             options: PlanOptions | None = None) -> Rota:
+    """Plan a day: every visit comes back scheduled or unplaced with a reason.
+
+    Parameters
+    ----------
+    day : Day
+    travel : DayTravel
+        Matrices over the day's places (road network or estimate).
+    params : SolveParams, optional
+        Seed, time limit and solution limit; default ``SolveParams()`` (10 s).
+    options : PlanOptions, optional
+        Pool mode, breaks and objective weights.
+    """
+    params = params or SolveParams()
+    options = options or PlanOptions()
+    built = build_problem(day, travel, options)
+    solution = solve(built.problem, params)
+    shifts, outcomes = rota_from_solution(day, built, solution, options)
+    info = run_info(day, travel, params, options)
+    info.update(objective=solution.objective, status=solution.status,
+                wall_s=round(solution.wall_s, 2),
+                first_solution_s=None if solution.first_solution_s is None
+                else round(solution.first_solution_s, 2))
+    return Rota(date=day.date, shifts=shifts, outcomes=outcomes, run=info)
+

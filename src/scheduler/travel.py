@@ -1,0 +1,104 @@
+"""Travel between a day's places: worker homes and client homes, per travel mode."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ..geo.travel import TravelMatrix, estimate_matrix
+from .model import Day
+
+
+@dataclass(frozen=True)
+class Place:
+    """A point the day's rounds start, end or stop at."""
+
+    kind: str  # "worker" or "client"
+    id: str
+    lat: float
+    lon: float
+    label: str  # e.g. "clients.csv row 7, client C0012" (for errors and warnings, no names)
+
+
+@dataclass(frozen=True)
+class DayTravel:
+    """Travel matrices over a day's places, one per travel mode used.
+
+    ``index`` maps ``("worker", id)`` / ``("client", id)`` to the matrix row.
+    ``roads`` names the road file used, or ``None`` for the straight-line estimate.
+    ``snap_m`` holds per-mode snap distances (metres) when roads were used.
+    """
+
+    places: tuple[Place, ...]
+    index: dict[tuple[str, str], int]
+    matrices: dict[str, TravelMatrix]
+    roads: str | None
+    warnings: tuple[str, ...] = ()
+    snap_m: dict[str, np.ndarray] | None = None
+    network_nodes: dict[str, np.ndarray] | None = None
+
+    def location(self, kind: str, id: str) -> int:
+        """Matrix row of a worker's or client's home."""
+        return self.index[(kind, id)]
+
+    def describe(self) -> dict[str, str]:
+        """Where each mode's figures came from, for run reports."""
+        return {mode: m.source for mode, m in self.matrices.items()}
+
+
+def day_places(day: Day) -> tuple[Place, ...]:
+    """Worker homes then client homes, in input order."""
+    places = [Place("worker", w.worker_id, w.home_lat, w.home_lon,
+                    f"workers.csv row {w.row}, worker {w.worker_id}") for w in day.workers]
+    places += [Place("client", c.client_id, c.lat, c.lon,
+                     f"clients.csv row {c.row}, client {c.client_id}") for c in day.clients]
+    return tuple(places)
+
+
+def build_travel(day: Day, *, roads: str | Path | None = None, cache_dir: str | Path | None = None,
+                 max_snap_m: int = 1000, modes: tuple[str, ...] | None = None) -> DayTravel:
+    """Compute travel matrices for every travel mode the day's workers use.
+
+    Parameters
+    ----------
+    day : Day
+    roads : path, optional
+        An ``.osm``, ``.osm.bz2``, ``.osm.pbf`` or ``.graphml`` road network. Without it
+        the calibrated straight-line estimate is used (and the run report says so).
+    cache_dir : path, optional
+        Where road matrices are cached between runs.
+    max_snap_m : int, default 1000
+        A place further than this from the nearest road is a warning in the run report.
+    modes : tuple of str, optional
+        Modes to compute; default: the modes of the day's workers (always ``drive``).
+    """
+    places = day_places(day)
+    index = {(p.kind, p.id): i for i, p in enumerate(places)}
+    if modes is None:
+        modes = tuple(sorted({"drive"} | {w.travel_mode for w in day.workers}))
+    lats = np.array([p.lat for p in places], dtype=float)
+    lons = np.array([p.lon for p in places], dtype=float)
+    if roads is None:
+        matrices = {m: estimate_matrix(lats, lons, mode=m) for m in modes}
+        return DayTravel(places, index, matrices, roads=None)
+
+    from ..geo import load_network, road_matrix, snap_locations
+
+    labels = [p.label for p in places]
+    matrices, warnings, snaps, nodes = {}, [], {}, {}
+    for mode in modes:
+        network = load_network(roads, mode=mode)
+        snapping = snap_locations(network, lats, lons, labels=labels, max_snap_m=max_snap_m)
+        warnings.extend(f"{mode}: {w}" for w in snapping.warnings)
+        matrix = road_matrix(network, snapping.nodes, cache_dir=cache_dir)
+        for i, j in matrix.unreachable[:20]:
+            warnings.append(f"{mode}: no road path from {labels[i]} to {labels[j]}")
+        if len(matrix.unreachable) > 20:
+            warnings.append(f"{mode}: {len(matrix.unreachable) - 20} more unreachable pairs")
+        matrices[mode] = matrix
+        snaps[mode] = np.asarray(snapping.snap_m)
+        nodes[mode] = np.asarray(snapping.nodes)
+    return DayTravel(places, index, matrices, roads=Path(roads).name, warnings=tuple(warnings),
+                     snap_m=snaps, network_nodes=nodes)
