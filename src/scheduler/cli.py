@@ -155,6 +155,17 @@ def cmd_plan(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _write_extras(day, rota, travel, out_dir: Path, args: argparse.Namespace) -> list[Path]:
+    """Reports, run sheets and maps that accompany every plan."""
+    from . import maps, report, sheets
+
+    written: list[Path] = []
+    written += report.write_plan_report(day, rota, travel, out_dir)
+    written += sheets.write_run_sheets(day, rota, out_dir)
+    written += maps.write_maps(day, rota, travel, out_dir)
+    return written
+
+
 # ---- check --------------------------------------------------------------------------------
 
 def cmd_check(args: argparse.Namespace) -> int:

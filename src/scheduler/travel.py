@@ -28,7 +28,8 @@ class DayTravel:
 
     ``index`` maps ``("worker", id)`` / ``("client", id)`` to the matrix row.
     ``roads`` names the road file used, or ``None`` for the straight-line estimate.
-    ``snap_m`` holds per-mode snap distances (metres) when roads were used.
+    ``snap_m`` holds per-mode snap distances (metres) when roads were used, ``network_nodes``
+    each place's graph node and ``networks`` the road networks themselves (for map geometry).
     """
 
     places: tuple[Place, ...]
@@ -38,6 +39,7 @@ class DayTravel:
     warnings: tuple[str, ...] = ()
     snap_m: dict[str, np.ndarray] | None = None
     network_nodes: dict[str, np.ndarray] | None = None
+    networks: dict[str, object] | None = None  # mode -> carerounds.geo.RoadNetwork
 
     def location(self, kind: str, id: str) -> int:
         """Matrix row of a worker's or client's home."""
@@ -87,9 +89,10 @@ def build_travel(day: Day, *, roads: str | Path | None = None, cache_dir: str | 
     from ..geo import load_network, road_matrix, snap_locations
 
     labels = [p.label for p in places]
-    matrices, warnings, snaps, nodes = {}, [], {}, {}
+    matrices, warnings, snaps, nodes, networks = {}, [], {}, {}, {}
     for mode in modes:
         network = load_network(roads, mode=mode)
+        networks[mode] = network
         snapping = snap_locations(network, lats, lons, labels=labels, max_snap_m=max_snap_m)
         warnings.extend(f"{mode}: {w}" for w in snapping.warnings)
         matrix = road_matrix(network, snapping.nodes, cache_dir=cache_dir)
@@ -101,4 +104,4 @@ def build_travel(day: Day, *, roads: str | Path | None = None, cache_dir: str | 
         snaps[mode] = np.asarray(snapping.snap_m)
         nodes[mode] = np.asarray(snapping.nodes)
     return DayTravel(places, index, matrices, roads=Path(roads).name, warnings=tuple(warnings),
-                     snap_m=snaps, network_nodes=nodes)
+                     snap_m=snaps, network_nodes=nodes, networks=networks)
