@@ -36,11 +36,11 @@ TINY_DAY: dict[str, list[dict[str, str]]] = {
     "clients.csv": [
         {"client_id": "C1", "name": "Dora O'Neill", "address": "1 High Street, Dalkeith",
          "postcode": "EH22 1AA", "lat": "55.8960", "lon": "-3.0650", "area": "Dalkeith",
-         "gender_preference": "female", "preferred_workers": "W1", "excluded_workers": "",
+         "gender_preference": "female", "preferred_workers": "W1", "excluded_workers": "W2",
          "notes": "Key safe 1234"},
         {"client_id": "C2", "name": "Ewan Test", "address": "2 Main Street, Bonnyrigg",
          "postcode": "EH19 2BB", "lat": "55.8740", "lon": "-3.1020", "area": "Bonnyrigg",
-         "gender_preference": "", "preferred_workers": "", "excluded_workers": "W2",
+         "gender_preference": "", "preferred_workers": "", "excluded_workers": "",
          "notes": ""},
         {"client_id": "C3", "name": "Fay Test", "address": "3 Bridge Street, Penicuik",
          "postcode": "EH26 8CC", "lat": "55.8270", "lon": "-3.2180", "area": "Penicuik",

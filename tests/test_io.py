@@ -34,7 +34,7 @@ def test_read_day_reads_the_tiny_day(tiny_dir):
     assert day.visit_by_id["V1"].window_start_s == 7 * 3600 + 30 * 60
     assert day.visit_by_id["V2"].service_s == 45 * 60
     assert day.visit_by_id["V5"].provider_id is None
-    assert day.client_by_id["C2"].excluded_workers == {"W2"}
+    assert day.client_by_id["C1"].excluded_workers == {"W2"}
     assert {s.name for s in day.sources} == {"providers.csv", "workers.csv", "clients.csv",
                                               "visits.csv"}
 
