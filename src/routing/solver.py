@@ -1,0 +1,574 @@
+"""OR-Tools adapter: builds a routing model from a Problem and reads back a Solution."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+from ortools.constraint_solver import pywrapcp, routing_enums_pb2
+
+from ..errors import InputError, SolverError
+from .explain import explain_unassigned
+from .problem import BreakTaken, Problem, Route, Solution, SolveParams, Stop
+
+_FSS = routing_enums_pb2.FirstSolutionStrategy
+_LSM = routing_enums_pb2.LocalSearchMetaheuristic
+
+#: First-solution strategy names accepted in ``SolveParams.first_solution``.
+FIRST_SOLUTION_STRATEGIES: dict[str, int] = {
+    name.lower(): value for name, value in _FSS.Value.items() if name not in ("UNSET",)}
+FIRST_SOLUTION_STRATEGIES["auto"] = _FSS.PARALLEL_CHEAPEST_INSERTION
+
+#: Metaheuristic names accepted in ``SolveParams.local_search``.
+METAHEURISTICS: dict[str, int] = {
+    name.lower(): value for name, value in _LSM.Value.items() if name not in ("UNSET",)}
+METAHEURISTICS["auto"] = _LSM.GUIDED_LOCAL_SEARCH
+
+_STATUS = {
+    0: "not_solved", 1: "feasible", 2: "feasible", 3: "failed", 4: "timeout",
+    5: "invalid", 6: "infeasible", 7: "optimal",
+}
+
+
+def solve(problem: Problem, params: SolveParams) -> Solution:
+    """Solve a routing problem with OR-Tools.
+
+    Parameters
+    ----------
+    problem : Problem
+        The instance; matrices in integer seconds and metres.
+    params : SolveParams
+        ``time_limit_s`` (wall seconds) and ``solution_limit`` bound the search;
+        ``first_solution`` is an OR-Tools strategy name in lower case (e.g.
+        ``"parallel_cheapest_insertion"``) or ``"auto"``; ``local_search`` is a
+        metaheuristic name (``"guided_local_search"``, ``"simulated_annealing"``,
+        ``"tabu_search"``, ``"greedy_descent"``, ...); ``log`` prints the search log.
+
+    Returns
+    -------
+    Solution
+        A route for every vehicle (empty ones included), every job not served in
+        ``unassigned`` with a cause, and ``status`` one of ``"optimal"``,
+        ``"feasible"`` (a solution, search stopped by a limit), ``"infeasible"``,
+        ``"timeout"`` (no solution within the time limit), ``"failed"``, ``"invalid"``.
+        When there is no solution every route is empty and every job unassigned.
+
+    Raises
+    ------
+    InputError
+        On an unknown strategy name or a break that cannot fit inside its shift.
+    """
+    started = time.perf_counter()
+    _check_params(params)
+    if not problem.vehicles or _mandatory_without_vehicle(problem):
+        status = "infeasible" if any(j.drop_penalty is None for j in problem.jobs) else "feasible"
+        return _empty_solution(problem, params, status, started)
+    model = _Model(problem, params)
+    assignment = model.search()
+    if assignment is None:
+        return _empty_solution(problem, params, model.status(), started,
+                               first_s=model.first_solution_s)
+    routes = model.read_routes(assignment)
+    served = {s.job for r in routes for s in r.stops}
+    dropped = [j for j in range(len(problem.jobs)) if j not in served]
+    return Solution(routes=routes, unassigned=explain_unassigned(problem, dropped, routes),
+                    objective=int(assignment.ObjectiveValue()),
+                    wall_s=time.perf_counter() - started,
+                    first_solution_s=model.first_solution_s, status=model.status(),
+                    params=params)
+
+
+def _check_params(params: SolveParams) -> None:
+    if params.first_solution not in FIRST_SOLUTION_STRATEGIES:
+        raise InputError(f"unknown first-solution strategy {params.first_solution!r}; expected "
+                         f"one of {sorted(FIRST_SOLUTION_STRATEGIES)}", field="first_solution")
+    if params.local_search not in METAHEURISTICS:
+        raise InputError(f"unknown local search {params.local_search!r}; expected one of "
+                         f"{sorted(METAHEURISTICS)}", field="local_search")
+    if not params.time_limit_s > 0:
+        raise InputError("time limit must be positive seconds", field="time_limit_s")
+    if params.solution_limit is not None and params.solution_limit < 1:
+        raise InputError("solution limit must be at least 1 or None", field="solution_limit")
+
+
+def _mandatory_without_vehicle(problem: Problem) -> bool:
+    return any(job.drop_penalty is None and not problem.eligible_vehicles(j)
+               for j, job in enumerate(problem.jobs))
+
+
+def _empty_solution(problem: Problem, params: SolveParams, status: str, started: float,
+                    first_s: float | None = None) -> Solution:
+    routes = tuple(Route(vehicle=v, stops=(), start_s=veh.shift_start_s, end_s=veh.shift_start_s,
+                         return_travel_s=0, return_distance_m=0)
+                   for v, veh in enumerate(problem.vehicles))
+    penalty = sum(j.drop_penalty or 0 for j in problem.jobs)
+    return Solution(routes=routes,
+                    unassigned=explain_unassigned(problem, range(len(problem.jobs)), routes),
+                    objective=penalty, wall_s=time.perf_counter() - started,
+                    first_solution_s=first_s, status=status, params=params)
+
+
+@dataclass
+class _Dims:
+    time: pywrapcp.RoutingDimension
+    breaks: dict[int, list]
+
+
+class _Model:
+    """The OR-Tools model of one problem; nothing of it escapes this module."""
+
+    def __init__(self, problem: Problem, params: SolveParams) -> None:
+        self.problem = problem
+        self.params = params
+        self.first_solution_s: float | None = None
+        self._t0 = time.perf_counter()
+        n, nv = len(problem.jobs), len(problem.vehicles)
+        self.n_jobs = n
+        starts = [n + 2 * v for v in range(nv)]
+        ends = [n + 2 * v + 1 for v in range(nv)]
+        self.manager = pywrapcp.RoutingIndexManager(n + 2 * nv, nv, starts, ends)
+        self.routing = pywrapcp.RoutingModel(self.manager)
+        self.solver = self.routing.solver()
+        self.node_loc = np.array([j.location for j in problem.jobs]
+                                 + [loc for veh in problem.vehicles
+                                    for loc in (veh.start_location, veh.end_location)],
+                                 dtype=np.int64)
+        self.service = np.array([j.service_s for j in problem.jobs] + [0] * (2 * nv),
+                                dtype=np.int64)
+        self.horizon = self._horizon()
+        self.job_index = [self.manager.NodeToIndex(j) for j in range(n)]
+        self._add_costs()
+        self.time = self._add_time()
+        self.breaks = self._add_breaks()
+        self._add_split_shifts()
+        self._add_resource_work()
+        self._add_eligibility_and_drops()
+        self._add_links()
+        self._add_capacity()
+        self._add_max_lateness()
+        self._add_span_cost()
+        self._add_finalizer()
+        self.routing.AddAtSolutionCallback(self._on_solution)
+
+    # -- model -----------------------------------------------------------------
+
+    def _horizon(self) -> int:
+        p = self.problem
+        h = max([v.shift_end_s for v in p.vehicles]
+                + [j.tw_end_s + j.max_lateness_s + j.service_s for j in p.jobs]
+                + [b.latest_s + b.duration_s for v in p.vehicles for b in v.breaks])
+        return int(h) + 1
+
+    def _node_matrix(self, matrix: np.ndarray, cap: int) -> np.ndarray:
+        """A location matrix re-indexed by routing node, clipped to ``cap``."""
+        m = np.minimum(matrix[np.ix_(self.node_loc, self.node_loc)], cap)
+        nv = len(self.problem.vehicles)
+        n = self.n_jobs
+        # An unused vehicle goes straight from its start node to its end node: make that free.
+        for v in range(nv):
+            m[n + 2 * v, n + 2 * v + 1] = 0
+        return m
+
+    def _add_costs(self) -> None:
+        p, w = self.problem, self.problem.weights
+        preferred = [j for j, job in enumerate(p.jobs) if job.preferred_resources]
+        base: dict[str, np.ndarray] = {}
+        for profile in {veh.profile for veh in p.vehicles}:
+            cost = self._node_matrix(p.duration_s[profile], self.horizon) * w.travel_s
+            if w.distance_m:
+                cost = cost + self._node_matrix(p.distance_m[profile], 10**9) * w.distance_m
+            base[profile] = cost
+        classes: dict[tuple, int] = {}
+        for v, veh in enumerate(p.vehicles):
+            penalised = tuple(j for j in preferred
+                              if veh.resource not in p.jobs[j].preferred_resources)
+            key = (veh.profile, penalised if w.non_preferred else ())
+            if key not in classes:
+                cost = base[veh.profile]
+                if key[1]:
+                    cost = cost.copy()
+                    cost[:, list(key[1])] += w.non_preferred
+                classes[key] = self.routing.RegisterTransitMatrix(cost.tolist())
+            self.routing.SetArcCostEvaluatorOfVehicle(classes[key], v)
+            if veh.fixed_cost:
+                self.routing.SetFixedCostOfVehicle(int(veh.fixed_cost), v)
+        self.n_cost_classes = len(classes)
+
+    def _add_time(self) -> pywrapcp.RoutingDimension:
+        p = self.problem
+        transit_ids = {}
+        for profile in {veh.profile for veh in p.vehicles}:
+            m = self._node_matrix(p.duration_s[profile], self.horizon) + self.service[:, None]
+            transit_ids[profile] = self.routing.RegisterTransitMatrix(m.tolist())
+        self.transit_ids = transit_ids
+        self.routing.AddDimensionWithVehicleTransits(
+            [transit_ids[veh.profile] for veh in p.vehicles], self.horizon, self.horizon,
+            False, "time")
+        dim = self.routing.GetDimensionOrDie("time")
+        w = p.weights
+        for j, job in enumerate(p.jobs):
+            idx = self.job_index[j]
+            dim.CumulVar(idx).SetRange(job.tw_start_s, job.tw_end_s + job.max_lateness_s)
+            if job.max_lateness_s and w.lateness_s:
+                dim.SetCumulVarSoftUpperBound(idx, job.tw_end_s, w.lateness_s)
+        for v, veh in enumerate(p.vehicles):
+            for idx in (self.routing.Start(v), self.routing.End(v)):
+                dim.CumulVar(idx).SetRange(veh.shift_start_s, veh.shift_end_s)
+            if veh.max_work_s is not None:
+                dim.SetSpanUpperBoundForVehicle(int(veh.max_work_s), v)
+        return dim
+
+    def _add_breaks(self) -> dict[int, list]:
+        p = self.problem
+        out: dict[int, list] = {}
+        visit = None
+        for v, veh in enumerate(p.vehicles):
+            if not veh.breaks:
+                continue
+            if visit is None:
+                visit = [int(self.service[self.manager.IndexToNode(i)])
+                         for i in range(self.routing.Size())]
+            intervals = []
+            for k, b in enumerate(veh.breaks):
+                lo = max(b.earliest_s, veh.shift_start_s)
+                hi = min(b.latest_s, veh.shift_end_s - b.duration_s)
+                if lo > hi:
+                    raise InputError(
+                        f"break {k + 1} ({b.duration_s} s starting "
+                        f"{b.earliest_s}-{b.latest_s} s) does not fit inside the shift "
+                        f"{veh.shift_start_s}-{veh.shift_end_s} s; widen its window or drop it",
+                        id=veh.id, field="breaks")
+                intervals.append(self.solver.FixedDurationIntervalVar(
+                    lo, hi, b.duration_s, False, f"break {v} {k}"))
+            self.time.SetBreakIntervalsOfVehicle(intervals, v, visit)
+            for iv in intervals:
+                self.routing.AddIntervalToAssignment(iv)
+            out[v] = intervals
+        return out
+
+    def _add_split_shifts(self) -> None:
+        """Two routes of one resource whose shifts overlap must not overlap in time."""
+        p = self.problem
+        by_resource: dict[str, list[int]] = {}
+        for v, veh in enumerate(p.vehicles):
+            by_resource.setdefault(veh.resource, []).append(v)
+        s, r, t = self.solver, self.routing, self.time
+        for vs in by_resource.values():
+            for i, a in enumerate(vs):
+                for b in vs[i + 1:]:
+                    va, vb = p.vehicles[a], p.vehicles[b]
+                    if va.shift_end_s <= vb.shift_start_s or vb.shift_end_s <= va.shift_start_s:
+                        continue
+                    a_first = s.IsLessOrEqualVar(t.CumulVar(r.End(a)), t.CumulVar(r.Start(b)))
+                    b_first = s.IsLessOrEqualVar(t.CumulVar(r.End(b)), t.CumulVar(r.Start(a)))
+                    s.Add(a_first + b_first + (1 - r.ActiveVehicleVar(a))
+                          + (1 - r.ActiveVehicleVar(b)) >= 1)
+
+    def _add_resource_work(self) -> None:
+        p = self.problem
+        r, t = self.routing, self.time
+        for resource, limit in p.resource_max_work_s.items():
+            vs = [v for v, veh in enumerate(p.vehicles) if veh.resource == resource]
+            if not vs:
+                continue
+            spans = [t.CumulVar(r.End(v)) - t.CumulVar(r.Start(v)) for v in vs]
+            self.solver.Add(self.solver.Sum(spans) <= int(limit))
+
+    def _add_eligibility_and_drops(self) -> None:
+        p = self.problem
+        nv = len(p.vehicles)
+        for j, job in enumerate(p.jobs):
+            idx = self.job_index[j]
+            allowed = p.eligible_vehicles(j)
+            if not allowed:
+                # Only optional jobs get here (mandatory ones are caught before modelling).
+                self.routing.ActiveVar(idx).SetValue(0)
+            elif len(allowed) < nv:
+                # -1 is the vehicle of an unperformed node.
+                extra = [-1] if job.drop_penalty is not None else []
+                self.routing.VehicleVar(idx).SetValues(allowed + extra)
+            if job.drop_penalty is not None:
+                self.routing.AddDisjunction([idx], int(job.drop_penalty))
+
+    def _add_links(self) -> None:
+        p = self.problem
+        if not p.links:
+            return
+        s, r, t = self.solver, self.routing, self.time
+        resources = sorted({veh.resource for veh in p.vehicles})
+        rid = [resources.index(veh.resource) for veh in p.vehicles]
+        big = 2 * self.horizon
+        for link in p.links:
+            ia, ib = self.job_index[link.first], self.job_index[link.second]
+            act = r.ActiveVar(ia)
+            s.Add(act == r.ActiveVar(ib))
+            gap = t.CumulVar(ib) - t.CumulVar(ia)
+            s.Add(gap >= link.min_gap_s * act - big * (1 - act))
+            s.Add(gap <= link.max_gap_s * act + big * (1 - act))
+            # VehicleVar is -1 when inactive: shift by one and give the two sides
+            # different sentinels so an unserved pair never violates the constraint.
+            res_a = s.Element([-1] + rid, (r.VehicleVar(ia) + 1).Var())
+            res_b = s.Element([-2] + rid, (r.VehicleVar(ib) + 1).Var())
+            s.Add(res_a != res_b)
+
+    def _add_capacity(self) -> None:
+        p = self.problem
+        if all(veh.capacity is None for veh in p.vehicles):
+            return
+        demands = [int(j.demand) for j in p.jobs] + [0] * (2 * len(p.vehicles))
+        total = sum(demands) + 1
+        cb = self.routing.RegisterUnaryTransitVector(demands)
+        self.routing.AddDimensionWithVehicleCapacity(
+            cb, 0, [total if veh.capacity is None else int(veh.capacity) for veh in p.vehicles],
+            True, "load")
+
+    def _add_max_lateness(self) -> None:
+        """Largest lateness as the global span of a dimension that only grows along routes."""
+        p = self.problem
+        w = p.weights
+        soft = [j for j, job in enumerate(p.jobs) if job.max_lateness_s]
+        if not w.max_lateness_s or not soft:
+            return
+        zero = self.routing.RegisterUnaryTransitVector([0] * (self.n_jobs + 2 * len(p.vehicles)))
+        self.routing.AddDimension(zero, self.horizon, self.horizon, True, "max_lateness")
+        dim = self.routing.GetDimensionOrDie("max_lateness")
+        for j in soft:
+            idx = self.job_index[j]
+            self.solver.Add(dim.CumulVar(idx) >= self.time.CumulVar(idx) - p.jobs[j].tw_end_s)
+        dim.SetGlobalSpanCostCoefficient(int(w.max_lateness_s))
+        self.max_lateness_dim = dim
+
+    def _add_span_cost(self) -> None:
+        """Longest route duration as the global span of a copy of time starting at zero."""
+        p = self.problem
+        if not p.weights.span_s:
+            return
+        self.routing.AddDimensionWithVehicleTransits(
+            [self.transit_ids[veh.profile] for veh in p.vehicles], self.horizon, self.horizon,
+            True, "route")
+        dim = self.routing.GetDimensionOrDie("route")
+        # Same transits and same waiting: route cumul = time cumul - route start.
+        for i in range(self.routing.Size()):
+            if not self.routing.IsEnd(i):
+                self.solver.Add(dim.SlackVar(i) == self.time.SlackVar(i))
+        dim.SetGlobalSpanCostCoefficient(int(p.weights.span_s))
+
+    def _add_finalizer(self) -> None:
+        # Cumuls carry no cost of their own, so pin them to the earliest consistent
+        # service starts, leave home as late as that allows, and come home at once.
+        r, t = self.routing, self.time
+        for idx in self.job_index:
+            r.AddVariableMinimizedByFinalizer(t.CumulVar(idx))
+        for v in range(len(self.problem.vehicles)):
+            r.AddVariableMaximizedByFinalizer(t.CumulVar(r.Start(v)))
+            r.AddVariableMinimizedByFinalizer(t.CumulVar(r.End(v)))
+
+    # -- search ------------------------------------------------------------------
+
+    def _on_solution(self) -> None:
+        if self.first_solution_s is None:
+            self.first_solution_s = time.perf_counter() - self._t0
+
+    def search_parameters(self):
+        params = self.params
+        sp = pywrapcp.DefaultRoutingSearchParameters()
+        sp.first_solution_strategy = FIRST_SOLUTION_STRATEGIES[params.first_solution]
+        sp.local_search_metaheuristic = METAHEURISTICS[params.local_search]
+        sp.time_limit.FromMilliseconds(max(1, int(params.time_limit_s * 1000)))
+        if params.solution_limit is not None:
+            sp.solution_limit = int(params.solution_limit)
+        sp.log_search = bool(params.log)
+        return sp
+
+    def search(self):
+        """Run the search; the best assignment or None."""
+        self._t0 = time.perf_counter()
+        return self.routing.SolveWithParameters(self.search_parameters())
+
+    def status(self) -> str:
+        return _STATUS.get(int(self.routing.status()), "unknown")
+
+    # -- read back -------------------------------------------------------------
+
+    def read_routes(self, assignment) -> tuple[Route, ...]:
+        p = self.problem
+        r, t = self.routing, self.time
+        plans = []
+        for v in range(len(p.vehicles)):
+            jobs, times = [], []
+            idx = assignment.Value(r.NextVar(r.Start(v)))
+            while not r.IsEnd(idx):
+                node = self.manager.IndexToNode(idx)
+                if node >= self.n_jobs:
+                    raise SolverError(f"route of vehicle {p.vehicles[v].id!r} visits a non-job node")
+                jobs.append(node)
+                times.append(int(assignment.Value(t.CumulVar(idx))))
+                idx = assignment.Value(r.NextVar(idx))
+            breaks = tuple(sorted(
+                (BreakTaken(start_s=int(assignment.StartValue(iv)),
+                            duration_s=int(assignment.DurationValue(iv)))
+                 for iv in self.breaks.get(v, ()) if assignment.PerformedValue(iv)),
+                key=lambda b: b.start_s)) if jobs else ()
+            plans.append(_Plan(v, tuple(jobs), tuple(times),
+                               int(assignment.Value(t.CumulVar(r.Start(v)))),
+                               int(assignment.Value(t.CumulVar(r.End(v)))), breaks))
+        return build_routes(p, tighten_times(p, plans))
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """One vehicle's sequence with service starts, leave and return times and breaks."""
+
+    vehicle: int
+    jobs: tuple[int, ...]
+    starts: tuple[int, ...]
+    leave_s: int
+    back_s: int
+    breaks: tuple[BreakTaken, ...]
+
+
+def build_routes(problem: Problem, plans: list[_Plan]) -> tuple[Route, ...]:
+    """Turn timed sequences into Routes with legs measured on the matrices."""
+    routes = []
+    for plan in plans:
+        veh = problem.vehicles[plan.vehicle]
+        if not plan.jobs:
+            routes.append(Route(vehicle=plan.vehicle, stops=(), start_s=veh.shift_start_s,
+                                end_s=veh.shift_start_s, return_travel_s=0, return_distance_m=0))
+            continue
+        dur, dist = problem.duration_s[veh.profile], problem.distance_m[veh.profile]
+        stops = []
+        loc, prev_end = veh.start_location, plan.leave_s
+        for j, begin in zip(plan.jobs, plan.starts):
+            job = problem.jobs[j]
+            travel = int(dur[loc, job.location])
+            stops.append(Stop(job=j, arrival_s=_arrival(prev_end, travel, begin, plan.breaks),
+                              start_s=begin, end_s=begin + job.service_s, travel_s=travel,
+                              distance_m=int(dist[loc, job.location])))
+            loc, prev_end = job.location, begin + job.service_s
+        routes.append(Route(vehicle=plan.vehicle, stops=tuple(stops), start_s=plan.leave_s,
+                            end_s=plan.back_s, return_travel_s=int(dur[loc, veh.end_location]),
+                            return_distance_m=int(dist[loc, veh.end_location]),
+                            breaks=plan.breaks))
+    return tuple(routes)
+
+
+def tighten_times(problem: Problem, plans: list[_Plan]) -> list[_Plan]:
+    """Move every service start to its earliest value consistent with the solver's choices.
+
+    The solver leaves waiting time wherever it likes. Keeping its sequences, its break
+    times and each route's duration as upper bounds, the earliest schedule is the least
+    solution of monotone lower-bound constraints (travel, windows, breaks, link gaps,
+    one resource's routes in order), found by iterating to a fixed point; it is never
+    later than the solver's, so every upper bound the solver met still holds. Each route
+    then leaves as late as its first stop allows. Falls back to the solver's times if
+    anything looks off.
+    """
+    used = [pl for pl in plans if pl.jobs]
+    x = {j: problem.jobs[j].tw_start_s for pl in used for j in pl.jobs}
+    solver_x = {j: s for pl in used for j, s in zip(pl.jobs, pl.starts)}
+    gaps = {}
+    for pl in used:
+        g = _break_gaps(problem, pl)
+        if g is None:
+            return plans
+        gaps[pl.vehicle] = g
+    previous: dict[int, int] = {}
+    by_resource: dict[str, list[_Plan]] = {}
+    for pl in used:
+        by_resource.setdefault(problem.vehicles[pl.vehicle].resource, []).append(pl)
+    for group in by_resource.values():
+        group.sort(key=lambda pl: pl.leave_s)
+        for a, b in zip(group, group[1:]):
+            previous[b.vehicle] = a.vehicle
+    back = {pl.vehicle: 0 for pl in used}
+    for _ in range(10 * len(problem.links) + 10):
+        changed = False
+        for pl in used:
+            veh = problem.vehicles[pl.vehicle]
+            dur = problem.duration_s[veh.profile]
+            before, inner = gaps[pl.vehicle]
+            ready = max([veh.shift_start_s, back[pl.vehicle] - (pl.back_s - pl.leave_s)]
+                        + [b.start_s + b.duration_s for b in before]
+                        + ([back[previous[pl.vehicle]]] if pl.vehicle in previous else []))
+            loc = veh.start_location
+            for k, j in enumerate(pl.jobs):
+                job = problem.jobs[j]
+                lb = max(job.tw_start_s, _after_gap(ready, int(dur[loc, job.location]), inner[k]))
+                if lb > x[j]:
+                    x[j], changed = lb, True
+                ready, loc = x[j] + job.service_s, job.location
+            end = _after_gap(ready, int(dur[loc, veh.end_location]), inner[-1])
+            if end != back[pl.vehicle]:
+                back[pl.vehicle], changed = end, True
+        for link in problem.links:
+            a, b = link.first, link.second
+            if a in x and b in x:
+                if x[a] + link.min_gap_s > x[b]:
+                    x[b], changed = x[a] + link.min_gap_s, True
+                if x[b] - link.max_gap_s > x[a]:
+                    x[a], changed = x[b] - link.max_gap_s, True
+        if not changed:
+            break
+    else:
+        return plans
+    if any(x[j] > solver_x[j] for j in x) or any(back[pl.vehicle] > pl.back_s for pl in used):
+        return plans
+    out = []
+    for pl in plans:
+        if not pl.jobs:
+            out.append(pl)
+            continue
+        veh = problem.vehicles[pl.vehicle]
+        first = problem.jobs[pl.jobs[0]]
+        gap0 = gaps[pl.vehicle][1][0]
+        leave = x[pl.jobs[0]] - int(problem.duration_s[veh.profile][veh.start_location,
+                                                                     first.location])
+        leave -= sum(b.duration_s for b in gap0)
+        leave = min([leave] + [b.start_s for b in gap0])
+        out.append(_Plan(pl.vehicle, pl.jobs, tuple(x[j] for j in pl.jobs), leave,
+                         back[pl.vehicle], pl.breaks))
+    return out
+
+
+def _after_gap(ready: int, travel: int, breaks: list[BreakTaken]) -> int:
+    """Earliest time after ``ready`` that fits ``travel`` plus breaks fixed in this gap."""
+    return max([ready + travel + sum(b.duration_s for b in breaks)]
+               + [b.start_s + b.duration_s for b in breaks])
+
+
+def _break_gaps(problem: Problem, pl: _Plan):
+    """Assign each break to before the route or to the gap before stop k (k = n: return)."""
+    ends = [pl.leave_s] + [s + problem.jobs[j].service_s for j, s in zip(pl.jobs, pl.starts)]
+    begins = list(pl.starts) + [pl.back_s]
+    before: list[BreakTaken] = []
+    inner: list[list[BreakTaken]] = [[] for _ in begins]
+    for b in pl.breaks:
+        b_end = b.start_s + b.duration_s
+        if b_end <= pl.leave_s:
+            before.append(b)
+            continue
+        if b.start_s >= pl.back_s:
+            continue
+        for k, (lo, hi) in enumerate(zip(ends, begins)):
+            if lo <= b.start_s and b_end <= hi:
+                inner[k].append(b)
+                break
+        else:
+            return None
+    return before, inner
+
+
+def _arrival(leave_s: int, travel_s: int, latest_s: int, breaks: tuple[BreakTaken, ...]) -> int:
+    """When travel started at ``leave_s`` ends, pausing for breaks taken on the way."""
+    t, remaining = leave_s, travel_s
+    for b in breaks:
+        b_end = b.start_s + b.duration_s
+        if b_end <= t or b.start_s >= latest_s:
+            continue
+        if b.start_s >= t + remaining:
+            break
+        remaining -= max(0, b.start_s - t)
+        t = max(t, b_end)
+    return min(t + remaining, latest_s)
