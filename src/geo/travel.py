@@ -52,6 +52,9 @@ class TravelMatrix:
         Plain description of where the figures came from, for run reports.
     unreachable : tuple of (int, int)
         Pairs with no path; their entries hold a large finite sentinel, never inf.
+    cached_rows : int
+        Rows (distinct source points) read from an on-disk cache instead of computed;
+        0 for estimates and uncached road matrices.
     """
 
     duration_s: np.ndarray
@@ -59,6 +62,7 @@ class TravelMatrix:
     mode: str
     source: str
     unreachable: tuple[tuple[int, int], ...] = ()
+    cached_rows: int = 0
 
     def __post_init__(self) -> None:
         for name in ("duration_s", "distance_m"):
