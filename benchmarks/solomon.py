@@ -299,7 +299,10 @@ def main(argv: list[str] | None = None) -> int:
         best = bks.get(inst.name.upper())
         best_distance = float(best["bks_distonly_distance"]) if best else None
         for solver in solvers:
-            run = runners[solver](inst, args.budget, args.seed)
+            try:
+                run = runners[solver](inst, args.budget, args.seed)
+            except Exception as exc:  # a crash is a result of this run: record it, go on
+                run = Run(None, None, 0.0, f"raised {type(exc).__name__}: {exc}")
             if run.routes is None:
                 distance, vehicles, feasible, violations = None, None, False, [run.status]
             else:
