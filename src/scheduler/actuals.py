@@ -1,0 +1,455 @@
+"""Planned against actual: electronic call monitoring records compared with the rota."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import datetime as dt
+import io
+import re
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..errors import InputError
+from .model import Day, format_hhmm
+from .rota import Rota
+
+CALLS_COLUMNS = ("visit_id", "worker_id", "check_in", "check_out")
+#: Every category a planned or actual visit can fall in, in report order.
+CATEGORIES = ("on_time", "late", "early", "short", "no_check_out", "missed", "covered",
+              "unplanned")
+EXCEPTIONS = ("late", "early", "short", "no_check_out", "missed", "unplanned")
+ACTUALS_COLUMNS = ("visit_id", "worker_id", "provider_id", "client_id", "window",
+                   "planned_start", "planned_end", "check_in", "check_out", "start_delta_min",
+                   "planned_min", "actual_min", "in_window", "categories", "detail")
+
+_HHMM = re.compile(r"^(\d{1,2}):(\d{2})(?::(\d{2}))?$")
+
+
+@dataclass(frozen=True)
+class Call:
+    """One check-in/check-out record of an electronic call monitoring system.
+
+    Times are seconds since midnight of ``date`` (the check-in's date when the file gave
+    ISO datetimes, else ``None``); a check-out after midnight is more than 86 400.
+    ``check_out_s`` is ``None`` when the carer did not check out. ``row`` is the line
+    in ``file`` (header = line 1).
+    """
+
+    visit_id: str
+    worker_id: str
+    check_in_s: int
+    check_out_s: int | None
+    date: dt.date | None = None
+    file: str = ""
+    row: int = 0
+
+
+def _parse_time(value: str, *, file: str, row: int, field: str,
+                id: str | None) -> tuple[dt.date | None, int]:
+    value = value.strip()
+    match = _HHMM.match(value)
+    if match:
+        hours, minutes, seconds = int(match.group(1)), int(match.group(2)), int(match.group(3) or 0)
+        if hours > 23 or minutes > 59 or seconds > 59:
+            raise InputError(f"{value!r} is not a valid time of day", file=file, row=row,
+                             field=field, id=id)
+        return None, hours * 3600 + minutes * 60 + seconds
+    try:
+        moment = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise InputError(f"{value!r} is not a time; use HH:MM or an ISO date and time such as "
+                         f"2026-11-24T07:35:00", file=file, row=row, field=field, id=id) from None
+    if moment.tzinfo is not None:
+        # call monitoring exports UTC; the rota is in UK local time
+        moment = moment.astimezone(_uk_zone()).replace(tzinfo=None)
+    return moment.date(), moment.hour * 3600 + moment.minute * 60 + moment.second
+
+
+def _uk_zone() -> dt.tzinfo:
+    from zoneinfo import ZoneInfo
+
+    return ZoneInfo("Europe/London")
+
+
+def read_calls(path: str | Path) -> tuple[Call, ...]:
+    """Read a calls file: ``visit_id, worker_id, check_in, check_out`` (UTF-8 CSV, header row).
+
+    Times are ``HH:MM`` (or ``HH:MM:SS``) on the plan date, or ISO datetimes (with an
+    offset or ``Z`` they are converted to UK local time). ``check_out`` may be blank
+    (no check-out); a check-out earlier than the check-in is an error unless the times
+    are ISO datetimes on different dates.
+
+    Raises
+    ------
+    InputError
+        Naming the file, row, visit id and field of the first bad record.
+    """
+    path = Path(path)
+    name = path.name
+    try:
+        text = path.read_bytes().decode("utf-8-sig")
+    except FileNotFoundError:
+        raise InputError("calls file not found", file=name) from None
+    except UnicodeDecodeError as exc:
+        raise InputError(f"is not UTF-8 text (byte {exc.start}); save it as CSV UTF-8",
+                         file=name) from None
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    header = [h.strip() for h in (reader.fieldnames or [])]
+    if not header:
+        raise InputError("is empty; it needs a header row visit_id, worker_id, check_in, "
+                         "check_out", file=name, row=1)
+    reader.fieldnames = header
+    missing = [c for c in CALLS_COLUMNS if c not in header]
+    if missing:
+        raise InputError(f"missing column(s) {', '.join(missing)}; the header has "
+                         f"{', '.join(header)}", file=name, row=1, field=missing[0])
+    calls = []
+    for line, values in enumerate(reader, start=2):
+        if None in values:
+            raise InputError("has more fields than the header", file=name, row=line)
+        visit_id = (values.get("visit_id") or "").strip()
+        for field in ("visit_id", "worker_id", "check_in"):
+            if not (values.get(field) or "").strip():
+                raise InputError("is empty; a value is required", file=name, row=line,
+                                 field=field, id=visit_id or None)
+        worker_id = values["worker_id"].strip()
+        day_in, check_in = _parse_time(values["check_in"], file=name, row=line,
+                                       field="check_in", id=visit_id)
+        raw_out = (values.get("check_out") or "").strip()
+        check_out = None
+        if raw_out:
+            day_out, check_out = _parse_time(raw_out, file=name, row=line, field="check_out",
+                                             id=visit_id)
+            if (day_in is None) != (day_out is None):
+                raise InputError("check_in and check_out must both be HH:MM or both be ISO "
+                                 "datetimes", file=name, row=line, field="check_out", id=visit_id)
+            if day_in is not None and day_out is not None:
+                check_out += (day_out - day_in).days * 86400
+            if check_out < check_in:
+                raise InputError(f"check-out {raw_out} is before check-in "
+                                 f"{values['check_in'].strip()}", file=name, row=line,
+                                 field="check_out", id=visit_id)
+        calls.append(Call(visit_id, worker_id, check_in, check_out, day_in, name, line))
+    return tuple(calls)
+
+
+@dataclass(frozen=True)
+class ActualVisit:
+    """One planned carer-visit or one unplanned call, compared.
+
+    Times are seconds since midnight; ``window_*`` are ``None`` without the inputs.
+    ``categories`` are from :data:`CATEGORIES`.
+    """
+
+    visit_id: str
+    worker_id: str
+    provider_id: str | None
+    client_id: str | None
+    window_start_s: int | None
+    window_end_s: int | None
+    planned_start_s: int | None
+    planned_end_s: int | None
+    check_in_s: int | None
+    check_out_s: int | None
+    categories: tuple[str, ...]
+    detail: str
+
+    @property
+    def start_delta_s(self) -> int | None:
+        """Check-in minus planned start, seconds (positive: later than planned)."""
+        if self.check_in_s is None or self.planned_start_s is None:
+            return None
+        return self.check_in_s - self.planned_start_s
+
+    @property
+    def in_window(self) -> bool | None:
+        """Whether the check-in lies inside the visit's window (``None`` when unknown)."""
+        if self.check_in_s is None or self.window_start_s is None:
+            return None
+        return self.window_start_s <= self.check_in_s <= self.window_end_s
+
+
+@dataclass(frozen=True)
+class ActualsReport:
+    """Planned against actual for a day.
+
+    ``visits`` holds one entry per planned carer-visit (a double-up is two) and one per
+    unplanned call. ``by_worker`` and ``by_provider`` count categories.
+    """
+
+    visits: tuple[ActualVisit, ...]
+    by_worker: dict[str, dict[str, int]]
+    by_provider: dict[str, dict[str, int]]
+    late_after_s: int
+    early_before_s: int
+    short_ratio: float
+
+    def count(self, category: str) -> int:
+        """How many entries fall in a category."""
+        return sum(1 for v in self.visits if category in v.categories)
+
+    @property
+    def punctuality(self) -> float | None:
+        """Share of checked-in planned visits whose check-in lies inside the window."""
+        known = [v.in_window for v in self.visits if v.in_window is not None
+                 and "unplanned" not in v.categories]
+        return sum(known) / len(known) if known else None
+
+    @property
+    def exceptions(self) -> tuple[ActualVisit, ...]:
+        """Entries with any exception category."""
+        return tuple(v for v in self.visits if set(v.categories) & set(EXCEPTIONS))
+
+
+def compare_actuals(day: Day | None, rota: Rota, calls: tuple[Call, ...], *,
+                    late_after_s: int = 900, early_before_s: int = 900,
+                    short_ratio: float = 0.8) -> ActualsReport:
+    """Compare calls with the rota: late, early, short, missed and unplanned visits.
+
+    Each planned carer-visit (visit id, worker) is matched with the calls of that
+    worker for that visit (several calls for one visit are joined: first check-in,
+    last check-out).
+
+    - ``late``: check-in more than ``late_after_s`` after the window ends (after the
+      planned start + ``late_after_s`` when the inputs are not given);
+    - ``early``: check-in more than ``early_before_s`` before the window starts (before
+      the planned start - ``early_before_s`` without inputs);
+    - ``short``: on site less than ``short_ratio`` x the planned duration;
+    - ``no_check_out``: checked in, never out;
+    - ``missed``: no call for a planned carer-visit and no other worker called for it;
+    - ``covered``: no call by the planned worker but another worker called for the visit;
+    - ``unplanned``: a call with no planned carer-visit (visit not scheduled, or not for
+      this worker);
+    - ``on_time``: a planned visit with a check-in and none of the above.
+
+    Parameters
+    ----------
+    day : Day or None
+        The inputs, for windows and clients; without them punctuality is against the
+        planned start only.
+    rota : Rota
+    calls : tuple of Call
+    late_after_s, early_before_s : int, default 900
+        Tolerance in seconds (15 min).
+    short_ratio : float, default 0.8
+        A visit shorter than this share of its planned duration is short.
+
+    Raises
+    ------
+    InputError
+        When a call's ISO date is not the rota's date (naming its file and row).
+    """
+    if not 0 < short_ratio <= 1:
+        raise ValueError(f"short_ratio must be in (0, 1], got {short_ratio}")
+    for call in calls:
+        if call.date is not None and call.date != rota.date:
+            raise InputError(f"check-in is on {call.date.isoformat()}, the rota is for "
+                             f"{rota.date.isoformat()}", file=call.file, row=call.row,
+                             field="check_in", id=call.visit_id)
+    planned: dict[tuple[str, str], tuple[str, int, int, str]] = {}
+    for sh in rota.shifts:
+        for stop in sh.stops:
+            planned[(stop.visit_id, sh.worker_id)] = (sh.provider_id, stop.start_s, stop.end_s,
+                                                      stop.client_id)
+    by_slot: dict[tuple[str, str], list[Call]] = defaultdict(list)
+    for call in calls:
+        by_slot[(call.visit_id, call.worker_id)].append(call)
+    called_visits = {call.visit_id for call in calls}
+    visits = day.visit_by_id if day is not None else {}
+    outcomes = {o.visit_id: o for o in rota.outcomes}
+
+    entries = []
+    for (visit_id, worker_id), (provider, start, end, client) in planned.items():
+        visit = visits.get(visit_id)
+        window = (visit.window_start_s, visit.window_end_s) if visit else (None, None)
+        mine = by_slot.get((visit_id, worker_id), [])
+        if not mine:
+            if visit_id in called_visits:
+                others = sorted({c.worker_id for c in calls if c.visit_id == visit_id})
+                cats, detail = ("covered",), f"no call by {worker_id}; called by {', '.join(others)}"
+            else:
+                cats, detail = ("missed",), f"no call for the visit planned {format_hhmm(start)}"
+            entries.append(ActualVisit(visit_id, worker_id, provider, client, *window, start, end,
+                                       None, None, cats, detail))
+            continue
+        check_in = min(c.check_in_s for c in mine)
+        outs = [c.check_out_s for c in mine if c.check_out_s is not None]
+        check_out = max(outs) if outs else None
+        cats, notes = [], []
+        latest = window[1] if visit else start
+        earliest = window[0] if visit else start
+        against = "window end" if visit else "planned start"
+        if check_in > latest + late_after_s:
+            cats.append("late")
+            notes.append(f"checked in {format_hhmm(check_in)}, {(check_in - latest) // 60} min "
+                         f"after the {against} {format_hhmm(latest)}")
+        elif check_in < earliest - early_before_s:
+            against = "window start" if visit else "planned start"
+            cats.append("early")
+            notes.append(f"checked in {format_hhmm(check_in)}, {(earliest - check_in) // 60} min "
+                         f"before the {against} {format_hhmm(earliest)}")
+        if check_out is None:
+            cats.append("no_check_out")
+            notes.append("no check-out")
+        elif check_out - check_in < short_ratio * (end - start):
+            cats.append("short")
+            notes.append(f"{(check_out - check_in) // 60} min on site of {(end - start) // 60} "
+                         f"planned")
+        if not cats:
+            cats.append("on_time")
+        if len(mine) > 1:
+            notes.append(f"{len(mine)} calls joined")
+        entries.append(ActualVisit(visit_id, worker_id, provider, client, *window, start, end,
+                                   check_in, check_out, tuple(cats), "; ".join(notes)))
+
+    worker_provider = {w.worker_id: w.provider_id for w in day.workers} if day else {}
+    worker_provider.update({sh.worker_id: sh.provider_id for sh in rota.shifts})
+    for (visit_id, worker_id), mine in by_slot.items():
+        if (visit_id, worker_id) in planned:
+            continue
+        outcome = outcomes.get(visit_id)
+        visit = visits.get(visit_id)
+        if outcome is None:
+            why = "visit is not in the rota"
+        elif outcome.status != "scheduled":
+            why = f"visit is {outcome.status} in the rota"
+        else:
+            why = f"visit is planned for {', '.join(outcome.workers)}"
+        outs = [c.check_out_s for c in mine if c.check_out_s is not None]
+        entries.append(ActualVisit(
+            visit_id, worker_id, worker_provider.get(worker_id),
+            visit.client_id if visit else None,
+            visit.window_start_s if visit else None, visit.window_end_s if visit else None,
+            None, None, min(c.check_in_s for c in mine), max(outs) if outs else None,
+            ("unplanned",), why))
+
+    entries.sort(key=lambda e: (e.worker_id, e.planned_start_s if e.planned_start_s is not None
+                                else e.check_in_s or 0, e.visit_id))
+    by_worker: dict[str, Counter] = defaultdict(Counter)
+    by_provider: dict[str, Counter] = defaultdict(Counter)
+    for e in entries:
+        for cat in e.categories:
+            by_worker[e.worker_id][cat] += 1
+            by_provider[e.provider_id or "unknown"][cat] += 1
+    as_dict = lambda table: {k: {c: table[k].get(c, 0) for c in CATEGORIES}  # noqa: E731
+                             for k in sorted(table)}
+    return ActualsReport(tuple(entries), as_dict(by_worker), as_dict(by_provider),
+                         late_after_s, early_before_s, short_ratio)
+
+
+def _t(seconds: int | None) -> str:
+    if seconds is None:
+        return ""
+    prefix = "+1 " if seconds >= 86400 else ""
+    return prefix + format_hhmm(seconds % 86400)
+
+
+def write_actuals_csv(report: ActualsReport, path: Path) -> Path:
+    """Write ``actuals.csv``: one row per planned carer-visit or unplanned call."""
+    path = Path(path)
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(ACTUALS_COLUMNS)
+        for e in report.visits:
+            window = (f"{format_hhmm(e.window_start_s)}-{format_hhmm(e.window_end_s)}"
+                      if e.window_start_s is not None else "")
+            planned = (None if e.planned_start_s is None
+                       else (e.planned_end_s - e.planned_start_s) // 60)
+            actual = (None if e.check_in_s is None or e.check_out_s is None
+                      else (e.check_out_s - e.check_in_s) // 60)
+            delta = e.start_delta_s
+            writer.writerow([e.visit_id, e.worker_id, e.provider_id or "", e.client_id or "",
+                             window, _t(e.planned_start_s), _t(e.planned_end_s), _t(e.check_in_s),
+                             _t(e.check_out_s), "" if delta is None else round(delta / 60),
+                             "" if planned is None else planned, "" if actual is None else actual,
+                             "" if e.in_window is None else ("yes" if e.in_window else "no"),
+                             ";".join(e.categories), e.detail])
+    return path
+
+
+def format_actuals(report: ActualsReport) -> str:
+    """A readable table for the terminal: counts per worker and provider, then exceptions."""
+    shown = ("on_time",) + EXCEPTIONS + ("covered",)
+    head = f"{'':<12}" + "".join(f"{c:>13}" for c in shown)
+
+    def table(title: str, rows: dict[str, dict[str, int]]) -> list[str]:
+        lines = [title, head]
+        lines += [f"{k:<12}" + "".join(f"{v[c]:>13}" for c in shown) for k, v in rows.items()]
+        return lines
+
+    lines = table("By worker", report.by_worker) + [""] + table("By provider", report.by_provider)
+    punctuality = report.punctuality
+    lines += ["", "Punctuality: " + ("n/a (no windows: pass --inputs)" if punctuality is None
+                                     else f"{punctuality:.0%} of check-ins inside the window")]
+    if report.exceptions:
+        lines += ["", f"Exceptions ({len(report.exceptions)}):"]
+        lines += [f"  {e.visit_id:<10} {e.worker_id:<8} {','.join(e.categories):<18} {e.detail}"
+                  for e in report.exceptions]
+    return "\n".join(lines)
+
+
+def cmd_actuals(args: argparse.Namespace) -> int:
+    """``carerounds actuals``: 0 when every visit went as planned, 1 with exceptions."""
+    from .io import read_day
+    from .rota import read_rota
+
+    rota = read_rota(args.rota)
+    calls = read_calls(args.calls)
+    day = read_day(args.inputs, date=rota.date) if args.inputs else None
+    report = compare_actuals(day, rota, calls, late_after_s=int(args.late_min * 60),
+                             early_before_s=int(args.early_min * 60), short_ratio=args.short_ratio)
+    print(format_actuals(report))
+    if args.out:
+        out = Path(args.out)
+        if out.suffix.lower() != ".csv":
+            out.mkdir(parents=True, exist_ok=True)
+            out = out / "actuals.csv"
+        else:
+            out.parent.mkdir(parents=True, exist_ok=True)
+        print(f"Wrote {write_actuals_csv(report, out)}")
+    return 1 if report.exceptions else 0
+
+
+def _minutes(value: str) -> float:
+    try:
+        number = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a number of minutes") from None
+    if number < 0:
+        raise argparse.ArgumentTypeError("must be 0 or more")
+    return number
+
+
+def _ratio(value: str) -> float:
+    try:
+        number = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a number") from None
+    if not 0 < number <= 1:
+        raise argparse.ArgumentTypeError("must be more than 0 and at most 1")
+    return number
+
+
+def register_cli(subparsers) -> None:
+    """Add ``carerounds actuals`` to the CLI's subparsers."""
+    p = subparsers.add_parser(
+        "actuals", help="compare call-monitoring records with the rota",
+        description="Compare check-in/check-out records with a rota: late, early, short, "
+                    "missed and unplanned visits per worker and provider. Exit 0 when all "
+                    "went as planned, 1 with exceptions, 2 on bad input.")
+    p.add_argument("--rota", required=True, metavar="FILE", help="rota.json written by plan")
+    p.add_argument("--calls", required=True, metavar="FILE",
+                   help="calls CSV: visit_id, worker_id, check_in, check_out")
+    p.add_argument("--inputs", default=None, metavar="DIR",
+                   help="the day's input folder, for windows (punctuality) and clients")
+    p.add_argument("--late-min", type=_minutes, default=15.0, metavar="MIN",
+                   help="late when checked in this long after the window (default 15)")
+    p.add_argument("--early-min", type=_minutes, default=15.0, metavar="MIN",
+                   help="early when checked in this long before the window (default 15)")
+    p.add_argument("--short-ratio", type=_ratio, default=0.8, metavar="R",
+                   help="short when on site under R x the planned time (default 0.8)")
+    p.add_argument("--out", default=None, metavar="PATH",
+                   help="write the comparison: a .csv file, or a folder for actuals.csv")
+    p.set_defaults(func=cmd_actuals)
