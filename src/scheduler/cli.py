@@ -19,7 +19,7 @@ from ..errors import CareroundsError, InputError, NetworkUnavailableError
 EXIT_OK, EXIT_VIOLATIONS, EXIT_INPUT, EXIT_OTHER = 0, 1, 2, 3
 
 err = Console(stderr=True, highlight=False)
-out = Console(highlight=False, markup=False)
+out = Console(highlight=False, markup=False, soft_wrap=True)
 
 
 def _date(value: str) -> dt.date:
