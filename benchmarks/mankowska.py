@@ -116,10 +116,11 @@ def main(argv: list[str] | None = None) -> int:
                            check.total_tardiness if check.feasible else None,
                            check.max_tardiness if check.feasible else None,
                            retimed.cost if retimed else None, len(solution.unassigned), wall])
+        verdict = ("feasible" if check.feasible
+                   else f"NOT FEASIBLE ({solution.status}): " + "; ".join(check.violations[:2]))
         print(f"  {paper_id.upper():4} cost {cost if cost is None else round(cost, 2)!s:>8}  "
               f"best {best_known!s:>8}  gap {gap if gap is not None else '-':>7} %  "
-              f"{'feasible' if check.feasible else 'NOT FEASIBLE: ' + '; '.join(check.violations[:2])}"
-              f"  ({wall:.1f} s)", flush=True)
+              f"{verdict}  ({wall:.1f} s)", flush=True)
 
     print()
     print(table(HEADERS, rows, title="Mankowska HHCRSP: cost = (distance + total tardiness + "

@@ -226,7 +226,8 @@ def summary_rows(records: list[dict], solvers: list[str]) -> list[list]:
                 continue
             ok = [r for r in runs if r["feasible"]]
             rows.append([solver, fam, len(runs), len(ok), mean(r["gap_pct"] for r in ok),
-                         mean(r["vehicles"] for r in ok), median(r["t_first_feasible_s"] for r in ok),
+                         mean(r["vehicles"] for r in ok),
+                         median(r["t_first_feasible_s"] for r in ok),
                          max((r["t_first_feasible_s"] for r in ok
                               if r["t_first_feasible_s"] is not None), default=None),
                          mean(r["wall_s"] for r in runs)])
@@ -249,7 +250,8 @@ def baseline_rows(instances: set[str], budget_s: float) -> tuple[list[list], str
                 "feasible": r["feasible"] == "True",
                 "gap_pct": float(r["gap_pct"]) if r["gap_pct"] else None,
                 "vehicles": int(r["vehicles"]) if r["vehicles"] else None,
-                "t_first_feasible_s": float(r["t_first_feasible_s"]) if r["t_first_feasible_s"] else None,
+                "t_first_feasible_s": (float(r["t_first_feasible_s"])
+                                       if r["t_first_feasible_s"] else None),
                 "wall_s": float(r["wall_s"]) if r["wall_s"] else None} for r in rows]
     solvers = list(dict.fromkeys(r["solver"] for r in records))
     return summary_rows(records, solvers), ""
@@ -314,7 +316,9 @@ def main(argv: list[str] | None = None) -> int:
             records.append({
                 "instance": inst.name, "solver": solver, "budget_s": args.budget,
                 "vehicles": vehicles, "distance": distance, "gap_pct": gap,
-                "feasible": feasible, "t_first_feasible_s": run.t_first_s if feasible else None,
+                "feasible": feasible,
+                "t_first_feasible_s": (round(run.t_first_s, 4)
+                                       if feasible and run.t_first_s is not None else None),
                 "wall_s": round(run.wall_s, 3), "status": run.status,
                 "violations": violations[:5], "bks_distonly_distance": best_distance,
                 "bks_distonly_vehicles": int(best["bks_distonly_vehicles"]) if best else None,

@@ -296,7 +296,8 @@ def check_solomon(instance: SolomonInstance, routes: Sequence[Sequence[int]]) ->
     total = 0.0
     used = [list(r) for r in routes if len(r)]
     if len(used) > instance.n_vehicles:
-        violations.append(f"{len(used)} routes used but the fleet has {instance.n_vehicles} vehicles")
+        violations.append(f"{len(used)} routes used but the fleet has "
+                          f"{instance.n_vehicles} vehicles")
     for number, route in enumerate(used, start=1):
         bad = [c for c in route if not (isinstance(c, (int, np.integer)) and 1 <= c <= n)]
         if bad:
@@ -401,7 +402,7 @@ class MankowskaInstance:
         return len(self.x) - 2
 
     def routes_of(self, solution: Solution) -> tuple[list[list[int]], dict[int, float]]:
-        """Per-carer job sequences and start times (instance units) of a solution of :attr:`problem`.
+        """Per-carer job sequences and start times (instance units) of a solution.
 
         Returns
         -------
