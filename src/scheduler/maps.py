@@ -162,12 +162,18 @@ def _esc(value: object) -> str:
     return html.escape(str(value), quote=True)
 
 
-def _duplicate_pairs(duplicates: Iterable | None, day: Day) -> list[tuple[str, str]]:
+def _duplicate_pairs(duplicates: Iterable | None, day: Day) -> list[tuple[str, str, str]]:
+    """``(visit_a, visit_b, reason)`` of each pair that names two visits of the day.
+
+    Accepts ``carerounds.scheduler.duplicates.DuplicatePair`` (``visit_a``/``visit_b``)
+    or any object with ``visit_id_a``/``visit_id_b``; the module itself stays optional.
+    """
     pairs = []
     for pair in duplicates or ():
-        a, b = getattr(pair, "visit_id_a", None), getattr(pair, "visit_id_b", None)
+        a = getattr(pair, "visit_id_a", None) or getattr(pair, "visit_a", None)
+        b = getattr(pair, "visit_id_b", None) or getattr(pair, "visit_b", None)
         if a in day.visit_by_id and b in day.visit_by_id:
-            pairs.append((a, b))
+            pairs.append((a, b, str(getattr(pair, "reason", "") or "")))
     return pairs
 
 
@@ -277,8 +283,8 @@ def _stop_popup(day: Day, stop, seq: int, worker_label: str) -> str:
     lines = [f"<b>{seq}. {format_hhmm(stop.start_s)}&ndash;{format_hhmm(stop.end_s)}</b> "
              f"(window {format_hhmm(visit.window_start_s)}&ndash;"
              f"{format_hhmm(visit.window_end_s)}"
-             + (f", arrive {format_hhmm(stop.arrival_s)}" if stop.arrival_s < stop.start_s - 59
-                else "") + ")",
+             + (f", arrive {format_hhmm(stop.arrival_s)}"
+                if 60 <= stop.start_s - stop.arrival_s <= 3600 else "") + ")",
              f"<b>{_esc(client.name)}</b>",
              f"{_esc(client.address)}, {_esc(client.postcode)}",
              f"Visit {_esc(visit.visit_id)} &middot; {(stop.end_s - stop.start_s) // 60} min "
@@ -317,7 +323,7 @@ def _unplaced_popup(day: Day, visit_id: str, reason: str | None) -> str:
     return '<div class="cr-popup">' + "<br>".join(lines) + "</div>"
 
 
-def _duplicate_popup(day: Day, rota: Rota, a: str, b: str) -> str:
+def _duplicate_popup(day: Day, rota: Rota, a: str, b: str, reason: str) -> str:
     outcomes = {o.visit_id: o for o in rota.outcomes}
     parts = []
     for visit_id in (a, b):
@@ -330,9 +336,12 @@ def _duplicate_popup(day: Day, rota: Rota, a: str, b: str) -> str:
                         if w in day.worker_by_id)
         parts.append(f"{_esc(visit_id)}: {_esc(provider)} at {when}"
                      + (f" ({_esc(who)})" if who else ""))
-    client = day.client_by_id[day.visit_by_id[a].client_id]
+    clients = {day.visit_by_id[v].client_id for v in (a, b)}
+    names = "; ".join(f"{_esc(day.client_by_id[c].name)}, {_esc(day.client_by_id[c].postcode)}"
+                      for c in sorted(clients))
     return ('<div class="cr-popup"><b>Possible duplicate visits</b><br>'
-            f"{_esc(client.name)}, {_esc(client.postcode)}<br>" + "<br>".join(parts) + "</div>")
+            f"{names}<br>" + "<br>".join(parts)
+            + (f"<br><i>{_esc(reason)}</i>" if reason else "") + "</div>")
 
 
 def _legend_html(day: Day, rota: Rota, *, area: str | None, workers: int, visits: int,
@@ -369,8 +378,8 @@ def map_day(day: Day, rota: Rota, travel: DayTravel | None = None, *, duplicates
     travel : DayTravel, optional
         With road networks, rounds follow the roads; otherwise straight segments.
     duplicates : iterable, optional
-        Pairs with ``visit_id_a`` and ``visit_id_b`` (e.g. from
-        ``carerounds.scheduler.duplicates``); both visits are marked.
+        Pairs from ``carerounds.scheduler.duplicates.find_duplicate_visits`` (or any
+        objects with ``visit_id_a`` / ``visit_id_b``); both visits are marked.
     area : str, optional
         Only this area: its workers' rounds (a worker belongs to the area most of their
         visits are in), and its unplaced and duplicate visits. Default: every area, one
@@ -401,7 +410,7 @@ def map_day(day: Day, rota: Rota, travel: DayTravel | None = None, *, duplicates
             by_worker[sh.worker_id].append(sh)
     unplaced = [o for o in rota.unplaced
                 if area is None or day.client_by_id[day.visit_by_id[o.visit_id].client_id].area == area]
-    pairs = [(a, b) for a, b in _duplicate_pairs(duplicates, day)
+    pairs = [(a, b, why) for a, b, why in _duplicate_pairs(duplicates, day)
              if area is None or day.client_by_id[day.visit_by_id[a].client_id].area == area]
 
     points: list[LatLon] = []
@@ -417,7 +426,7 @@ def map_day(day: Day, rota: Rota, travel: DayTravel | None = None, *, duplicates
     lons = [p[1] for p in points]
 
     fmap = folium.Map(location=[(min(lats) + max(lats)) / 2, (min(lons) + max(lons)) / 2],
-                      zoom_start=12, tiles=None, control_scale=True)
+                      zoom_start=12, tiles=None, control_scale=True, zoom_snap=0.5)
     # Everything the page needs is inlined below: no CDN requests at all.
     fmap.default_js = []
     fmap.default_css = []
@@ -435,7 +444,7 @@ def map_day(day: Day, rota: Rota, travel: DayTravel | None = None, *, duplicates
                          max_zoom=19, control=False).add_to(fmap)
     # Keep the bottom strip clear: the legend sits there.
     fmap.fit_bounds([[min(lats), min(lons)], [max(lats), max(lons)]],
-                    padding_top_left=(30, 30), padding_bottom_right=(30, 190), max_zoom=16)
+                    padding_top_left=(30, 30), padding_bottom_right=(30, 140), max_zoom=16)
 
     groups: dict[str, object] = {}
 
@@ -488,13 +497,15 @@ def map_day(day: Day, rota: Rota, travel: DayTravel | None = None, *, duplicates
             icon_anchor=(10, 10), class_name="cr-icon"), z_index_offset=1500)
         marker.add_child(Bind(_unplaced_popup(day, o.visit_id, o.reason)))
         marker.add_to(group(client.area))
-    for a, b in pairs:
-        client = day.client_by_id[day.visit_by_id[a].client_id]
-        marker = folium.Marker([client.lat, client.lon], icon=folium.DivIcon(
-            html='<div class="cr-duplicate"></div>', icon_size=(34, 34), icon_anchor=(17, 17),
-            class_name="cr-icon"))
-        marker.add_child(Bind(_duplicate_popup(day, rota, a, b)))
-        marker.add_to(group(client.area))
+    for a, b, why in pairs:
+        # Both homes are ringed when the pair is two clients of one household.
+        for client_id in dict.fromkeys(day.visit_by_id[v].client_id for v in (a, b)):
+            client = day.client_by_id[client_id]
+            marker = folium.Marker([client.lat, client.lon], icon=folium.DivIcon(
+                html='<div class="cr-duplicate"></div>', icon_size=(34, 34),
+                icon_anchor=(17, 17), class_name="cr-icon"))
+            marker.add_child(Bind(_duplicate_popup(day, rota, a, b, why)))
+            marker.add_to(group(client.area))
     for name in sorted(groups):
         groups[name].add_to(fmap)
     if len(groups) > 1:
@@ -503,7 +514,8 @@ def map_day(day: Day, rota: Rota, travel: DayTravel | None = None, *, duplicates
                                        for w, shifts in by_worker.items() for sh in shifts)
     fmap.add_child(Legend(_legend_html(
         day, rota, area=area, workers=len(by_worker),
-        visits=sum(len(sh.stops) for shifts in by_worker.values() for sh in shifts),
+        visits=len({s.visit_id for shifts in by_worker.values() for sh in shifts
+                    for s in sh.stops}),
         unplaced=len(unplaced), duplicates=len(pairs), on_roads=on_roads)))
     return fmap
 
@@ -536,7 +548,7 @@ def plot_day(day: Day, rota: Rota, travel: DayTravel | None = None, *, duplicate
     travel : DayTravel, optional
         With road networks, rounds follow the roads.
     duplicates : iterable, optional
-        Pairs with ``visit_id_a`` / ``visit_id_b``; marked with orange rings.
+        Duplicate pairs (see :func:`map_day`); marked with orange rings.
     ax : matplotlib.axes.Axes, optional
         Where to draw; default a new 10 x 10 inch figure (not a pyplot one).
     paths : dict, optional
@@ -587,7 +599,7 @@ def plot_day(day: Day, rota: Rota, travel: DayTravel | None = None, *, duplicate
             linewidth=0.6, zorder=4)
     pairs = _duplicate_pairs(duplicates, day)
     if pairs:
-        dup = [day.client_by_id[day.visit_by_id[a].client_id] for a, _ in pairs]
+        dup = [day.client_by_id[day.visit_by_id[a].client_id] for a, _, _ in pairs]
         gpd.GeoSeries([Point(c.lon, c.lat) for c in dup], crs="EPSG:4326").to_crs(crs).plot(
             ax=ax, facecolor="none", edgecolor="#e68a00", marker="o", markersize=200,
             linewidth=2, zorder=4)
@@ -651,7 +663,7 @@ def write_maps(day: Day, rota: Rota, travel: DayTravel | None, out_dir: str | Pa
     out_dir : str or Path
         Created if missing.
     duplicates : iterable, optional
-        Pairs with ``visit_id_a`` / ``visit_id_b`` to mark (optional: maps work without).
+        Duplicate pairs to mark (see :func:`map_day`); maps work without them.
     per_area : bool, default True
         Also write one map per area (only when the day has more than one area).
     tiles : bool, default True

@@ -616,7 +616,7 @@ def render_run_sheets_pdf(sheets: RunSheets) -> bytes:
 
         columns = ("#", "Time", "Client and address", "Access notes", "Tasks", "Double-up",
                    "Travel")
-        widths = [11 * mm, 25 * mm, 43 * mm, 33 * mm, 30 * mm, 20 * mm, 18 * mm]
+        widths = [11 * mm, 28 * mm, 42 * mm, 32 * mm, 29 * mm, 20 * mm, 18 * mm]
         rows = [[Paragraph(c, head) for c in columns]]
         style = [("GRID", (0, 0), (-1, -1), 0.5, colors.black),
                  ("VALIGN", (0, 0), (-1, -1), "TOP"),
@@ -664,13 +664,18 @@ def render_run_sheets_pdf(sheets: RunSheets) -> bytes:
     return buffer.getvalue()
 
 
+def _shows_arrival(v: SheetVisit) -> bool:
+    """Print the arrival when the worker waits a little; a long gap is free time, not a wait."""
+    return 60 <= v.start_s - v.arrival_s <= 3600
+
+
 def _pdf_visit_row(v: SheetVisit, base, small, bold: str) -> list:
     from reportlab.platypus import Paragraph
 
     time_lines = [f"<b>{format_hhmm(v.start_s)}</b>–{format_hhmm(v.end_s)}",
                   f"{_minutes(v.duration_s)}",
                   f"<font size=7>window {_hm_range(v.window_start_s, v.window_end_s)}</font>"]
-    if v.arrival_s < v.start_s - 59:
+    if _shows_arrival(v):
         time_lines.append(f"<font size=7>arrive {format_hhmm(v.arrival_s)}</font>")
     if v.priority != "normal":
         time_lines.append(f"<b>{_p(v.priority.upper())}</b>")
@@ -763,8 +768,8 @@ def render_run_sheets_html(sheets: RunSheets) -> str:
             f"<tr><th>Paid time (home to home)</th><td>{_minutes(sheet.paid_s)}</td></tr>"
             f"<tr><th>Mileage</th><td>{_miles(sheet.distance_m)}</td></tr></table></div>"
             f'<div class="map">{svg}<p>{e(_map_caption(sheet))}</p></div></div>'
-            '<table class="visits"><colgroup><col style="width:11mm"><col style="width:25mm">'
-            '<col style="width:43mm"><col style="width:33mm"><col style="width:30mm">'
+            '<table class="visits"><colgroup><col style="width:11mm"><col style="width:28mm">'
+            '<col style="width:42mm"><col style="width:32mm"><col style="width:29mm">'
             '<col style="width:20mm"><col style="width:18mm"></colgroup>'
             "<thead><tr><th>#</th><th>Time</th><th>Client and address</th>"
             "<th>Access notes</th><th>Tasks</th><th>Double-up</th><th>Travel</th></tr></thead>"
@@ -796,7 +801,7 @@ def _html_visit_row(v: SheetVisit, e) -> str:
     time_lines = [f"<b>{format_hhmm(v.start_s)}</b>–{format_hhmm(v.end_s)}",
                   _minutes(v.duration_s),
                   f'<span class="small">window {_hm_range(v.window_start_s, v.window_end_s)}</span>']
-    if v.arrival_s < v.start_s - 59:
+    if _shows_arrival(v):
         time_lines.append(f'<span class="small">arrive {format_hhmm(v.arrival_s)}</span>')
     if v.priority != "normal":
         time_lines.append(f"<b>{e(v.priority.upper())}</b>")
