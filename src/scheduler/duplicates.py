@@ -149,13 +149,27 @@ def _token_matches(token: str, visit: Visit, day: Day) -> bool:
     return token in names
 
 
+def _hands_over(first: Visit, second: Visit) -> bool:
+    # the first provider's carer has surely left (latest start + duration) before the
+    # second's window opens: the two can never be on site together
+    return first.window_end_s + first.service_s <= second.window_start_s
+
+
 def is_allowed_pair(a: Visit, b: Visit, day: Day,
                     allowed_pairs: Iterable[tuple[str, str]]) -> tuple[str, str] | None:
-    """The allowed pair (planned handover) that covers two visits, in either order, or ``None``."""
+    """The allowed pair (a planned handover) that covers two visits, or ``None``.
+
+    A pair ``(first, second)`` covers the visits when one matches ``first``, the other
+    ``second``, and the ``first`` visit ends before the ``second`` can start (its window
+    end plus its duration is no later than the other's window start). Two providers who
+    could be on site at the same time are a duplicate even between allowed services: a
+    handover does not need both carers at once.
+    """
     for first, second in allowed_pairs:
-        if ((_token_matches(first, a, day) and _token_matches(second, b, day))
-                or (_token_matches(first, b, day) and _token_matches(second, a, day))):
-            return (first, second)
+        for x, y in ((a, b), (b, a)):
+            if (_token_matches(first, x, day) and _token_matches(second, y, day)
+                    and _hands_over(x, y)):
+                return (first, second)
     return None
 
 
@@ -219,8 +233,8 @@ def _pair(a: Visit, b: Visit, match: str, distance_m: int, same_address: bool, d
     else:
         how = "same postcode and address" if same_address else f"homes {distance_m} m apart"
         where = f"same household (clients {a.client_id} and {b.client_id}, {how})"
-    timing = (f"windows overlap by {overlap // 60} min" if overlap or gap == 0
-              else f"windows {gap // 60} min apart")
+    timing = (f"windows overlap by {overlap // 60} min" if overlap else
+              f"windows {gap // 60} min apart" if gap else "one window ends as the other starts")
     parts = [f"{where}: {a.visit_id} ({who(a)}, {_window(a)}, {a.service_s // 60} min) and "
              f"{b.visit_id} ({who(b)}, {_window(b)}, {b.service_s // 60} min); {timing}"]
     why = ("the longer visit" if keep.service_s != drop.service_s else
@@ -243,7 +257,7 @@ def _pair(a: Visit, b: Visit, match: str, distance_m: int, same_address: bool, d
         parts.append(f"travel not estimated ({who(drop)} has no worker with a home to start from)")
     else:
         source = "road network" if travel.roads else "straight-line estimate"
-        parts.append(f"saves ~{travel_saved // 60} min travel ({who(drop)}'s round trip from "
+        parts.append(f"saves ~{round(travel_saved / 60)} min travel ({who(drop)}'s round trip from "
                      f"its nearest carer's home, {source})")
     return DuplicatePair(
         visit_a=a.visit_id, visit_b=b.visit_id, provider_a=a.provider_id,
@@ -281,7 +295,7 @@ def _household_pairs(clients: Sequence[Client], near_m: float) -> dict[tuple[str
     return out
 
 
-def find_duplicate_visits(day: Day, *, gap_s: int = 3600, near_m: float = 25,
+def find_duplicate_visits(day: Day, *, gap_s: int = 3600, near_m: float = 10,
                           allowed_pairs: Iterable[tuple[str, str]] = DEFAULT_ALLOWED_PAIRS,
                           travel: DayTravel | None = None) -> tuple[DuplicatePair, ...]:
     """Find visits by different providers to one client or household at a similar time.
@@ -298,14 +312,15 @@ def find_duplicate_visits(day: Day, *, gap_s: int = 3600, near_m: float = 25,
     day : Day
     gap_s : int, default 3600
         Largest gap in seconds between the two windows for a pair (60 min).
-    near_m : float, default 25
+    near_m : float, default 10
         Two clients whose homes lie within this many metres (straight line) are one
-        household, as are clients with the same postcode and normalised address.
+        household, as are clients with the same postcode and normalised address. Next
+        door in a street of semis is 15-25 m away, so the default stays well below it.
     allowed_pairs : iterable of (str, str), default ``(("reablement", "*"),)``
         Planned handovers, not duplicates: a pair is skipped when one visit matches the
-        first token and the other the second (either way round). A token matches a
-        visit's service, provider id or provider kind (``in_house``/``independent``);
-        ``"*"`` matches any visit.
+        first token, the other the second, and the first ends before the second can
+        start (see :func:`is_allowed_pair`). A token matches a visit's service, provider
+        id or provider kind (``in_house``/``independent``); ``"*"`` matches any visit.
     travel : DayTravel, optional
         Travel figures to estimate the travel saved: the dropped visit's provider's
         round trip from its workers' nearest home. Without it travel saved is ``None``.
@@ -553,8 +568,8 @@ def register_cli(subparsers) -> None:
     p.add_argument("--date", type=_date, default=None, help="plan date YYYY-MM-DD")
     p.add_argument("--gap-min", type=_non_negative, default=60.0, metavar="MIN",
                    help="largest gap between the two windows, minutes (default 60)")
-    p.add_argument("--near-m", type=_non_negative, default=25.0, metavar="M",
-                   help="homes this close are one household, metres (default 25)")
+    p.add_argument("--near-m", type=_non_negative, default=10.0, metavar="M",
+                   help="homes this close are one household, metres (default 10)")
     p.add_argument("--allow", type=_allowed, action="append", metavar="FIRST:SECOND",
                    help="a planned handover that is not a duplicate (service, provider id or "
                         "kind; * for any); repeatable; default reablement:*")
