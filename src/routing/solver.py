@@ -19,6 +19,8 @@ _LSM = routing_enums_pb2.LocalSearchMetaheuristic
 FIRST_SOLUTION_STRATEGIES: dict[str, int] = {
     name.lower(): value for name, value in _FSS.Value.items() if name not in ("UNSET",)}
 FIRST_SOLUTION_STRATEGIES["auto"] = _FSS.PARALLEL_CHEAPEST_INSERTION
+# Our own pair-aware insertion (see _Inserter); OR-Tools' strategy is then only a fallback.
+FIRST_SOLUTION_STRATEGIES["pair_insertion"] = _FSS.PARALLEL_CHEAPEST_INSERTION
 
 #: Metaheuristic names accepted in ``SolveParams.local_search``.
 METAHEURISTICS: dict[str, int] = {
@@ -59,12 +61,28 @@ def solve(problem: Problem, params: SolveParams) -> Solution:
     InputError
         On an unknown strategy name or a break that cannot fit inside its shift.
     """
+    return _solve(problem, params, pair_aware=True)
+
+
+def solve_with(problem: Problem, params: SolveParams, variant: str = "ours") -> Solution:
+    """Solve with a named engine variant, for benchmarks that compare them.
+
+    ``"ours"`` is what :func:`solve` does; ``"plain"`` searches with OR-Tools alone
+    (its first-solution strategy and local search, no pair-aware insertion or repair).
+    """
+    if variant not in ("ours", "plain"):
+        raise InputError(f"unknown variant {variant!r}; expected 'ours' or 'plain'",
+                         field="variant")
+    return _solve(problem, params, pair_aware=variant == "ours")
+
+
+def _solve(problem: Problem, params: SolveParams, *, pair_aware: bool) -> Solution:
     started = time.perf_counter()
     _check_params(params)
     if not problem.vehicles or _mandatory_without_vehicle(problem):
         status = "infeasible" if any(j.drop_penalty is None for j in problem.jobs) else "feasible"
         return _empty_solution(problem, params, status, started)
-    model = _Model(problem, params)
+    model = _Model(problem, params, pair_aware=pair_aware)
     assignment = model.search()
     if assignment is None:
         return _empty_solution(problem, params, model.status(), started,
@@ -118,8 +136,9 @@ class _Dims:
 class _Model:
     """The OR-Tools model of one problem; nothing of it escapes this module."""
 
-    def __init__(self, problem: Problem, params: SolveParams) -> None:
+    def __init__(self, problem: Problem, params: SolveParams, *, pair_aware: bool = True) -> None:
         self.problem = problem
+        self.pair_aware = pair_aware
         self.params = params
         self.first_solution_s: float | None = None
         self._t0 = time.perf_counter()
@@ -382,9 +401,92 @@ class _Model:
         return sp
 
     def search(self):
-        """Run the search; the best assignment or None."""
+        """Run the search; the best assignment or None.
+
+        With linked jobs (or ``first_solution="pair_insertion"``) the first solution is
+        built by :class:`_Inserter`, which places both jobs of a pair at once; local
+        search then runs for part of the time, dropped pairs are re-inserted, and local
+        search resumes. Otherwise OR-Tools builds the first solution itself, and the
+        insertion heuristic is the fallback if that fails.
+        """
         self._t0 = time.perf_counter()
-        return self.routing.SolveWithParameters(self.search_parameters())
+        deadline = self._t0 + self.params.time_limit_s
+        sp = self.search_parameters()
+        self.routing.CloseModelWithParameters(sp)
+        if not self.pair_aware:
+            sp.time_limit.FromMilliseconds(max(1, int(self.params.time_limit_s * 1000)))
+            return self.routing.SolveWithParameters(sp)
+        links = bool(self.problem.links)
+        start = None
+        if links or self.params.first_solution == "pair_insertion":
+            start = self._construct(deadline)
+        if start is None:
+            best = self._local_search(None, sp, deadline - time.perf_counter())
+            if best is None or self.first_solution_s is None:
+                start = self._construct(deadline)
+                if start is not None:
+                    best = self._local_search(start, sp, deadline - time.perf_counter())
+            if not links or best is None:
+                return best
+        else:
+            share = 0.6 if links else 1.0
+            best = self._local_search(start, sp, share * (deadline - time.perf_counter()))
+        if links:
+            repaired = self._repair(best, deadline)
+            if repaired is not None and repaired.ObjectiveValue() < best.ObjectiveValue():
+                best = repaired
+            left = deadline - time.perf_counter()
+            if left > 0.05:
+                best = self._local_search(best, sp, left) or best
+        return best
+
+    def _local_search(self, start, sp, seconds: float):
+        """Search from ``start`` (or from OR-Tools' own first solution) for ``seconds``."""
+        sp.time_limit.FromMilliseconds(max(1, int(seconds * 1000)))
+        if start is None:
+            return self.routing.SolveWithParameters(sp)
+        found = self.routing.SolveFromAssignmentWithParameters(start, sp)
+        return found if found is not None else start
+
+    def _restore(self, sequences: list[list[int]]):
+        routes = [[self.manager.NodeToIndex(j) for j in seq] for seq in sequences]
+        return self.routing.ReadAssignmentFromRoutes(routes, True)
+
+    def _construct(self, deadline: float):
+        """A first solution from pair-aware insertion, or None if it cannot be restored."""
+        ins = _Inserter(self.problem, deadline)
+        ins.insert_all(list(range(self.n_jobs)))
+        placed = {j for seq in ins.sequences() for j in seq}
+        if any(job.drop_penalty is None and j not in placed
+               for j, job in enumerate(self.problem.jobs)):
+            return None
+        start = self._restore(ins.sequences())
+        if start is not None and self.first_solution_s is None:
+            self.first_solution_s = time.perf_counter() - self._t0
+        return start
+
+    def _repair(self, assignment, deadline: float):
+        """Re-insert dropped jobs (pairs above all) into a local-search solution."""
+        r, t = self.routing, self.time
+        routes = []
+        for v in range(len(self.problem.vehicles)):
+            jobs, starts = [], []
+            idx = assignment.Value(r.NextVar(r.Start(v)))
+            while not r.IsEnd(idx):
+                jobs.append(self.manager.IndexToNode(idx))
+                starts.append(int(assignment.Value(t.CumulVar(idx))))
+                idx = assignment.Value(r.NextVar(idx))
+            breaks = sorted(int(assignment.StartValue(iv)) for iv in self.breaks.get(v, ()))
+            routes.append((jobs, starts, breaks))
+        served = {j for jobs, _, _ in routes for j in jobs}
+        dropped = [j for j in range(self.n_jobs) if j not in served]
+        if not dropped:
+            return None
+        ins = _Inserter(self.problem, deadline)
+        ins.load_routes(routes)
+        if not ins.insert_all(dropped, eject=True):
+            return None
+        return self._restore(ins.sequences())
 
     def status(self) -> str:
         return _STATUS.get(int(self.routing.status()), "unknown")
@@ -572,3 +674,413 @@ def _arrival(leave_s: int, travel_s: int, latest_s: int, breaks: tuple[BreakTake
         remaining -= max(0, b.start_s - t)
         t = max(t, b_end)
     return min(t + remaining, latest_s)
+
+
+
+# -- pair-aware insertion (plain Python on the Problem; no OR-Tools) -------------------------
+
+
+@dataclass(frozen=True)
+class _Sched:
+    """A route's timing under the insertion heuristic's conservative rules."""
+
+    cost: int
+    leave_s: int
+    back_s: int
+    dep: tuple[int, ...]       # time the vehicle is free after each item of the sequence
+    used: bool
+
+
+_UNUSED = _Sched(cost=0, leave_s=0, back_s=0, dep=(), used=False)
+
+
+class _Inserter:
+    """Cheapest insertion that places both jobs of a link at once.
+
+    Sequences hold job indices (>= 0) and the vehicle's breaks as ``-(k + 1)``. Timing
+    is conservative with respect to the OR-Tools model (a break is taken where it sits
+    in the sequence, before the next trip; a linked job is pinned to one start time),
+    so a sequence feasible here is feasible there. Used to build the first solution
+    when jobs are linked and to re-insert dropped pairs after local search.
+    """
+
+    def __init__(self, problem: Problem, deadline: float) -> None:
+        p = self.p = problem
+        self.w = p.weights
+        self.deadline = deadline
+        self.dur = {k: m.tolist() for k, m in p.duration_s.items()}
+        self.dist = {k: m.tolist() for k, m in p.distance_m.items()} if self.w.distance_m else None
+        self.eligible = []
+        for j, job in enumerate(p.jobs):
+            self.eligible.append([v for v in p.eligible_vehicles(j)
+                                  if self._shift_can_cover(v, j)
+                                  and (p.vehicles[v].capacity is None
+                                       or job.demand <= p.vehicles[v].capacity)])
+        self.resource_of = [veh.resource for veh in p.vehicles]
+        self.siblings: dict[int, list[int]] = {}
+        for v, veh in enumerate(p.vehicles):
+            self.siblings.setdefault(veh.resource, []).append(v)
+        self.pinned: dict[int, int] = {}
+        self.linked = {j for link in p.links for j in (link.first, link.second)}
+        self.seqs: list[list[int]] = [[-(k + 1) for k in self._break_order(v)]
+                                      for v in range(len(p.vehicles))]
+        self.frozen: set[int] = set()
+        self.scheds: list[_Sched] = [_UNUSED for _ in p.vehicles]
+
+    def _break_order(self, v: int) -> list[int]:
+        breaks = self.p.vehicles[v].breaks
+        return sorted(range(len(breaks)), key=lambda k: (breaks[k].earliest_s, breaks[k].latest_s))
+
+    def _shift_can_cover(self, v: int, j: int) -> bool:
+        veh, job = self.p.vehicles[v], self.p.jobs[j]
+        dur = self.p.duration_s[veh.profile]
+        arrive = veh.shift_start_s + int(dur[veh.start_location, job.location])
+        if max(arrive, job.tw_start_s) > job.tw_end_s + job.max_lateness_s:
+            return False
+        back = (max(arrive, job.tw_start_s) + job.service_s
+                + int(dur[job.location, veh.end_location]))
+        return back <= veh.shift_end_s
+
+    # -- timing ---------------------------------------------------------------------------
+
+    def schedule(self, v: int, seq: list[int]) -> _Sched | None:
+        """Timing and cost of a sequence on vehicle ``v``, or None if infeasible."""
+        p, w = self.p, self.w
+        veh = p.vehicles[v]
+        last = max((i for i, item in enumerate(seq) if item >= 0), default=-1)
+        if last < 0:
+            return _UNUSED
+        dur = self.dur[veh.profile]
+        dist = self.dist[veh.profile] if self.dist is not None else None
+        jobs = p.jobs
+        t, loc = veh.shift_start_s, veh.start_location
+        cost, load = veh.fixed_cost, 0
+        first_start = first_travel = None
+        pre_breaks: list[tuple[int, int]] = []
+        dep = []
+        for i, item in enumerate(seq):
+            if item < 0:
+                b = veh.breaks[-item - 1]
+                if i > last:
+                    dep.append(-1)
+                    continue
+                bs = max(t, b.earliest_s)
+                if bs > b.latest_s:
+                    return None
+                t = bs + b.duration_s
+                if first_start is None:
+                    pre_breaks.append((bs, t))
+                dep.append(t)
+                continue
+            job = jobs[item]
+            travel = dur[loc][job.location]
+            s = t + travel
+            pin = self.pinned.get(item)
+            if pin is not None:
+                if s > pin:
+                    return None
+                s = pin
+            elif s < job.tw_start_s:
+                s = job.tw_start_s
+            if s > job.tw_end_s + job.max_lateness_s:
+                return None
+            if s > job.tw_end_s:
+                cost += (s - job.tw_end_s) * w.lateness_s
+            if first_start is None:
+                first_start, first_travel = s, travel
+            cost += travel * w.travel_s
+            if dist is not None:
+                cost += dist[loc][job.location] * w.distance_m
+            if job.preferred_resources and veh.resource not in job.preferred_resources:
+                cost += w.non_preferred
+            load += job.demand
+            t, loc = s + job.service_s, job.location
+            dep.append(t)
+        back_travel = dur[loc][veh.end_location]
+        back = t + back_travel
+        cost += back_travel * w.travel_s
+        if dist is not None:
+            cost += dist[loc][veh.end_location] * w.distance_m
+        if back > veh.shift_end_s:
+            return None
+        after = back
+        for i in range(last + 1, len(seq)):
+            b = veh.breaks[-seq[i] - 1]
+            bs = max(after, b.earliest_s)
+            if bs > b.latest_s or bs + b.duration_s > veh.shift_end_s:
+                return None
+            after = bs + b.duration_s
+            dep[i] = after
+        leave = first_start - first_travel
+        if pre_breaks and pre_breaks[-1][1] > leave:
+            leave = min([leave - sum(e - s for s, e in pre_breaks)] + [s for s, _ in pre_breaks])
+        if veh.max_work_s is not None and back - leave > veh.max_work_s:
+            return None
+        if veh.capacity is not None and load > veh.capacity:
+            return None
+        return _Sched(cost=cost, leave_s=leave, back_s=back, dep=tuple(dep), used=True)
+
+    def _resource_ok(self, v: int, sched: _Sched) -> bool:
+        if not sched.used:
+            return True
+        p = self.p
+        veh = p.vehicles[v]
+        others = [u for u in self.siblings[veh.resource] if u != v and self.scheds[u].used]
+        if not others:
+            return True
+        limit = p.resource_max_work_s.get(veh.resource)
+        if limit is not None:
+            total = sched.back_s - sched.leave_s + sum(self.scheds[u].back_s
+                                                       - self.scheds[u].leave_s for u in others)
+            if total > limit:
+                return False
+        for u in others:
+            o = self.scheds[u]
+            if o.leave_s < sched.back_s and sched.leave_s < o.back_s:
+                return False
+        return True
+
+    # -- insertion --------------------------------------------------------------------------
+
+    def _candidates(self, j: int, vehicles=None):
+        """Every feasible single insertion of job ``j``: (delta, vehicle, position, sched)."""
+        p = self.p
+        job = p.jobs[j]
+        hi_j = job.tw_end_s + job.max_lateness_s
+        pin = self.pinned.get(j)
+        out = []
+        for v in (self.eligible[j] if vehicles is None else vehicles):
+            if v in self.frozen:
+                continue
+            veh = p.vehicles[v]
+            dur = self.dur[veh.profile]
+            seq = self.seqs[v]
+            old = self.scheds[v]
+            prev_free, prev_loc = veh.shift_start_s, veh.start_location
+            for pos in range(len(seq) + 1):
+                if pos > 0:
+                    item = seq[pos - 1]
+                    if item >= 0:
+                        prev_loc = p.jobs[item].location
+                    if old.used and old.dep[pos - 1] >= 0:
+                        prev_free = old.dep[pos - 1]
+                arrive = prev_free + dur[prev_loc][job.location]
+                if arrive > (pin if pin is not None else hi_j):
+                    break
+                if pos < len(seq) and seq[pos] >= 0:
+                    nxt = p.jobs[seq[pos]]
+                    s = max(arrive, job.tw_start_s if pin is None else pin)
+                    nxt_hi = self.pinned.get(seq[pos], nxt.tw_end_s + nxt.max_lateness_s)
+                    if s + job.service_s + dur[job.location][nxt.location] > nxt_hi:
+                        continue
+                new_seq = seq[:pos] + [j] + seq[pos:]
+                sched = self.schedule(v, new_seq)
+                if sched is None or not self._resource_ok(v, sched):
+                    continue
+                out.append((sched.cost - old.cost, v, pos, sched))
+        return out
+
+    def _ejection_candidates(self, j: int, budget: int):
+        """Insertions of ``j`` that first remove one unlinked, cheaper job from the route.
+
+        Entries are (delta, vehicle, position, sched, base sequence, ejected job), where
+        delta includes the ejected job's drop penalty; only ejections whose penalty is
+        below ``budget`` are tried.
+        """
+        p = self.p
+        linked = self.linked
+        out = []
+        for v in self.eligible[j]:
+            if v in self.frozen:
+                continue
+            seq, old = self.seqs[v], self.scheds[v]
+            for k in [i for i in seq if i >= 0 and i not in linked]:
+                pen = p.jobs[k].drop_penalty
+                if pen is None or pen >= budget:
+                    continue
+                base = [i for i in seq if i != k]
+                base_sched = self.schedule(v, base)
+                if base_sched is None:
+                    continue
+                self.seqs[v], self.scheds[v] = base, base_sched
+                try:
+                    for delta, _, pos, sched in self._candidates(j, [v]):
+                        out.append((delta + base_sched.cost - old.cost + pen, v, pos, sched,
+                                    base, k))
+                finally:
+                    self.seqs[v], self.scheds[v] = seq, old
+        return out
+
+    def _start_in(self, v: int, seq: list[int], j: int) -> int:
+        """Service start of ``j`` in a feasible sequence (recomputed from the departures)."""
+        p = self.p
+        veh = p.vehicles[v]
+        dur = self.dur[veh.profile]
+        sched = self.schedule(v, seq)
+        pos = seq.index(j)
+        prev_free, prev_loc = veh.shift_start_s, veh.start_location
+        for i in range(pos):
+            if seq[i] >= 0:
+                prev_loc = p.jobs[seq[i]].location
+            if sched.dep[i] >= 0:
+                prev_free = sched.dep[i]
+        s = prev_free + dur[prev_loc][p.jobs[j].location]
+        return self.pinned.get(j, max(s, p.jobs[j].tw_start_s))
+
+    def _apply(self, v: int, pos: int, j: int, sched: _Sched) -> None:
+        self.seqs[v].insert(pos, j)
+        self.scheds[v] = sched
+
+    def insert_single(self, j: int) -> bool:
+        """Insert one job at its cheapest feasible place; False if there is none."""
+        cands = self._candidates(j)
+        if not cands:
+            return False
+        delta, v, pos, sched = min(cands, key=lambda c: (c[0], c[1], c[2]))
+        self._apply(v, pos, j, sched)
+        return True
+
+    def insert_pair(self, a: int, b: int, lo: int, hi: int, *, eject: bool = False,
+                    top: int = 25, enough: int = 4) -> bool:
+        """Insert linked jobs a, b with start(b) - start(a) in [lo, hi] on two resources.
+
+        With ``eject``, each half may also displace one cheaper unlinked job from its
+        route when the pair's drop penalties outweigh the ejected jobs' penalties plus
+        the extra cost; ejected jobs are then re-inserted elsewhere if they fit.
+        """
+        p = self.p
+
+        def plain(j):
+            return [(d, v, pos, sc, self.seqs[v], None) for d, v, pos, sc in self._candidates(j)]
+
+        ca, cb = plain(a), plain(b)
+        budget = 0
+        if eject:
+            pa_, pb_ = p.jobs[a].drop_penalty, p.jobs[b].drop_penalty
+            budget = (pa_ or 0) + (pb_ or 0)
+            ca += self._ejection_candidates(a, budget)
+            cb += self._ejection_candidates(b, budget)
+        ca = sorted(ca, key=lambda c: (c[0], c[1], c[2]))[:top]
+        cb = sorted(cb, key=lambda c: (c[0], c[1], c[2]))[:top]
+        combos = sorted(((x[0] + y[0], i, k) for i, x in enumerate(ca) for k, y in enumerate(cb)
+                         if self.resource_of[x[1]] != self.resource_of[y[1]]))
+        best = None
+        found = 0
+        for _, i, k in combos:
+            if found >= enough or time.perf_counter() > self.deadline:
+                break
+            _, va, pa, _, base_a, ej_a = ca[i]
+            _, vb, pb, _, base_b, ej_b = cb[k]
+            seq_a = base_a[:pa] + [a] + base_a[pa:]
+            seq_b = base_b[:pb] + [b] + base_b[pb:]
+            sa, sb = self._start_in(va, seq_a, a), self._start_in(vb, seq_b, b)
+            ta = max(sa, sb - hi)
+            tb = max(sb, ta + lo)
+            if tb - ta > hi:
+                continue
+            self.pinned[a], self.pinned[b] = ta, tb
+            new_a = self.schedule(va, seq_a)
+            new_b = self.schedule(vb, seq_b) if new_a is not None else None
+            ok = (new_b is not None and self._resource_ok(va, new_a)
+                  and self._resource_ok(vb, new_b))
+            del self.pinned[a], self.pinned[b]
+            if not ok:
+                continue
+            found += 1
+            delta = new_a.cost - self.scheds[va].cost + new_b.cost - self.scheds[vb].cost
+            delta += sum(p.jobs[e].drop_penalty for e in (ej_a, ej_b) if e is not None)
+            if eject and delta >= budget:
+                continue
+            if best is None or delta < best[0]:
+                best = (delta, va, seq_a, new_a, vb, seq_b, new_b, ta, tb, (ej_a, ej_b))
+        if best is None:
+            return False
+        _, va, seq_a, new_a, vb, seq_b, new_b, ta, tb, ejected = best
+        self.pinned[a], self.pinned[b] = ta, tb
+        self.seqs[va], self.scheds[va] = seq_a, new_a
+        self.seqs[vb], self.scheds[vb] = seq_b, new_b
+        for e in ejected:
+            if e is not None:
+                self.insert_single(e)
+        return True
+
+    def load_routes(self, routes: list[tuple[list[int], list[int], list[int]]]) -> None:
+        """Start from given routes: per vehicle (jobs, service starts, break starts).
+
+        Linked jobs keep their starts (pinned). A route the heuristic's timing cannot
+        reproduce is frozen: nothing is inserted into it.
+        """
+        p = self.p
+        linked = {j for link in p.links for j in (link.first, link.second)}
+        for v, (jobs, starts, break_starts) in enumerate(routes):
+            for j, s in zip(jobs, starts):
+                if j in linked:
+                    self.pinned[j] = s
+        for v, (jobs, starts, break_starts) in enumerate(routes):
+            order = self._break_order(v)
+            seq: list[int] = []
+            pending = sorted(zip(break_starts, order)) if len(break_starts) == len(order) else \
+                [(0, k) for k in order]
+            for j, s in zip(jobs, starts):
+                while pending and pending[0][0] < s:
+                    seq.append(-(pending.pop(0)[1] + 1))
+                seq.append(j)
+            seq.extend(-(k + 1) for _, k in pending)
+            self.seqs[v] = seq
+            sched = self.schedule(v, seq)
+            if sched is None:
+                self.frozen.add(v)
+                self.scheds[v] = _Sched(cost=0, leave_s=int(starts[0]) if starts else 0,
+                                        back_s=int(starts[-1]) if starts else 0, dep=(),
+                                        used=bool(jobs))
+            else:
+                self.scheds[v] = sched
+
+    def units(self, jobs: list[int]) -> list[tuple]:
+        """Jobs to insert as ``("single", j)`` or ``("pair", a, b, lo, hi)``, hardest first."""
+        p = self.p
+        link_of: dict[int, list] = {}
+        for link in p.links:
+            link_of.setdefault(link.first, []).append(link)
+            link_of.setdefault(link.second, []).append(link)
+        todo = set(jobs)
+        out = []
+        for j in sorted(todo):
+            links = link_of.get(j, [])
+            if not links:
+                out.append(("single", j))
+            elif len(links) == 1 and len(link_of[links[0].first]) == 1 \
+                    and len(link_of[links[0].second]) == 1:
+                link = links[0]
+                if j == link.first and link.second in todo:
+                    out.append(("pair", link.first, link.second, link.min_gap_s, link.max_gap_s))
+            # Jobs in chains of three or more links are left to the solver.
+
+        def key(unit):
+            jobs_ = unit[1:3] if unit[0] == "pair" else unit[1:2]
+            pen = min(float("inf") if p.jobs[j].drop_penalty is None else p.jobs[j].drop_penalty
+                      for j in jobs_)
+            first = p.jobs[jobs_[0]]
+            return (-pen, unit[0] != "pair", first.tw_start_s, first.tw_end_s, jobs_[0])
+
+        return sorted(out, key=key)
+
+    def insert_all(self, jobs: list[int], *, eject: bool = False) -> int:
+        """Insert what fits of ``jobs``; returns how many jobs were placed.
+
+        With ``eject``, pairs that do not fit may displace cheaper single jobs.
+        """
+        placed = 0
+        for unit in self.units(jobs):
+            if time.perf_counter() > self.deadline:
+                break
+            if unit[0] == "single":
+                placed += self.insert_single(unit[1])
+            elif self.insert_pair(*unit[1:]) or (eject and self.insert_pair(*unit[1:],
+                                                                               eject=True)):
+                placed += 2
+        return placed
+
+    def sequences(self) -> list[list[int]]:
+        """The job sequence of every vehicle (breaks removed)."""
+        return [[i for i in seq if i >= 0] for seq in self.seqs]
