@@ -218,9 +218,11 @@ class PatchPlan:
 
 
 def _partition(weight: np.ndarray, neighbours: list[list[int]], centroids: np.ndarray,
-               names: list[str], count: int, first: int, limit: int
+               names: list[str], count: int, first: int, limit: int, by_demand: bool
                ) -> tuple[np.ndarray, int, int]:
     """One run of seeding, growth and repair from a given first seed.
+
+    ``by_demand`` picks each next seed by distance times demand instead of distance alone.
 
     Returns each area's patch number, the sum of squared deviations (in units of
     ``count * weight``) and the number of repair moves.
@@ -230,9 +232,12 @@ def _partition(weight: np.ndarray, neighbours: list[list[int]], centroids: np.nd
     # seeds: the first, then farthest-point sampling on centroids
     seeds = [first]
     nearest = np.linalg.norm(centroids - centroids[first], axis=1)
+    # seed where the demand is: an empty rural seed strands its patch far from any load
+    eligible = weight > 0 if int((weight > 0).sum()) >= count else np.ones(n, dtype=bool)
     for _ in range(count - 1):
         nearest[seeds] = -1.0
-        seeds.append(int(np.argmax(nearest)))
+        score = nearest * weight if by_demand else nearest
+        seeds.append(int(np.argmax(np.where(eligible, score, -1.0))))
         nearest = np.minimum(nearest, np.linalg.norm(centroids - centroids[seeds[-1]], axis=1))
 
     # growth: the lightest patch takes its unassigned neighbour nearest its seed
@@ -304,8 +309,9 @@ def build_patches(areas: Sequence[Area], demand_s: Mapping[str, int], count: int
     The algorithm, deterministic for given inputs:
 
     1. **Graph**: areas are nodes, shared borders are edges (:func:`area_adjacency`).
-    2. **Seeds**: a first area, then repeatedly the area whose centroid is farthest
-       from every seed chosen so far, so seeds spread out.
+    2. **Seeds**: a first area, then repeatedly the area with demand whose centroid
+       is farthest from every seed chosen so far (or, in the second rule, farthest
+       times its demand), so seeds spread out over where the demand is.
     3. **Growth**: the patch with the least weight so far takes the unassigned
        neighbouring area closest to its seed, until every area is taken. For growth
        only, each area weighs its demand plus a tenth of the mean demand per area, so
@@ -314,9 +320,9 @@ def build_patches(areas: Sequence[Area], demand_s: Mapping[str, int], count: int
        move one border area from a patch to a neighbouring patch when that lowers the
        sum and leaves the donor contiguous and non-empty; stop when no move helps or
        after ``max_moves``.
-    5. **Restarts**: steps 2-4 run once from each of the ``restarts`` areas with the
-       most demand as first seed; the most balanced result (least sum of squares,
-       ties to the earlier run) is kept.
+    5. **Restarts**: steps 2-4 run from each of the ``restarts`` areas with the most
+       demand as first seed, with each of the two seed rules; the most balanced result
+       (least sum of squares, ties to the earlier run) is kept.
 
     Every patch is contiguous in the graph and every area is in exactly one patch.
     Balance is limited by single areas: a patch cannot come closer to its target
@@ -336,7 +342,7 @@ def build_patches(areas: Sequence[Area], demand_s: Mapping[str, int], count: int
     prefix : str, default "Patch"
         Patch names are ``f"{prefix} {k:02d}"``.
     restarts : int, default 8
-        Runs from different first seeds (at least 1).
+        First seeds to try (at least 1); each is run with both seed rules.
     max_moves : int, optional
         Cap on repair moves per run; default 20 per area.
     adjacency : mapping, optional
@@ -374,10 +380,12 @@ def build_patches(areas: Sequence[Area], demand_s: Mapping[str, int], count: int
     limit = 20 * len(areas) if max_moves is None else max_moves
     firsts = sorted(range(len(areas)), key=lambda i: (-int(weight[i]), i))[:max(1, restarts)]
     best = None
-    for first in firsts:
-        owner, score, moves = _partition(weight, neighbours, centroids, names, count, first, limit)
-        if best is None or score < best[1]:
-            best = (owner, score, moves)
+    for by_demand in (False, True):
+        for first in firsts:
+            owner, score, moves = _partition(weight, neighbours, centroids, names, count, first,
+                                             limit, by_demand)
+            if best is None or score < best[1]:
+                best = (owner, score, moves)
     owner, _, moves = best
     members = [np.flatnonzero(owner == p).tolist() for p in range(count)]
 
