@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 from carerounds.errors import InputError
-from carerounds.routing import (Break, Job, Link, SolveParams, Vehicle, Weights, solve)
+from carerounds.routing import Break, Job, Link, SolveParams, Vehicle, Weights, solve
+from carerounds.routing.solver import _Inserter, solve_with
 
 from ._routing_helpers import H, assert_feasible, line_matrix, make_problem, served_by, start_of
 
@@ -374,3 +375,79 @@ def test_other_first_solution_strategies_work(three_points, strategy):
     problem = _random_problem(1, n_jobs=10, n_vehicles=2)
     sol = solve(problem, replace(FAST, first_solution=strategy, solution_limit=20))
     assert_feasible(problem, sol)
+
+
+# -- double-ups at scale and the pair-aware heuristic -----------------------------------------
+
+
+def _day_with_pairs(seed: int, n_clients: int = 24, n_workers: int = 10, pair_every: int = 4):
+    """Clients with a morning and an evening visit; every ``pair_every``-th needs two carers."""
+    rng = np.random.default_rng(seed)
+    xy = rng.uniform(0, 10_000, size=(n_clients + n_workers, 2))
+    seconds = np.rint(np.hypot(*(xy[:, None] - xy[None, :]).transpose(2, 0, 1)) / 8.0)
+    jobs, links = [], []
+    for c in range(n_clients):
+        for centre in (8 * H, 17 * H):
+            centre += int(rng.integers(-2, 3)) * 900
+            job = Job(f"c{c}@{centre}", c, 1800, centre - 1800, centre + 1800)
+            jobs.append(job)
+            if c % pair_every == 0:
+                jobs.append(replace(job, id=job.id + "b"))
+                links.append(Link(len(jobs) - 2, len(jobs) - 1))
+    vehicles = [Vehicle(f"w{k}", f"w{k}", n_clients + k, n_clients + k, 7 * H, 20 * H)
+                for k in range(n_workers)]
+    return make_problem(seconds.astype(np.int64), jobs, vehicles, links=tuple(links))
+
+
+def test_pairs_at_scale_are_all_placed_and_synchronised():
+    problem = _day_with_pairs(5)
+    sol = solve(problem, SolveParams(time_limit_s=2.0, solution_limit=100))
+    assert_feasible(problem, sol)
+    served = sol.assigned_jobs()
+    assert all(link.first in served for link in problem.links)
+    assert sol.unassigned == ()
+
+
+def test_pair_insertion_works_as_a_strategy_without_links(three_points):
+    problem = _random_problem(2, n_jobs=12, n_vehicles=3)
+    sol = solve(problem, replace(FAST, first_solution="pair_insertion", solution_limit=30))
+    assert_feasible(problem, sol)
+    assert sol.first_solution_s is not None
+
+
+def test_plain_variant_is_the_same_model_without_the_heuristic(three_points):
+    jobs = [Job("d1", 1, 1800, 9 * H, 10 * H), Job("d2", 1, 1800, 9 * H, 10 * H)]
+    vehicles = [day_vehicle("w"), day_vehicle("x", loc=2)]
+    problem = make_problem(three_points, jobs, vehicles, links=(Link(0, 1),))
+    for variant in ("plain", "ours"):
+        sol = solve_with(problem, FAST, variant)
+        assert_feasible(problem, sol)
+    with pytest.raises(InputError, match="variant"):
+        solve_with(problem, FAST, "fancy")
+
+
+def test_repair_lets_a_critical_pair_displace_a_normal_visit(three_points):
+    # Both carers are busy 9:00-10:00 with normal singles; the critical pair needs them both.
+    w = Weights()
+    jobs = [Job("s1", 1, H, 9 * H, 9 * H, drop_penalty=w.drop_normal),
+            Job("s2", 2, H, 9 * H, 9 * H, drop_penalty=w.drop_normal),
+            Job("p1", 1, H, 9 * H, 9 * H, drop_penalty=w.drop_critical),
+            Job("p2", 1, H, 9 * H, 9 * H, drop_penalty=w.drop_critical)]
+    vehicles = [day_vehicle("w", start=8 * H, end=11 * H),
+                day_vehicle("x", start=8 * H, end=11 * H)]
+    problem = make_problem(three_points, jobs, vehicles, links=(Link(2, 3),))
+    ins = _Inserter(problem, deadline=float("inf"))
+    ins.load_routes([([0], [9 * H], []), ([1], [9 * H], [])])
+    assert ins.insert_all([2, 3]) == 0
+    assert ins.insert_all([2, 3], eject=True) == 2
+    assert sorted(ins.sequences()) == [[2], [3]]
+
+
+def test_insertion_timing_never_breaks_the_solver_model(three_points):
+    # A break in the middle of the day and a pair: the heuristic's routes must restore.
+    problem = _day_with_pairs(7, n_clients=12, n_workers=5)
+    vehicles = tuple(replace(v, breaks=(Break(12 * H, 14 * H, 1800),)) for v in problem.vehicles)
+    problem = replace(problem, vehicles=vehicles)
+    sol = solve(problem, SolveParams(time_limit_s=2.0, solution_limit=50))
+    assert_feasible(problem, sol)
+    assert len(sol.assigned_jobs()) == len(problem.jobs)
