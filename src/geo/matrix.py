@@ -22,41 +22,45 @@ UNREACHABLE = 10**9
 _BATCH = 256
 
 
-def _shortest_rows(network: RoadNetwork, sources: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Fastest-path seconds and their metres from each source to every node.
+def _shortest_rows(network: RoadNetwork, sources: np.ndarray,
+                   columns: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Fastest-path seconds and their metres from each source to nodes.
 
     Parameters
     ----------
     network : RoadNetwork
     sources : ndarray of int
         CSR rows (not graph ids).
+    columns : ndarray of int, optional
+        CSR rows of the targets; default every node.
 
     Returns
     -------
     (ndarray, ndarray)
-        ``(len(sources), n_nodes)`` int64 seconds and metres, rounded half to even,
-        :data:`UNREACHABLE` where there is no path.
+        ``(len(sources), len(columns))`` int64 seconds and metres, rounded half to
+        even, :data:`UNREACHABLE` where there is no path.
     """
     n = len(network.node_ids)
     seconds, predecessors = dijkstra(network.travel_s, directed=True, indices=sources,
                                      return_predecessors=True)
     seconds = np.atleast_2d(seconds)
-    predecessors = np.atleast_2d(predecessors)
-    rows = predecessors.shape[0]
-    # Work on flat (row-major) arrays: node j of row r is r*n + j.
-    flat_self = np.arange(rows * n, dtype=np.int64)
-    columns = flat_self % n
-    pred = predecessors.reshape(-1).astype(np.int64)
+    rows = seconds.shape[0]
+    # Flat (row-major) arrays: node j of row r is r*n + j. int32 indices halve the
+    # memory traffic of the gathers below (a batch has far fewer than 2**31 entries).
+    pred = np.atleast_2d(predecessors).reshape(-1)
     has_pred = pred >= 0
+    flat_self = np.arange(rows * n, dtype=np.int32)
+    row_start = np.repeat(np.arange(0, rows * n, n, dtype=np.int32), n)
     # Length of the tree edge into each node: CSR keys u*n+v are sorted, so a
     # binary search finds the edge pred -> node in the length matrix.
     length = network.length_m
     keys = np.repeat(np.arange(n, dtype=np.int64), np.diff(length.indptr)) * n + length.indices
-    position = np.searchsorted(keys, np.where(has_pred, pred * n + columns, 0))
-    metres = np.where(has_pred, length.data[np.minimum(position, len(keys) - 1)], 0.0)
+    wanted = np.where(has_pred, pred.astype(np.int64) * n + (flat_self - row_start), 0)
+    position = np.minimum(np.searchsorted(keys, wanted), len(keys) - 1)
+    metres = np.where(has_pred, length.data[position], 0.0)
     # Pointer jumping sums the edge lengths along the shortest-path tree in
     # log2(depth) vectorised passes: metres[j] holds the metres from pointer[j] to j.
-    pointer = np.where(has_pred, flat_self - columns + pred, flat_self)
+    pointer = np.where(has_pred, row_start + pred, flat_self)
     while True:
         next_pointer = pointer[pointer]
         if np.array_equal(next_pointer, pointer):
@@ -64,6 +68,9 @@ def _shortest_rows(network: RoadNetwork, sources: np.ndarray) -> tuple[np.ndarra
         metres += metres[pointer]
         pointer = next_pointer
     metres = metres.reshape(rows, n)
+    if columns is not None:
+        seconds = seconds[:, columns]
+        metres = metres[:, columns]
     reachable = np.isfinite(seconds)
     seconds_i = np.where(reachable, np.rint(np.where(reachable, seconds, 0)), UNREACHABLE).astype(np.int64)
     metres_i = np.where(reachable, np.rint(metres), UNREACHABLE).astype(np.int64)
@@ -141,12 +148,14 @@ def road_matrix(network: RoadNetwork, nodes, *, cache_dir=None) -> TravelMatrix:
 
     for start in range(0, len(todo), _BATCH):
         batch = todo[start:start + _BATCH]
+        if folder is None:
+            seconds[batch], metres[batch] = _shortest_rows(network, sources[batch], index)
+            continue
         row_s, row_m = _shortest_rows(network, sources[batch])
         seconds[batch] = row_s[:, index]
         metres[batch] = row_m[:, index]
-        if folder is not None:
-            for k, s_row, m_row in zip(batch.tolist(), row_s, row_m):
-                _write_row(folder, f"{network.node_ids[sources[k]]}.npy", np.stack([s_row, m_row]))
+        for k, s_row, m_row in zip(batch.tolist(), row_s, row_m):
+            _write_row(folder, f"{network.node_ids[sources[k]]}.npy", np.stack([s_row, m_row]))
     if cached:
         log.info("travel matrix: %d of %d source rows read from cache", cached, len(sources))
 
