@@ -215,3 +215,11 @@ def test_pool_mode_allows_other_provider(day, travel, valid_rota):
     rota = replace(valid_rota, shifts=tuple(shifts), outcomes=outcomes)
     # V5 has no provider yet, so any provider may take it even without pool
     assert check_rota(day, rota, travel) == []
+
+
+def test_changed_estimate_is_caught(day, travel, valid_rota):
+    rota = replace(valid_rota, run={"roads": None, "pool": False,
+                                    "travel": {"drive": "straight-line estimate (older)"}})
+    violations = check_rota(day, rota, travel)
+    assert _kinds(violations) == ["travel_source"]
+    assert "older" in violations[0].detail

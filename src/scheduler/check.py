@@ -141,6 +141,15 @@ def check_rota(day: Day, rota: Rota, travel: DayTravel) -> list[Violation]:
                                                      f"{rota.run.get('roads')!r}, checked with "
                                                      f"roads={travel.roads!r}; pass the same --roads"))
         return out
+    planned_with = rota.run.get("travel") or {}
+    for mode, source in travel.describe().items():
+        if mode in planned_with and planned_with[mode] != source:
+            out.append(Violation("travel_source", "run", f"{mode} travel was planned with "
+                                                         f"{planned_with[mode]!r} but is checked "
+                                                         f"with {source!r}; re-plan or check with "
+                                                         "the same version and --roads"))
+    if out:
+        return out
     if rota.date != day.date:
         out.append(Violation("date", "run", f"rota is for {rota.date}, inputs for {day.date}"))
 
