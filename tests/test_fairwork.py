@@ -148,14 +148,24 @@ def test_contact_only_pay_leaves_travel_unpaid_and_pay_below_the_living_wage(cle
     (pay,) = report.workers
     # 90 min contact paid at 1260 p/h = 1890 p, over 90 + 20 min of contact and travel
     assert (pay.contact_s, pay.travel_s, pay.pay_p) == (90 * 60, 20 * 60, 1890)
-    assert pay.effective_p_per_h == 1031
-    assert "effective £10.31/h" in report.flags[1].detail
+    assert pay.effective_p_per_h == 1030  # 1030.9 rounded down
+    assert "effective £10.30/h" in report.flags[1].detail
 
 
 def test_low_hourly_rate_is_below_the_living_wage(clean):
     report = fair_work_checks(*clean, hourly_rate_gbp=11.44, living_wage_gbp=12.60)
     assert rules(report) == ["below_living_wage"]
     assert report.workers[0].effective_p_per_h == 1144
+
+
+def test_pay_at_the_living_wage_is_never_flagged_by_rounding():
+    # 30 min of contact and 1 s of travel: pay 630.35 p rounds to 630 p, yet the rate is
+    # exactly the living wage
+    leg = PlannedStop("V1", "C1", hm("08:00"), hm("08:00"), hm("08:30"), 1, 10)
+    day, rota = make((visit("V1", "C1", "08:00", 30),), (shift((leg,), back_min=0),))
+    report = fair_work_checks(day, rota)
+    assert (report.workers[0].pay_p, report.workers[0].effective_p_per_h) == (630, 1260)
+    assert report.flags == ()
 
 
 def test_paid_shift_hours_lift_effective_pay(clean):
@@ -226,4 +236,4 @@ def test_worker_csv_shows_time_pay_and_flags(clean, tmp_path):
     assert tuple(rows[0]) == WORKER_COLUMNS
     assert rows == [{"worker_id": "W1", "provider_id": "P1", "shifts": "1", "visits": "3",
                      "contact_min": "90", "travel_min": "20", "wait_min": "10", "paid_min": "90",
-                     "pay_gbp": "18.90", "effective_hourly_gbp": "10.31", "flags": "2"}]
+                     "pay_gbp": "18.90", "effective_hourly_gbp": "10.30", "flags": "2"}]

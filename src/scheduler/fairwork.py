@@ -58,7 +58,8 @@ class FairWorkFlag:
 class WorkerPay:
     """A worker's day: seconds of contact, travel and waiting, and pay in pence.
 
-    ``effective_p_per_h`` is pay divided by contact plus travel hours (``None`` with no work).
+    ``effective_p_per_h`` is pay divided by contact plus travel hours, rounded down to the
+    penny from the exact figure (``None`` with no work).
     """
 
     worker_id: str
@@ -130,7 +131,7 @@ class FairWorkReport:
     def effective_p_per_h(self) -> int | None:
         """Pay over contact plus travel hours, all workers together."""
         work = sum(w.contact_s + w.travel_s for w in self.workers)
-        return _per_hour(sum(w.pay_p for w in self.workers), work)
+        return _per_hour(self.hourly_rate_p * sum(w.paid_s for w in self.workers), work)
 
 
 def _pence(gbp: float, name: str) -> int:
@@ -139,8 +140,9 @@ def _pence(gbp: float, name: str) -> int:
     return int(round(gbp * 100))
 
 
-def _per_hour(pence: int, seconds: int) -> int | None:
-    return (pence * 3600 + seconds // 2) // seconds if seconds > 0 else None
+def _per_hour(pence_seconds: int, seconds: int) -> int | None:
+    # rounded down to the penny from the exact figure, so "below the living wage" is exact
+    return pence_seconds // seconds if seconds > 0 else None
 
 
 def _task(task: str) -> str:
@@ -242,7 +244,7 @@ def _worker_pay(day: Day, rota: Rota, rate_p: int, paid_time: str) -> list[Worke
         pay = (rate_p * paid + 1800) // 3600
         pays.append(WorkerPay(worker.worker_id, worker.provider_id, len(mine),
                               sum(len(sh.stops) for sh in mine), contact, travel, wait, paid, pay,
-                              _per_hour(pay, contact + travel)))
+                              _per_hour(rate_p * paid, contact + travel)))
     return pays
 
 
