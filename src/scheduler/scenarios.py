@@ -216,7 +216,7 @@ class RemoveWorkers:
     count : int, optional
         Remove this many of the selected workers.
     fraction : float, optional
-        Remove this share of the selected workers, rounded to the nearest whole (0-1).
+        Remove this share of the selected workers (above 0, at most 1), rounded half up.
 
     Raises
     ------
@@ -256,7 +256,7 @@ class RemoveWorkers:
         if not chosen:
             raise InputError(f"no workers match ({self.describe()})", field="remove_workers")
         if self.count is not None or self.fraction is not None:
-            k = self.count if self.count is not None else round(self.fraction * len(chosen))
+            k = self.count if self.count is not None else math.floor(self.fraction * len(chosen) + 0.5)
             if k > len(chosen):
                 raise InputError(f"asked to remove {k} but only {len(chosen)} workers match",
                                  field="count")
@@ -338,7 +338,8 @@ class ScaleDemand:
     Parameters
     ----------
     factor : float
-        New number of clients over the current (1.2 = +20 %); must be above 0.
+        New number of clients over the current (1.2 = +20 %); must be above 0. The
+        number of clients added or removed is rounded half up.
     area : str, optional
         Care area to scale; default all.
     jitter_m : int, default 500
@@ -363,7 +364,7 @@ class ScaleDemand:
         _check_area(day, self.area)
         rng = _rng(seed, position)
         pool = [c for c in day.clients if self.area is None or c.area == self.area]
-        change = round(len(pool) * (self.factor - 1))
+        change = math.floor(len(pool) * (self.factor - 1) + 0.5)
         if change < 0:
             picks = rng.choice(len(pool), size=min(-change, len(pool)), replace=False)
             gone = {pool[i].client_id for i in picks.tolist()}
