@@ -260,6 +260,14 @@ def test_merge_keeps_the_kept_window_when_windows_do_not_meet():
     assert (only.window_start_s, only.window_end_s) == (hm("08:00"), hm("08:30"))
 
 
+def test_merge_keeps_the_kept_window_when_windows_only_touch():
+    day = make_day([visit("V1", "C1", "P1", "08:00", "08:30", minutes=45),
+                    visit("V2", "C1", "P2", "08:30", "09:00")])
+    merged, _ = merge_duplicates(day, find_duplicate_visits(day))
+    (only,) = merged.visits
+    assert (only.window_start_s, only.window_end_s) == (hm("08:00"), hm("08:30"))
+
+
 def test_merge_takes_the_higher_priority_of_the_absorbed_visit():
     day = make_day([visit("V1", "C1", "P1", minutes=45),
                     visit("V2", "C1", "P2", priority="critical")])

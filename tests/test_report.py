@@ -71,7 +71,7 @@ def test_duplicates_are_found_when_not_given(hostile, tmp_path):
     assert [(r["visit_id_a"], r["visit_id_b"], r["drop_visit"]) for r in rows] == [
         ("V1", "V2", "V2")]
     assert rows[0]["travel_saved_min"] == ""  # P2 has no workers to travel from
-    assert "travel not estimated (P2 has no worker with a home to start from)" in rows[0]["reason"]
+    assert "travel not estimated (P2 has no worker to start from)" in rows[0]["reason"]
 
 
 def test_given_duplicates_are_used_as_they_are(hostile, tmp_path):

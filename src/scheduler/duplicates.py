@@ -254,10 +254,12 @@ def _pair(a: Visit, b: Visit, match: str, distance_m: int, same_address: bool, d
     if travel is None:
         parts.append("travel not estimated (no travel figures)")
     elif travel_saved is None:
-        parts.append(f"travel not estimated ({who(drop)} has no worker with a home to start from)")
+        parts.append(f"travel not estimated ({drop.provider_id or 'the day'} has no worker to "
+                     f"start from)")
     else:
         source = "road network" if travel.roads else "straight-line estimate"
-        parts.append(f"saves ~{round(travel_saved / 60)} min travel ({who(drop)}'s round trip from "
+        whose = f"{drop.provider_id}'s" if drop.provider_id else "any provider's"
+        parts.append(f"saves ~{round(travel_saved / 60)} min travel ({whose} round trip from "
                      f"its nearest carer's home, {source})")
     return DuplicatePair(
         visit_a=a.visit_id, visit_b=b.visit_id, provider_a=a.provider_id,
@@ -371,7 +373,8 @@ def find_duplicate_visits(day: Day, *, gap_s: int = 3600, near_m: float = 10,
 def _merge_two(keep: Visit, other: Visit) -> Visit:
     start = max(keep.window_start_s, other.window_start_s)
     end = min(keep.window_end_s, other.window_end_s)
-    if start > end:
+    if start >= end:
+        # windows that only touch would pin the merged visit to one instant
         start, end = keep.window_start_s, keep.window_end_s
     priority = min(keep.priority, other.priority, key=lambda p: _PRIORITY_RANK.get(p, 3))
     tasks = tuple(dict.fromkeys(keep.tasks + other.tasks))
@@ -391,8 +394,8 @@ def merge_duplicates(day: Day, pairs: Iterable[DuplicatePair], *,
     the same person at the same time and their tasks largely repeat each other, so a sum
     would keep the duplication the merge removes; the union of tasks stays on the visit
     so the carer sees every task), the union of skills, the larger number of carers,
-    the intersection of the two windows when it is not empty (else the kept visit's
-    window), the higher priority, and the kept visit's provider (or the other's when
+    the intersection of the two windows when they overlap (else the kept visit's
+    window, also when they only touch), the higher priority, and the kept visit's provider (or the other's when
     the kept visit has no provider yet).
 
     Pairs are merged in order of closeness (overlapping windows first, then smallest

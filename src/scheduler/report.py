@@ -280,7 +280,8 @@ def render_report_html(day: Day, rota: Rota, reports: PlanReports,
     rows = [(p.visit_a, p.visit_b, f"{p.provider_a or '-'} / {p.provider_b or '-'}",
              p.client_a if p.client_a == p.client_b else f"{p.client_a} / {p.client_b}",
              p.match.replace("_", " "),
-             f"{p.overlap_s // 60} min overlap" if p.overlap_s else f"{p.gap_s // 60} min apart",
+             f"{p.overlap_s // 60} min overlap" if p.overlap_s else
+             f"{p.gap_s // 60} min apart" if p.gap_s else "back to back",
              p.drop_visit, p.care_saved_s // 60,
              "" if p.travel_saved_s is None else p.travel_saved_s // 60) for p in dup[:TOP]]
     parts.append(_table(("visit a", "visit b", "providers", "client", "match", "timing", "drop",
