@@ -447,8 +447,11 @@ def load_network(path, *, mode: str = "drive", polygon=None, service_roads: bool
     clip = _as_polygon(polygon) if kind == "osm" else None
     sha = file_sha256(path)
     rules = "walk" if mode == "walk" else ("drive_service" if service_roads else "drive")
-    options = repr((rules, clip.wkb_hex if clip is not None else None,
-                    sorted((highway_speeds_kph or {}).items()), speed_factor, _CACHE_VERSION))
+    # Everything that shapes the built graph, so a cached network is never stale.
+    options = repr((rules, _osm.MODE_RULES[rules], clip.wkb_hex if clip is not None else None,
+                    sorted((highway_speeds_kph or {}).items()), speed_factor,
+                    sorted(UK_SPEEDS_KPH.items()), UK_FALLBACK_KPH, WALK_SPEED_KPH,
+                    ox.__version__, _CACHE_VERSION))
     cache_file = None
     if cache_dir is not None:
         key = hashlib.sha256(f"{sha}|{options}".encode()).hexdigest()[:20]
