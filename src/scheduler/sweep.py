@@ -70,7 +70,7 @@ class _Bar:
 def run_sweep(fn: Callable[[Any, T], R], shared: Any, items: Sequence[T], *,
               labels: Sequence[str] | None = None, workers: int | None = None,
               cluster: str | None = None, progress: bool = False,
-              label: str = "Runs") -> list[R]:
+              label: str = "Runs", connect_timeout_s: float = 20.0) -> list[R]:
     """Run ``fn(shared, item)`` for every item, in parallel, and return results in item order.
 
     ``shared`` is the large read-only payload every run needs (e.g. travel matrices and
@@ -99,6 +99,8 @@ def run_sweep(fn: Callable[[Any, T], R], shared: Any, items: Sequence[T], *,
         Show a rich progress bar on stderr.
     label : str, default "Runs"
         Caption of the progress bar.
+    connect_timeout_s : float, default 20
+        How long to try reaching a Dask scheduler before giving up, seconds.
 
     Returns
     -------
@@ -108,7 +110,8 @@ def run_sweep(fn: Callable[[Any, T], R], shared: Any, items: Sequence[T], *,
     Raises
     ------
     InputError
-        ``workers`` below 1, or a cluster address that is not a Dask address.
+        ``workers`` below 1, a cluster address that is not a Dask address, or a
+        scheduler that cannot be reached within ``connect_timeout_s``.
     Exception
         The first exception a run raised, re-raised here.
     """
@@ -122,7 +125,8 @@ def run_sweep(fn: Callable[[Any, T], R], shared: Any, items: Sequence[T], *,
         return []
     with _Bar(len(items), label, progress) as bar:
         if cluster is not None:
-            return _run_dask(fn, shared, items, labels, cluster, workers, bar)
+            return _run_dask(fn, shared, items, labels, cluster, workers, bar,
+                             connect_timeout_s)
         count = min(workers or default_workers(), len(items))
         if count == 1:
             results = []
@@ -163,7 +167,8 @@ def check_cluster_address(address: str) -> str:
                      f"(e.g. tcp://127.0.0.1:8786) or '{LOCAL_CLUSTER}'", field="cluster")
 
 
-def _run_dask(fn, shared, items, labels, cluster: str, workers: int | None, bar: _Bar) -> list:
+def _run_dask(fn, shared, items, labels, cluster: str, workers: int | None, bar: _Bar,
+              connect_timeout_s: float) -> list:
     from dask.distributed import Client, LocalCluster, as_completed
 
     check_cluster_address(cluster)
@@ -174,7 +179,7 @@ def _run_dask(fn, shared, items, labels, cluster: str, workers: int | None, bar:
         client = Client(local)
     else:
         try:
-            client = Client(cluster, timeout="20s")
+            client = Client(cluster, timeout=f"{connect_timeout_s}s")
         except OSError as exc:
             raise InputError(f"cannot reach the Dask scheduler at {cluster} ({exc}); is it "
                              "running?", field="cluster") from None
