@@ -23,7 +23,8 @@ def hm(text: str) -> int:
 
 
 def write_calls(path: Path, rows: list[tuple[str, ...]],
-                header: tuple[str, ...] = ("visit_id", "worker_id", "check_in", "check_out")) -> Path:
+                header: tuple[str, ...] = ("visit_id", "worker_id", "check_in", "check_out"),
+                ) -> Path:
     with path.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
         writer.writerow(header)
@@ -78,6 +79,19 @@ def test_missing_column_is_named(tmp_path):
 
 def test_missing_calls_file_is_an_input_error(tmp_path):
     with pytest.raises(InputError, match="calls.csv: calls file not found"):
+        read_calls(tmp_path / "calls.csv")
+
+
+def test_extra_fields_are_an_input_error(tmp_path):
+    path = write_calls(tmp_path / "calls.csv", [("V1", "W1", "08:05", "08:35", "oops")])
+    with pytest.raises(InputError, match="calls.csv, row 2: has more fields than the header"):
+        read_calls(path)
+
+
+def test_calls_file_not_in_utf8_is_an_input_error(tmp_path):
+    (tmp_path / "calls.csv").write_bytes(
+        "visit_id,worker_id,check_in,check_out\nV1,W\u00e9,08:05,08:35\n".encode("latin-1"))
+    with pytest.raises(InputError, match="calls.csv: is not UTF-8 text"):
         read_calls(tmp_path / "calls.csv")
 
 
@@ -191,6 +205,11 @@ def test_tolerance_and_short_ratio_are_configurable(tmp_path, day, rota):
     assert _by_visit(loose)[("V2", "W1")] == ("on_time",)
     assert _by_visit(loose)[("V3", "W1")] == ("on_time",)
     assert _by_visit(loose)[("V4", "W1")] == ("on_time",)
+
+
+def test_short_ratio_must_be_a_share(day, rota):
+    with pytest.raises(ValueError, match="short_ratio"):
+        compare_actuals(day, rota, (), short_ratio=1.5)
 
 
 def test_several_calls_for_one_visit_are_joined(tmp_path, day, rota):

@@ -1,4 +1,4 @@
-"""Duplicate multi-provider visits: found, explained, not confused with near misses, merged safely."""
+"""Duplicate multi-provider visits: found, explained, near misses left alone, merged safely."""
 
 from __future__ import annotations
 
@@ -322,6 +322,12 @@ def test_merge_rejects_an_unknown_rule(overlapping_pair):
         merge_duplicates(overlapping_pair, (), rule="cheapest")
 
 
+def test_merge_rejects_pairs_from_another_day(overlapping_pair):
+    other = make_day([visit("V7", "C1", "P1", minutes=45), visit("V8", "C1", "P2")])
+    with pytest.raises(ValueError, match="pair V7/V8 refers to a visit not in the day"):
+        merge_duplicates(overlapping_pair, find_duplicate_visits(other))
+
+
 def test_merged_outcomes_carry_status_merged_and_the_reason(overlapping_pair):
     _, merges = merge_duplicates(overlapping_pair, find_duplicate_visits(overlapping_pair))
     (outcome,) = merged_outcomes(merges)
@@ -430,3 +436,10 @@ def test_cli_rejects_a_malformed_allowed_pair(tiny_dir, capsys):
         _run(["duplicates", "--inputs", str(tiny_dir), "--allow", "reablement"])
     assert exit_info.value.code == 2
     assert "write FIRST:SECOND" in capsys.readouterr().err
+
+
+def test_cli_rejects_a_negative_gap(tiny_dir, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        _run(["duplicates", "--inputs", str(tiny_dir), "--gap-min", "-5"])
+    assert exit_info.value.code == 2
+    assert "must be 0 or more" in capsys.readouterr().err

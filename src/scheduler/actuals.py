@@ -268,7 +268,8 @@ def compare_actuals(day: Day | None, rota: Rota, calls: tuple[Call, ...], *,
         if not mine:
             if visit_id in called_visits:
                 others = sorted({c.worker_id for c in calls if c.visit_id == visit_id})
-                cats, detail = ("covered",), f"no call by {worker_id}; called by {', '.join(others)}"
+                cats = ("covered",)
+                detail = f"no call by {worker_id}; called by {', '.join(others)}"
             else:
                 cats, detail = ("missed",), f"no call for the visit planned {format_hhmm(start)}"
             entries.append(ActualVisit(visit_id, worker_id, provider, client, *window, start, end,

@@ -394,9 +394,9 @@ def merge_duplicates(day: Day, pairs: Iterable[DuplicatePair], *,
     the same person at the same time and their tasks largely repeat each other, so a sum
     would keep the duplication the merge removes; the union of tasks stays on the visit
     so the carer sees every task), the union of skills, the larger number of carers,
-    the intersection of the two windows when they overlap (else the kept visit's
-    window, also when they only touch), the higher priority, and the kept visit's provider (or the other's when
-    the kept visit has no provider yet).
+    the intersection of the two windows when they overlap (else the kept visit's window,
+    also when they only touch), the higher priority, and the kept visit's provider (or
+    the other's when the kept visit has no provider yet).
 
     Pairs are merged in order of closeness (overlapping windows first, then smallest
     gap); a visit already merged is merged on through the visit that absorbed it, as long
@@ -429,10 +429,12 @@ def merge_duplicates(day: Day, pairs: Iterable[DuplicatePair], *,
         return visit_id
 
     same_client = [p for p in pairs if p.match == "same_client"]
+    for pair in same_client:
+        if pair.visit_a not in order or pair.visit_b not in order:
+            raise ValueError(f"pair {pair.visit_a}/{pair.visit_b} refers to a visit not in the "
+                             "day; find the pairs on the day you merge")
     for pair in sorted(same_client, key=lambda p: (p.gap_s, -p.overlap_s,
                                                    order[p.visit_a], order[p.visit_b])):
-        if pair.visit_a not in order or pair.visit_b not in order:
-            raise ValueError(f"pair {pair.visit_a}/{pair.visit_b} refers to a visit not in the day")
         ra, rb = find(pair.visit_a), find(pair.visit_b)
         if ra == rb:
             continue

@@ -149,7 +149,8 @@ def _task(task: str) -> str:
     return " ".join(task.lower().replace("_", " ").split())
 
 
-def short_visit_allowed(tasks: Iterable[str], *, allowed: Iterable[str] = SHORT_VISIT_TASKS) -> bool:
+def short_visit_allowed(tasks: Iterable[str], *,
+                        allowed: Iterable[str] = SHORT_VISIT_TASKS) -> bool:
     """Whether a visit's tasks allow it to be shorter than 30 min (all are short-visit tasks)."""
     tasks = [_task(t) for t in tasks if t.strip()]
     allowed = {_task(t) for t in allowed}
@@ -372,6 +373,7 @@ def write_fair_work_workers_csv(report: FairWorkReport, path: Path) -> Path:
             writer.writerow([w.worker_id, w.provider_id, w.shifts, w.visits,
                              round(w.contact_s / 60), round(w.travel_s / 60), round(w.wait_s / 60),
                              round(w.paid_s / 60), f"{w.pay_p / 100:.2f}",
-                             "" if w.effective_p_per_h is None else f"{w.effective_p_per_h / 100:.2f}",
+                             "" if w.effective_p_per_h is None
+                             else f"{w.effective_p_per_h / 100:.2f}",
                              counts.get(w.worker_id, 0)])
     return path
