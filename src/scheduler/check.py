@@ -124,6 +124,19 @@ def _check_shift(day: Day, travel: DayTravel, sh: PlannedShift, pool: bool,
                                                 f"({_hm(ready + back_s + tail)})"))
 
 
+def _merged_day(day: Day, rota: Rota, out: list[Violation]) -> tuple[Day, dict[str, str]]:
+    """Re-derive the merged day from the inputs and compare with the merges the rota lists."""
+    from .duplicates import find_duplicate_visits, merge_duplicates
+
+    merged, merges = merge_duplicates(day, find_duplicate_visits(day))
+    derived = {(m.kept, m.absorbed) for m in merges}
+    listed = {(m.get("kept"), m.get("absorbed")) for m in rota.run.get("merges", [])}
+    if derived != listed:
+        out.append(Violation("merge", "run", f"rota lists {len(listed)} merge(s); the inputs give "
+                                             f"{len(derived)}: {sorted(derived ^ listed)[:5]}"))
+    return merged, {m.absorbed: m.kept for m in merges}
+
+
 def check_rota(day: Day, rota: Rota, travel: DayTravel) -> list[Violation]:
     """Verify a rota against the inputs and return every violation found (empty when valid).
 
@@ -154,12 +167,16 @@ def check_rota(day: Day, rota: Rota, travel: DayTravel) -> list[Violation]:
         out.append(Violation("date", "run", f"rota is for {rota.date}, inputs for {day.date}"))
 
     counts = Counter(o.visit_id for o in rota.outcomes)
+    inputs = day.visit_by_id
+    absorbed: dict[str, str] = {}
+    if rota.run.get("dedupe") == "merge":
+        day, absorbed = _merged_day(day, rota, out)
     for visit_id, n in counts.items():
-        if visit_id not in day.visit_by_id:
+        if visit_id not in inputs:
             out.append(Violation("unknown_visit", f"visit {visit_id}", "not in visits.csv"))
         elif n > 1:
             out.append(Violation("duplicate_outcome", f"visit {visit_id}", f"listed {n} times"))
-    for visit in day.visits:
+    for visit in inputs.values():
         if visit.visit_id not in counts:
             out.append(Violation("missing_visit", f"visit {visit.visit_id}",
                                  "neither scheduled nor listed as unplaced"))
@@ -171,11 +188,20 @@ def check_rota(day: Day, rota: Rota, travel: DayTravel) -> list[Violation]:
             served[stop.visit_id].append((sh.worker_id, stop.start_s))
 
     for o in rota.outcomes:
+        subject = f"visit {o.visit_id}"
+        done = served.get(o.visit_id, [])
+        if o.status == "merged" or o.visit_id in absorbed:
+            if o.status != "merged" or o.visit_id not in absorbed:
+                out.append(Violation("merge", subject, "merged status does not match the "
+                                                       "merges the inputs give"))
+            elif done:
+                out.append(Violation("merge", subject, "merged away but still in a round"))
+            elif not o.reason:
+                out.append(Violation("no_reason", subject, "merged with no reason"))
+            continue
         visit = day.visit_by_id.get(o.visit_id)
         if visit is None:
             continue
-        subject = f"visit {o.visit_id}"
-        done = served.get(o.visit_id, [])
         if o.status == "unplaced":
             if done:
                 out.append(Violation("unplaced_but_served", subject, "listed unplaced but in a round"))

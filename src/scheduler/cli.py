@@ -6,7 +6,9 @@ import argparse
 import datetime as dt
 import sys
 import threading
+from collections import Counter
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Callable, Sequence
 
@@ -53,10 +55,14 @@ class _Phases:
             err.print(f"[green]done[/] {label} ({time.perf_counter() - started:.1f} s)")
         return result
 
-    def timed(self, label: str, seconds: float, work: Callable[[], object]) -> object:
-        """Run work with a bar that fills over its time limit."""
+    def timed(self, label: str, seconds: float, work: Callable[[Callable], object]) -> object:
+        """Run work with a bar that fills over its time limit.
+
+        ``work`` receives a callback for progress reports (phase, sub-solves done,
+        placed / unplaced visits, travel so far) shown beside the bar.
+        """
         if self.quiet:
-            return work()
+            return work(lambda p: None)
         stop = threading.Event()
         with Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(),
                       console=err, transient=True) as progress:
@@ -67,10 +73,15 @@ class _Phases:
                 while not stop.wait(0.25):
                     progress.update(task, completed=min(seconds, time.perf_counter() - started))
 
+            def report(p) -> None:
+                progress.update(task, description=(
+                    f"{label}: {p.phase} {p.done}/{p.total}, {p.placed} placed, "
+                    f"{p.unplaced} unplaced, travel {p.travel_s / 3600:.1f} h"))
+
             ticker = threading.Thread(target=tick, daemon=True)
             ticker.start()
             try:
-                result = work()
+                result = work(report)
             finally:
                 stop.set()
                 ticker.join()
@@ -124,6 +135,7 @@ def _plan_options(args: argparse.Namespace):
 
 def cmd_plan(args: argparse.Namespace) -> int:
     from ..routing import SolveParams
+    from .duplicates import find_duplicate_visits, merge_duplicates, merged_outcomes
     from .plan import plan_day
     from .rota import (format_summary, summarise, write_rota_csv, write_rota_json,
                        write_unplaced_csv)
@@ -133,37 +145,47 @@ def cmd_plan(args: argparse.Namespace) -> int:
     options = _plan_options(args)
     params = SolveParams(time_limit_s=args.time_limit, solution_limit=args.solution_limit,
                          seed=args.seed)
-    err.print(f"Planning {len(day.visits)} visits for {len(day.workers)} workers on "
+    pairs = find_duplicate_visits(day, travel=travel)
+    planned, merges = day, ()
+    if args.dedupe == "merge":
+        planned, merges = merge_duplicates(day, pairs)
+    err.print(f"Planning {len(planned.visits)} visits for {len(day.workers)} workers on "
               f"{day.date.isoformat()} (time limit {args.time_limit:g} s, seed {args.seed})")
     rota = phases.timed("Optimising rounds", args.time_limit,
-                        lambda: plan_day(day, travel, params=params, options=options))
+                        lambda report: plan_day(planned, travel, params=params, options=options,
+                                                engine=args.engine, processes=args.processes,
+                                                on_progress=report))
+    run = {**rota.run, "dedupe": args.dedupe, "duplicate_pairs": len(pairs),
+           "merges": [{"kept": m.kept, "absorbed": m.absorbed} for m in merges]}
+    rota = replace(rota, outcomes=rota.outcomes + merged_outcomes(merges), run=run)
     out_dir = Path(args.out)
     out_dir.mkdir(parents=True, exist_ok=True)
     written = [write_rota_json(rota, out_dir / "rota.json"),
-               write_rota_csv(rota, day, out_dir / "rota.csv"),
-               write_unplaced_csv(rota, day, out_dir / "unplaced.csv")]
-    summary = summarise(rota, day)
+               write_rota_csv(rota, planned, out_dir / "rota.csv"),
+               write_unplaced_csv(rota, planned, out_dir / "unplaced.csv")]
+    written += _write_extras(planned, rota, travel, out_dir, pairs, merges)
+    summary = summarise(rota, planned)
     out.print(format_summary(summary))
+    out.print(f"Duplicate multi-provider visits: {len(pairs)} pair(s)"
+              + (f", {len(merges)} merged" if merges else " (see duplicates.csv)"))
     if options.pool:
         changed = [o for o in rota.scheduled
                    if day.visit_by_id[o.visit_id].provider_id not in (None, o.provider_id)]
         out.print(f"Visits that changed provider (pool): {len(changed)}")
         for o in changed[:50]:
             out.print(f"  {o.visit_id}: {day.visit_by_id[o.visit_id].provider_id} -> {o.provider_id}")
+        if len(changed) > 50:
+            out.print(f"  ... and {len(changed) - 50} more (rota.csv has every one)")
     out.print(f"Travel: {'; '.join(travel.describe().values())}")
-    out.print("Wrote " + ", ".join(str(p) for p in written))
+    out.print("Wrote " + ", ".join(p.name for p in written) + f" to {out_dir}")
     return EXIT_OK
 
 
-def _write_extras(day, rota, travel, out_dir: Path, args: argparse.Namespace) -> list[Path]:
+def _write_extras(day, rota, travel, out_dir: Path, pairs, merges) -> list[Path]:
     """Reports, run sheets and maps that accompany every plan."""
-    from . import maps, report, sheets
+    from . import report
 
-    written: list[Path] = []
-    written += report.write_plan_report(day, rota, travel, out_dir)
-    written += sheets.write_run_sheets(day, rota, out_dir)
-    written += maps.write_maps(day, rota, travel, out_dir)
-    return written
+    return report.write_plan_report(day, rota, travel, out_dir, duplicates=pairs, merges=merges)
 
 
 # ---- check --------------------------------------------------------------------------------
@@ -183,9 +205,10 @@ def cmd_check(args: argparse.Namespace) -> int:
         for v in violations:
             out.print(f"  {v}", markup=False)
         return EXIT_VIOLATIONS
-    placed = sum(1 for o in rota.outcomes if o.status == "scheduled")
-    out.print(f"VALID: {placed} visits scheduled, {len(rota.outcomes) - placed} unplaced with "
-              f"reasons, every one of {len(day.visits)} input visits accounted for")
+    status = Counter(o.status for o in rota.outcomes)
+    merged = f", {status['merged']} merged into others" if status["merged"] else ""
+    out.print(f"VALID: {status['scheduled']} visits scheduled, {status['unplaced']} unplaced with "
+              f"reasons{merged}, every one of {len(day.visits)} input visits accounted for")
     return EXIT_OK
 
 
@@ -245,6 +268,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--pool", action="store_true",
                    help="let any provider's workers do every visit, and list provider changes")
     p.add_argument("--weights", default=None, metavar="FILE", help="objective weights (TOML)")
+    p.add_argument("--engine", choices=["auto", "monolithic", "decomposed"], default="auto",
+                   help="decomposed: solve areas in parallel then repair across them; auto "
+                        "decomposes days over 400 carer-visits (default auto)")
+    p.add_argument("--processes", type=int, default=2, metavar="N",
+                   help="parallel sub-solves for the decomposed engine (default 2)")
+    p.add_argument("--dedupe", choices=["report", "merge"], default="report",
+                   help="duplicate multi-provider visits: report them (default) or plan one "
+                        "merged visit per duplicate pair and list every merge")
     p.set_defaults(func=cmd_plan)
 
     p = sub.add_parser("check", help="independently verify a rota against its inputs",
@@ -262,6 +293,11 @@ def build_parser() -> argparse.ArgumentParser:
     where.add_argument("--polygon", metavar="FILE", help="boundary polygon (GeoJSON, GPKG, .poly)")
     f.add_argument("--out", required=True, metavar="FILE.graphml")
     f.set_defaults(func=cmd_roads_fetch)
+
+    from . import actuals, duplicates
+
+    duplicates.register_cli(sub)
+    actuals.register_cli(sub)
     return parser
 
 

@@ -4,12 +4,20 @@ from __future__ import annotations
 
 import datetime as dt
 import platform
+from typing import Callable
 from importlib import metadata
 
 from .. import __version__
+import numpy as np
+
 from ..routing import Solution, SolveParams, solve
+from ..routing.decompose import Group, Progress, solve_decomposed
 from .build import BuiltProblem, PlanOptions, build_problem, describe_cause
 from .model import Day
+
+#: Above this many jobs ``engine="auto"`` decomposes the day by area.
+DECOMPOSE_ABOVE_JOBS = 400
+ENGINES = ("auto", "monolithic", "decomposed")
 from .rota import PlannedBreak, PlannedShift, PlannedStop, Rota, VisitOutcome
 from .travel import DayTravel
 
@@ -90,8 +98,34 @@ def rota_from_solution(day: Day, built: BuiltProblem, solution: Solution,
     return tuple(shifts), tuple(outcomes)
 
 
+def partition_by_area(day: Day, built: BuiltProblem, travel: DayTravel) -> list[Group]:
+    """Group jobs by their client's area and each worker's shifts with the nearest area.
+
+    A worker belongs to the area whose clients are, on average, the shortest trip
+    from home (over up to 40 clients per area). The split only seeds the search:
+    the second phase lets visits move to a neighbouring area's workers.
+    """
+    areas: dict[str, list[int]] = {}
+    for j, visit_id in enumerate(built.job_visit):
+        client = day.client_by_id[day.visit_by_id[visit_id].client_id]
+        areas.setdefault(client.area, []).append(j)
+    names = sorted(areas)
+    samples = {a: sorted({built.problem.jobs[j].location for j in areas[a]})[:40] for a in names}
+    by_area: dict[str, list[int]] = {a: [] for a in names}
+    home_area: dict[str, str] = {}
+    for v, (worker_id, _) in enumerate(built.vehicle_shift):
+        if worker_id not in home_area:
+            vehicle = built.problem.vehicles[v]
+            seconds = built.problem.duration_s[vehicle.profile]
+            home_area[worker_id] = min(names, key=lambda a: (
+                float(np.mean(seconds[vehicle.start_location, samples[a]])), a))
+        by_area[home_area[worker_id]].append(v)
+    return [Group(a, tuple(areas[a]), tuple(by_area[a])) for a in names]
+
+
 def plan_day(day: Day, travel: DayTravel, *, params: SolveParams | None = None,
-             options: PlanOptions | None = None) -> Rota:
+             options: PlanOptions | None = None, engine: str = "auto", processes: int = 2,
+             on_progress: Callable[[Progress], None] | None = None) -> Rota:
     """Plan a day: every visit comes back scheduled or unplaced with a reason.
 
     Parameters
@@ -103,16 +137,34 @@ def plan_day(day: Day, travel: DayTravel, *, params: SolveParams | None = None,
         Seed, time limit and solution limit; default ``SolveParams()`` (10 s).
     options : PlanOptions, optional
         Pool mode, breaks and objective weights.
+    engine : {"auto", "monolithic", "decomposed"}, default "auto"
+        ``decomposed`` solves areas in parallel then repairs across area boundaries;
+        ``auto`` decomposes days of more than 400 carer-visits with more than one area.
+    processes : int, default 2
+        Parallel sub-solves for the decomposed engine.
+    on_progress : callable, optional
+        Receives :class:`carerounds.routing.decompose.Progress` reports (decomposed engine).
     """
+    if engine not in ENGINES:
+        raise ValueError(f"unknown engine {engine!r}; expected one of {', '.join(ENGINES)}")
     params = params or SolveParams()
     options = options or PlanOptions()
     built = build_problem(day, travel, options)
-    solution = solve(built.problem, params)
+    groups = partition_by_area(day, built, travel)
+    if engine == "auto":
+        big = len(built.problem.jobs) > DECOMPOSE_ABOVE_JOBS and len(groups) > 1
+        engine = "decomposed" if big else "monolithic"
+    if engine == "decomposed":
+        solution = solve_decomposed(built.problem, groups, params, processes=processes,
+                                    on_progress=on_progress)
+    else:
+        solution = solve(built.problem, params)
     shifts, outcomes = rota_from_solution(day, built, solution, options)
     info = run_info(day, travel, params, options)
-    info.update(objective=solution.objective, status=solution.status,
+    info.update(engine=engine, objective=solution.objective, status=solution.status,
                 wall_s=round(solution.wall_s, 2),
                 first_solution_s=None if solution.first_solution_s is None
                 else round(solution.first_solution_s, 2))
+    if engine == "decomposed":
+        info["areas"] = {g.name: {"jobs": len(g.jobs), "shifts": len(g.vehicles)} for g in groups}
     return Rota(date=day.date, shifts=shifts, outcomes=outcomes, run=info)
-

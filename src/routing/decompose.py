@@ -1,0 +1,254 @@
+"""Solve a large problem as rarely-interacting subproblems in parallel, then repair across them."""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import multiprocessing
+import time
+from dataclasses import dataclass, replace
+from typing import Callable, Sequence
+
+import numpy as np
+
+from .explain import explain_unassigned
+from .problem import Link, Problem, Route, Solution, SolveParams, Stop, Unassigned
+
+#: Share of the time limit spent solving the groups before repairing across them.
+FIRST_PHASE_SHARE = 0.55
+#: Seconds kept back for merging, explaining and writing results.
+RESERVE_S = 1.5
+#: Shortest time worth giving one sub-solve, seconds.
+MIN_SOLVE_S = 1.0
+
+
+@dataclass(frozen=True)
+class Group:
+    """Jobs and vehicles (indices into the full problem) that are solved together."""
+
+    name: str
+    jobs: tuple[int, ...]
+    vehicles: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class Progress:
+    """A progress report: phase, sub-solves done and total, and the current placed/unplaced."""
+
+    phase: str
+    done: int
+    total: int
+    placed: int
+    unplaced: int
+    travel_s: int
+
+
+@dataclass(frozen=True)
+class _Sub:
+    problem: Problem
+    jobs: tuple[int, ...]       # sub job index -> full job index
+    vehicles: tuple[int, ...]   # sub vehicle index -> full vehicle index
+    locations: tuple[int, ...]  # sub location -> full location
+
+
+def subproblem(problem: Problem, jobs: Sequence[int], vehicles: Sequence[int]) -> _Sub:
+    """The problem restricted to some jobs and vehicles, on only the locations they use.
+
+    Links with one end outside ``jobs`` are dropped, so callers keep linked jobs together.
+    """
+    jobs, vehicles = tuple(sorted(jobs)), tuple(sorted(vehicles))
+    used = sorted({problem.jobs[j].location for j in jobs}
+                  | {problem.vehicles[v].start_location for v in vehicles}
+                  | {problem.vehicles[v].end_location for v in vehicles})
+    where = {loc: i for i, loc in enumerate(used)}
+    take = np.array(used, dtype=np.int64)
+    position = {j: i for i, j in enumerate(jobs)}
+    sub_jobs = tuple(replace(problem.jobs[j], location=where[problem.jobs[j].location])
+                     for j in jobs)
+    sub_vehicles = tuple(replace(problem.vehicles[v],
+                                 start_location=where[problem.vehicles[v].start_location],
+                                 end_location=where[problem.vehicles[v].end_location])
+                         for v in vehicles)
+    links = tuple(Link(position[k.first], position[k.second], k.min_gap_s, k.max_gap_s)
+                  for k in problem.links if k.first in position and k.second in position)
+    resources = {problem.vehicles[v].resource for v in vehicles}
+    sub = Problem(
+        jobs=sub_jobs, vehicles=sub_vehicles,
+        duration_s={m: a[np.ix_(take, take)] for m, a in problem.duration_s.items()},
+        distance_m={m: a[np.ix_(take, take)] for m, a in problem.distance_m.items()},
+        links=links,
+        resource_max_work_s={r: s for r, s in problem.resource_max_work_s.items() if r in resources},
+        weights=problem.weights)
+    return _Sub(sub, jobs, vehicles, tuple(used))
+
+
+def _solve_sub(sub: _Sub, params: SolveParams) -> tuple[_Sub, Solution]:
+    from . import solve
+
+    return sub, solve(sub.problem, params)
+
+
+@dataclass
+class _State:
+    """Current routes (full indices) and the cost each group's sub-solve reported."""
+
+    routes: dict[int, Route]
+    unassigned: dict[int, Unassigned]
+
+    def absorb(self, sub: _Sub, solution: Solution) -> None:
+        for route in solution.routes:
+            full_v = sub.vehicles[route.vehicle]
+            self.routes[full_v] = replace(route, vehicle=full_v, stops=tuple(
+                replace(s, job=sub.jobs[s.job]) for s in route.stops))
+        for j in sub.jobs:
+            self.unassigned.pop(j, None)
+        for u in solution.unassigned:
+            full_j = sub.jobs[u.job]
+            self.unassigned[full_j] = replace(u, job=full_j)
+
+    def cost(self, problem: Problem, jobs: Sequence[int], vehicles: Sequence[int]) -> int:
+        """Travel cost of some vehicles' routes plus drop penalties of some jobs."""
+        w = problem.weights
+        total = 0
+        for v in vehicles:
+            route = self.routes.get(v)
+            if route is not None:
+                total += w.travel_s * route.travel_s + w.distance_m * route.distance_m
+        for j in jobs:
+            if j in self.unassigned:
+                total += problem.jobs[j].drop_penalty or 0
+        return total
+
+    def placed(self) -> int:
+        return sum(len(r.stops) for r in self.routes.values())
+
+
+def _sub_cost(problem: Problem, solution: Solution) -> int:
+    w = problem.weights
+    travel = sum(w.travel_s * r.travel_s + w.distance_m * r.distance_m for r in solution.routes)
+    return travel + sum(problem.jobs[u.job].drop_penalty or 0 for u in solution.unassigned)
+
+
+def _neighbour_pairs(problem: Problem, groups: Sequence[Group], state: _State) -> list[tuple[int, int]]:
+    """Pairs of groups to re-solve together, the most promising first.
+
+    Promise = dropped penalty in either group, nearer groups first (mean travel
+    between their job locations), so unplaced work moves into nearby spare capacity.
+    """
+    some = next(iter(problem.duration_s.values()))
+    centres = []
+    for g in groups:
+        locs = [problem.jobs[j].location for j in g.jobs] or \
+               [problem.vehicles[v].start_location for v in g.vehicles]
+        centres.append(locs[:50])
+    dropped = [sum(problem.jobs[j].drop_penalty or 0 for j in g.jobs if j in state.unassigned)
+               for g in groups]
+    pairs = []
+    for a in range(len(groups)):
+        for b in range(a + 1, len(groups)):
+            if not dropped[a] and not dropped[b]:
+                continue
+            if not centres[a] or not centres[b]:
+                continue
+            near = float(np.mean(some[np.ix_(centres[a], centres[b])]))
+            pairs.append((-(dropped[a] + dropped[b]) / (1.0 + near), a, b))
+    pairs.sort()
+    return [(a, b) for _, a, b in pairs]
+
+
+def solve_decomposed(problem: Problem, groups: Sequence[Group], params: SolveParams, *,
+                     processes: int = 2,
+                     on_progress: Callable[[Progress], None] | None = None) -> Solution:
+    """Solve group by group in parallel, then re-solve pairs of groups to repair across them.
+
+    Parameters
+    ----------
+    problem : Problem
+    groups : sequence of Group
+        A partition of the jobs (each job in exactly one group; linked jobs together)
+        and of the vehicles. A job may end up with another group's vehicle in the
+        second phase, unless its skills forbid it.
+    params : SolveParams
+        ``time_limit_s`` bounds the whole run (to within a couple of seconds);
+        each sub-solve gets a share of it and the same seed.
+    processes : int, default 2
+        Sub-solves run at once (one per core).
+    on_progress : callable, optional
+        Called with a :class:`Progress` after each sub-solve.
+    """
+    started = time.perf_counter()
+    deadline = started + params.time_limit_s - RESERVE_S
+    seen = [j for g in groups for j in g.jobs]
+    if sorted(seen) != list(range(len(problem.jobs))):
+        raise ValueError("groups must partition the jobs: each job in exactly one group")
+    state = _State(routes={}, unassigned={})
+    report = on_progress or (lambda p: None)
+    context = multiprocessing.get_context("spawn")
+    first_solution_s = None
+    with cf.ProcessPoolExecutor(max_workers=max(1, processes), mp_context=context) as pool:
+        # phase 1: every group on its own, biggest first so the cores stay busy
+        order = sorted(range(len(groups)), key=lambda g: -len(groups[g].jobs))
+        budget = max(MIN_SOLVE_S, (deadline - time.perf_counter()) * FIRST_PHASE_SHARE)
+        total_jobs = max(1, len(problem.jobs))
+        futures = {}
+        for g in order:
+            share = budget * processes * len(groups[g].jobs) / total_jobs
+            limit = max(MIN_SOLVE_S, min(budget, share))
+            sub = subproblem(problem, groups[g].jobs, groups[g].vehicles)
+            futures[pool.submit(_solve_sub, sub, replace(params, time_limit_s=limit))] = g
+        done = 0
+        for future in cf.as_completed(futures):
+            sub, solution = future.result()
+            state.absorb(sub, solution)
+            done += 1
+            report(Progress("areas", done, len(groups), state.placed(), len(state.unassigned),
+                            sum(r.travel_s for r in state.routes.values())))
+        first_solution_s = time.perf_counter() - started
+
+        # phase 2: re-solve pairs of groups while time remains, two pairs at a time
+        pairs = _neighbour_pairs(problem, groups, state)
+        attempted = 0
+        while pairs and deadline - time.perf_counter() > MIN_SOLVE_S:
+            batch, busy = [], set()
+            for a, b in list(pairs):
+                if a in busy or b in busy:
+                    continue
+                batch.append((a, b))
+                busy |= {a, b}
+                pairs.remove((a, b))
+                if len(batch) == processes:
+                    break
+            left = deadline - time.perf_counter()
+            limit = max(MIN_SOLVE_S, min(left, params.time_limit_s * 0.25))
+            jobs_of = {}
+            running = {}
+            for a, b in batch:
+                jobs = groups[a].jobs + groups[b].jobs
+                vehicles = groups[a].vehicles + groups[b].vehicles
+                jobs_of[(a, b)] = (jobs, vehicles)
+                sub = subproblem(problem, jobs, vehicles)
+                running[pool.submit(_solve_sub, sub, replace(params, time_limit_s=limit))] = (a, b)
+            for future in cf.as_completed(running):
+                sub, solution = future.result()
+                jobs, vehicles = jobs_of[running[future]]
+                attempted += 1
+                if _sub_cost(sub.problem, solution) < state.cost(problem, jobs, vehicles):
+                    state.absorb(sub, solution)
+                report(Progress("boundaries", attempted, attempted + len(pairs), state.placed(),
+                                len(state.unassigned),
+                                sum(r.travel_s for r in state.routes.values())))
+            if not pairs:
+                pairs = _neighbour_pairs(problem, groups, state)
+                if attempted and all(p in jobs_of for p in pairs):
+                    break
+
+    routes = tuple(state.routes[v] if v in state.routes else
+                   Route(v, (), veh.shift_start_s, veh.shift_start_s, 0, 0)
+                   for v, veh in enumerate(problem.vehicles))
+    # causes found inside one group may not hold county-wide: explain against the whole problem
+    unassigned = explain_unassigned(problem, sorted(state.unassigned), routes)
+    w = problem.weights
+    objective = (sum(w.travel_s * r.travel_s + w.distance_m * r.distance_m for r in routes)
+                 + sum(problem.jobs[u.job].drop_penalty or 0 for u in unassigned))
+    return Solution(routes=routes, unassigned=unassigned, objective=objective,
+                    wall_s=time.perf_counter() - started, first_solution_s=first_solution_s,
+                    status="feasible", params=params)
