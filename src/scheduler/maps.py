@@ -32,6 +32,10 @@ PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8
 
 METRES_PER_MILE = 1609.344
 
+#: Above this many visit markers, homes and visit numbers show only from DETAIL_ZOOM in.
+CROWDED_MARKERS = 250
+DETAIL_ZOOM = 13
+
 
 # ---- geometry shared with the run sheets ----------------------------------------------------
 
@@ -225,6 +229,7 @@ _MAP_CSS = """
 .cr-legend summary{cursor:pointer}
 .cr-legend .sym{display:inline-block;vertical-align:middle;margin-right:5px}
 .cr-popup{font:12px/1.4 Arial,sans-serif}
+.cr-far .leaflet-marker-pane .cr-stop,.cr-far .leaflet-marker-pane .cr-home{display:none}
 """
 
 
@@ -272,7 +277,26 @@ def _element_classes():
             self._name = "Legend"
             self.content = _js_string(content_html)
 
-    return Bind, Legend
+    class ZoomDetail(MacroElement):
+        """Hide visit numbers and homes when zoomed out on a crowded map (lines stay)."""
+
+        _template = Template("""{% macro script(this, kwargs) %}
+(function() {
+  var map = {{ this._parent.get_name() }};
+  function detail() {
+    map.getContainer().classList.toggle("cr-far", map.getZoom() < {{ this.zoom }});
+  }
+  map.on("zoomend", detail);
+  detail();
+})();
+{% endmacro %}""")
+
+        def __init__(self, zoom: int) -> None:
+            super().__init__()
+            self._name = "ZoomDetail"
+            self.zoom = int(zoom)
+
+    return Bind, Legend, ZoomDetail
 
 
 # ---- interactive map -------------------------------------------------------------------------
@@ -345,7 +369,7 @@ def _duplicate_popup(day: Day, rota: Rota, a: str, b: str, reason: str) -> str:
 
 
 def _legend_html(day: Day, rota: Rota, *, area: str | None, workers: int, visits: int,
-                 unplaced: int, duplicates: int, on_roads: bool) -> str:
+                 unplaced: int, duplicates: int, on_roads: bool, crowded: bool = False) -> str:
     title = f"Rota for {day.date:%A} {day.date.day} {day.date:%B %Y}"
     summary = f"<b>{_esc(title)}</b>" + (f" &middot; {_esc(area)}" if area else "")
     lines = [f"{workers} workers, {visits} visits placed, {unplaced} unplaced"
@@ -363,6 +387,8 @@ def _legend_html(day: Day, rota: Rota, *, area: str | None, workers: int, visits
     if duplicates:
         lines.append('<span class="sym cr-duplicate" style="width:18px;height:18px;border-width:'
                      '2px"></span>possible duplicate visits')
+    if crowded:
+        lines.append("Zoom in to see homes and visit numbers")
     lines.append("<i>Confidential: personal data</i>")
     return f"<details open><summary>{summary}</summary>" + "<br>".join(lines) + "</details>"
 
@@ -396,7 +422,7 @@ def map_day(day: Day, rota: Rota, travel: DayTravel | None = None, *, duplicates
     """
     import folium
 
-    Bind, Legend = _element_classes()
+    Bind, Legend, ZoomDetail = _element_classes()
     from .sheets import check_rota_inputs
 
     check_rota_inputs(day, rota)
@@ -510,13 +536,18 @@ def map_day(day: Day, rota: Rota, travel: DayTravel | None = None, *, duplicates
         groups[name].add_to(fmap)
     if len(groups) > 1:
         folium.LayerControl(collapsed=len(groups) > 8).add_to(fmap)
+    stop_markers = sum(len({s.client_id for sh in shifts for s in sh.stops})
+                       for shifts in by_worker.values())
+    crowded = stop_markers > CROWDED_MARKERS
+    if crowded:
+        fmap.add_child(ZoomDetail(DETAIL_ZOOM))
     on_roads = bool(by_worker) and all(paths[(w, sh.shift)].on_roads
                                        for w, shifts in by_worker.items() for sh in shifts)
     fmap.add_child(Legend(_legend_html(
         day, rota, area=area, workers=len(by_worker),
         visits=len({s.visit_id for shifts in by_worker.values() for sh in shifts
                     for s in sh.stops}),
-        unplaced=len(unplaced), duplicates=len(pairs), on_roads=on_roads)))
+        unplaced=len(unplaced), duplicates=len(pairs), on_roads=on_roads, crowded=crowded)))
     return fmap
 
 
@@ -621,7 +652,7 @@ def plot_day(day: Day, rota: Rota, travel: DayTravel | None = None, *, duplicate
     pad = max(x1 - x0, y1 - y0, 1000.0) * 0.08
     ax.set_xlim(x0 - pad, x1 + pad)
     ax.set_ylim(y0 - 1.5 * pad, y1 + pad)  # a little more below, for the scale bar
-    ax.set_aspect("equal", adjustable="datalim")
+    ax.set_aspect("equal", adjustable="box")
     ax.set_axis_off()
     xs = ax.get_xlim()
     _scale_bar(ax, xs[1] - xs[0])

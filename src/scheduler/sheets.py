@@ -276,6 +276,7 @@ def render_run_sheets(day: Day, rota: Rota, *, travel: DayTravel | None = None) 
         if sh.stops:
             by_worker[sh.worker_id].append(sh)
     networks = (travel.networks or {}) if travel is not None else {}
+    outcomes = {o.visit_id: o for o in rota.outcomes}
     sheets = []
     for worker_id, shifts in by_worker.items():
         shifts.sort(key=lambda s: (s.shift_start_s, s.shift))
@@ -290,7 +291,8 @@ def render_run_sheets(day: Day, rota: Rota, *, travel: DayTravel | None = None) 
                 visit = day.visit_by_id[stop.visit_id]
                 client = day.client_by_id[stop.client_id]
                 partners = tuple((w, day.worker_by_id[w].name)
-                                 for w in _partners(rota, stop.visit_id, worker_id, stop.partner)
+                                 for w in _partners(outcomes.get(stop.visit_id), worker_id,
+                                                    stop.partner)
                                  if w in day.worker_by_id)
                 visits.append(SheetVisit(
                     seq=seq, shift=sh.shift, visit_id=visit.visit_id, client_id=client.client_id,
@@ -323,8 +325,7 @@ def render_run_sheets(day: Day, rota: Rota, *, travel: DayTravel | None = None) 
     return RunSheets(date=rota.date, sheets=tuple(sheets), roads=travel.roads if travel else None)
 
 
-def _partners(rota: Rota, visit_id: str, worker_id: str, partner: str | None) -> tuple[str, ...]:
-    outcome = next((o for o in rota.outcomes if o.visit_id == visit_id), None)
+def _partners(outcome, worker_id: str, partner: str | None) -> tuple[str, ...]:
     others = [w for w in (outcome.workers if outcome else ()) if w != worker_id]
     if partner and partner not in others:
         others.insert(0, partner)
