@@ -175,17 +175,22 @@ def test_overlapping_visits_are_caught(day, travel, valid_rota):
     assert "overlap" in kinds
 
 
-def test_long_shift_without_break_is_caught(day, travel, valid_rota):
+def test_long_working_day_without_break_is_caught(day, travel, valid_rota):
     long_day = replace(day, workers=tuple(
-        replace(w, shifts=(replace(w.shifts[0], end_s=14 * H),)) if w.worker_id == "W3" else w
-        for w in day.workers))
-    shift = replace(valid_rota.shifts[3], shift_end_s=14 * H)
+        replace(w, shifts=(replace(w.shifts[0], end_s=14 * H),), max_work_s=None)
+        if w.worker_id == "W3" else w for w in day.workers))
+    # home at 13:30 after leaving at 07:00: six and a half hours of work
+    shift = replace(valid_rota.shifts[3], shift_end_s=14 * H, return_s=13 * H + 30 * M)
     rota = _with_shift(valid_rota, 3, shift)
     assert "break" in _kinds(check_rota(long_day, rota, travel))
-    # the break after the last visit delays the return home by its length
-    with_break = replace(shift, breaks=(PlannedBreak(10 * H + 30 * M, 20 * M),),
-                         return_s=shift.return_s + 20 * M)
+    with_break = replace(shift, breaks=(PlannedBreak(10 * H + 40 * M, 20 * M),))
     assert check_rota(long_day, _with_shift(valid_rota, 3, with_break), travel) == []
+
+
+def test_break_after_return_home_is_caught(day, travel, valid_rota):
+    shift = valid_rota.shifts[3]
+    late = replace(shift, breaks=(PlannedBreak(shift.return_s + 10 * M, 20 * M),))
+    assert "break" in _kinds(check_rota(day, _with_shift(valid_rota, 3, late), travel))
 
 
 def test_break_overlapping_visit_is_caught(day, travel, valid_rota):

@@ -118,6 +118,44 @@ class _State:
                 total += problem.jobs[j].drop_penalty or 0
         return total
 
+    def scope(self, problem: Problem, groups: Sequence[Group], group_of: dict[int, int],
+              chosen: Sequence[int]) -> tuple[tuple[int, ...], tuple[int, ...]]:
+        """Jobs and vehicles to re-solve for some groups, closed under links.
+
+        The groups' vehicles with the jobs they now serve, plus the groups' unassigned
+        jobs; a linked partner served elsewhere brings its vehicle (and that vehicle's
+        jobs) in, so no synchronised pair is ever split between re-solved and kept routes.
+        """
+        vehicles = {v for g in chosen for v in groups[g].vehicles}
+        jobs = {j for j in self.unassigned if group_of[j] in chosen}
+        partner: dict[int, list[int]] = {}
+        for link in problem.links:
+            partner.setdefault(link.first, []).append(link.second)
+            partner.setdefault(link.second, []).append(link.first)
+        served_by = {s.job: v for v, r in self.routes.items() for s in r.stops}
+        todo = list(vehicles)
+        while todo:
+            v = todo.pop()
+            route = self.routes.get(v)
+            stops = [s.job for s in route.stops] if route else []
+            for j in stops:
+                jobs.add(j)
+            frontier = list(stops)
+            while frontier:
+                j = frontier.pop()
+                for k in partner.get(j, ()):
+                    if k in jobs:
+                        continue
+                    jobs.add(k)
+                    w = served_by.get(k)
+                    if w is not None and w not in vehicles:
+                        vehicles.add(w)
+                        todo.append(w)
+                    frontier.append(k)
+        for j in list(jobs):
+            jobs.update(k for k in partner.get(j, ()) if k in self.unassigned)
+        return tuple(sorted(jobs)), tuple(sorted(vehicles))
+
     def placed(self) -> int:
         return sum(len(r.stops) for r in self.routes.values())
 
@@ -205,41 +243,43 @@ def solve_decomposed(problem: Problem, groups: Sequence[Group], params: SolvePar
         first_solution_s = time.perf_counter() - started
 
         # phase 2: re-solve pairs of groups while time remains, two pairs at a time
+        group_of = {j: g for g, grp in enumerate(groups) for j in grp.jobs}
         pairs = _neighbour_pairs(problem, groups, state)
+        tried: set[tuple[int, int]] = set()
         attempted = 0
         while pairs and deadline - time.perf_counter() > MIN_SOLVE_S:
             batch, busy = [], set()
-            for a, b in list(pairs):
-                if a in busy or b in busy:
+            for a, b in pairs:
+                if (a, b) in tried:
                     continue
-                batch.append((a, b))
-                busy |= {a, b}
-                pairs.remove((a, b))
+                scope = state.scope(problem, groups, group_of, (a, b))
+                if busy & set(scope[1]):
+                    continue
+                batch.append(((a, b), scope))
+                busy |= set(scope[1])
                 if len(batch) == processes:
                     break
+            if not batch:
+                break
             left = deadline - time.perf_counter()
             limit = max(MIN_SOLVE_S, min(left, params.time_limit_s * 0.25))
-            jobs_of = {}
             running = {}
-            for a, b in batch:
-                jobs = groups[a].jobs + groups[b].jobs
-                vehicles = groups[a].vehicles + groups[b].vehicles
-                jobs_of[(a, b)] = (jobs, vehicles)
+            for key, (jobs, vehicles) in batch:
+                tried.add(key)
                 sub = subproblem(problem, jobs, vehicles)
-                running[pool.submit(_solve_sub, sub, replace(params, time_limit_s=limit))] = (a, b)
+                running[pool.submit(_solve_sub, sub, replace(params, time_limit_s=limit))] = \
+                    (jobs, vehicles)
             for future in cf.as_completed(running):
                 sub, solution = future.result()
-                jobs, vehicles = jobs_of[running[future]]
+                jobs, vehicles = running[future]
                 attempted += 1
                 if _sub_cost(sub.problem, solution) < state.cost(problem, jobs, vehicles):
                     state.absorb(sub, solution)
-                report(Progress("boundaries", attempted, attempted + len(pairs), state.placed(),
-                                len(state.unassigned),
+                report(Progress("boundaries", attempted, len(tried) + len(pairs),
+                                state.placed(), len(state.unassigned),
                                 sum(r.travel_s for r in state.routes.values())))
-            if not pairs:
-                pairs = _neighbour_pairs(problem, groups, state)
-                if attempted and all(p in jobs_of for p in pairs):
-                    break
+            # groups whose drops changed become promising again
+            pairs = [p for p in _neighbour_pairs(problem, groups, state) if p not in tried]
 
     routes = tuple(state.routes[v] if v in state.routes else
                    Route(v, (), veh.shift_start_s, veh.shift_start_s, 0, 0)

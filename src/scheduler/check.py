@@ -65,8 +65,12 @@ def _check_shift(day: Day, travel: DayTravel, sh: PlannedShift, pool: bool,
     for b in breaks:
         if b.start_s < shift.start_s or b.start_s + b.duration_s > shift.end_s:
             out.append(Violation("break", subject, f"break at {_hm(b.start_s)} is outside the shift"))
-    if shift.length_s > BREAK_AFTER_S and not any(b.duration_s >= BREAK_MIN_S for b in breaks):
-        out.append(Violation("break", subject, f"shift of {shift.length_s / 3600:.1f} h has no "
+        if b.start_s < sh.leave_s or b.start_s + b.duration_s > sh.return_s:
+            out.append(Violation("break", subject, f"break at {_hm(b.start_s)} is outside the "
+                                                   "worked time (leave home to return)"))
+    worked_s = sh.return_s - sh.leave_s
+    if worked_s > BREAK_AFTER_S and not any(b.duration_s >= BREAK_MIN_S for b in breaks):
+        out.append(Violation("break", subject, f"works {worked_s / 3600:.1f} h with no "
                                                f"break of {BREAK_MIN_S // 60} min"))
 
     place, ready = home, sh.leave_s

@@ -76,7 +76,10 @@ def rota_from_solution(day: Day, built: BuiltProblem, solution: Solution,
             travel_mode=worker.travel_mode,
             leave_s=route.start_s, return_s=route.end_s, stops=tuple(stops),
             return_travel_s=route.return_travel_s, return_distance_m=route.return_distance_m,
-            breaks=tuple(PlannedBreak(b.start_s, b.duration_s) for b in route.breaks)))
+            # a break the solver parks outside the worked span is not a break from work
+            breaks=tuple(PlannedBreak(b.start_s, b.duration_s) for b in route.breaks
+                         if route.stops and route.start_s <= b.start_s
+                         and b.start_s + b.duration_s <= route.end_s)))
 
     causes = {u.job: u.cause for u in solution.unassigned}
     starts = {stop.job: stop for route in solution.routes for stop in route.stops}
