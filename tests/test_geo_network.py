@@ -135,10 +135,30 @@ def test_projected_crs_is_utm_outside_gb():
     assert network_module.projected_crs([-70.0], [-33.0]) == "EPSG:32719"
 
 
-def test_csr_matrix_holds_fastest_parallel_edge(drive):
+def test_csr_matrices_hold_whole_milliseconds_and_decimetres(drive):
     i, j = drive.index_of([2, 5]).tolist()
-    assert drive.travel_s[i, j] == pytest.approx(edge(drive, 2, 5)["travel_time"])
-    assert drive.length_m[i, j] == pytest.approx(edge(drive, 2, 5)["length"])
+    data = edge(drive, 2, 5)
+    assert drive.travel_ms[i, j] == round(data["travel_time"] * 1000)
+    assert drive.length_dm[i, j] == round(data["length"] * 10)
+    assert drive.routing[i, j] == drive.travel_ms[i, j] * network_module.ROUTING_SCALE + drive.length_dm[i, j]
+
+
+def test_edge_travel_times_are_whole_milliseconds(drive):
+    times = [d["travel_time"] for _, _, d in drive.graph.edges(data=True)]
+    assert all(t == round(t, 3) for t in times)
+
+
+def test_fastest_then_shortest_parallel_edge_is_kept():
+    graph = nx.MultiDiGraph(crs="epsg:4326")
+    graph.add_node(1, x=-0.73, y=52.67)
+    graph.add_node(2, x=-0.72, y=52.67)
+    graph.add_edge(1, 2, travel_time=60.0, length=900.0)
+    graph.add_edge(1, 2, travel_time=50.0, length=1000.0)
+    graph.add_edge(1, 2, travel_time=50.0, length=950.0)
+    graph.add_edge(2, 1, travel_time=70.0, length=900.0)
+    network = RoadNetwork.from_graph(graph, add_speeds=False)
+    i, j = network.index_of([1, 2]).tolist()
+    assert (network.travel_ms[i, j], network.length_dm[i, j]) == (50_000, 9_500)
 
 
 def test_index_of_unknown_node_is_value_error(drive):
@@ -159,7 +179,7 @@ def test_graphml_round_trip_gives_the_same_network(tmp_path, drive):
     ox.save_graphml(nx.MultiDiGraph(drive.graph), path)
     again = load_network(path)
     assert sorted(again.graph.nodes) == sorted(drive.graph.nodes)
-    assert np.allclose(again.travel_s.toarray(), drive.travel_s.toarray())
+    assert again.fingerprint == drive.fingerprint
 
 
 def test_graphml_of_another_mode_is_input_error(tmp_path, walk):

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 from scipy.sparse.csgraph import dijkstra
 
-from .network import RoadNetwork
+from .network import MAX_PATH_MS, ROUTING_SCALE, RoadNetwork
 from .travel import TravelMatrix
 
 log = logging.getLogger(__name__)
@@ -18,13 +18,18 @@ log = logging.getLogger(__name__)
 #: Finite stand-in for "no path" in duration (s) and distance (m) matrices.
 UNREACHABLE = 10**9
 
-# Sources per Dijkstra batch: bounds memory to about 12 bytes x batch x nodes.
-_BATCH = 256
+# Sources per Dijkstra batch: bounds memory to about 8 bytes x batch x nodes.
+_BATCH = 512
 
 
 def _shortest_rows(network: RoadNetwork, sources: np.ndarray,
                    columns: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """Fastest-path seconds and their metres from each source to nodes.
+    """Fastest-path seconds and the metres of those paths from each source to nodes.
+
+    One Dijkstra on ``network.routing`` (weights ``ms * ROUTING_SCALE + dm``): the
+    smallest composite sum is the fastest path, ties broken by length, and since every
+    partial sum is an integer below 2**53 the float64 sums are exact, so the quotient
+    and remainder by ``ROUTING_SCALE`` are the path's exact milliseconds and decimetres.
 
     Parameters
     ----------
@@ -37,44 +42,23 @@ def _shortest_rows(network: RoadNetwork, sources: np.ndarray,
     Returns
     -------
     (ndarray, ndarray)
-        ``(len(sources), len(columns))`` int64 seconds and metres, rounded half to
-        even, :data:`UNREACHABLE` where there is no path.
+        ``(len(sources), len(columns))`` int64 seconds and metres, rounded half up
+        from the exact milliseconds and decimetres; :data:`UNREACHABLE` where there is
+        no path.
     """
-    n = len(network.node_ids)
-    seconds, predecessors = dijkstra(network.travel_s, directed=True, indices=sources,
-                                     return_predecessors=True)
-    seconds = np.atleast_2d(seconds)
-    rows = seconds.shape[0]
-    # Flat (row-major) arrays: node j of row r is r*n + j. int32 indices halve the
-    # memory traffic of the gathers below (a batch has far fewer than 2**31 entries).
-    pred = np.atleast_2d(predecessors).reshape(-1)
-    has_pred = pred >= 0
-    flat_self = np.arange(rows * n, dtype=np.int32)
-    row_start = np.repeat(np.arange(0, rows * n, n, dtype=np.int32), n)
-    # Length of the tree edge into each node: CSR keys u*n+v are sorted, so a
-    # binary search finds the edge pred -> node in the length matrix.
-    length = network.length_m
-    keys = np.repeat(np.arange(n, dtype=np.int64), np.diff(length.indptr)) * n + length.indices
-    wanted = np.where(has_pred, pred.astype(np.int64) * n + (flat_self - row_start), 0)
-    position = np.minimum(np.searchsorted(keys, wanted), len(keys) - 1)
-    metres = np.where(has_pred, length.data[position], 0.0)
-    # Pointer jumping sums the edge lengths along the shortest-path tree in
-    # log2(depth) vectorised passes: metres[j] holds the metres from pointer[j] to j.
-    pointer = np.where(has_pred, row_start + pred, flat_self)
-    while True:
-        next_pointer = pointer[pointer]
-        if np.array_equal(next_pointer, pointer):
-            break
-        metres += metres[pointer]
-        pointer = next_pointer
-    metres = metres.reshape(rows, n)
+    weights = np.atleast_2d(dijkstra(network.routing, directed=True, indices=sources))
     if columns is not None:
-        seconds = seconds[:, columns]
-        metres = metres[:, columns]
-    reachable = np.isfinite(seconds)
-    seconds_i = np.where(reachable, np.rint(np.where(reachable, seconds, 0)), UNREACHABLE).astype(np.int64)
-    metres_i = np.where(reachable, np.rint(metres), UNREACHABLE).astype(np.int64)
-    return seconds_i, metres_i
+        weights = weights[:, columns]
+    reachable = np.isfinite(weights)
+    composite = np.where(reachable, weights, 0.0).astype(np.int64)
+    ms, dm = np.divmod(composite, ROUTING_SCALE)
+    longest_ms = int(ms.max()) if ms.size else 0
+    if longest_ms >= MAX_PATH_MS or longest_ms * network.max_dm_per_ms >= ROUTING_SCALE:
+        raise ValueError(f"a path in {network.source_name} is too long ({longest_ms / 3.6e6:.0f} h) "
+                         "for exact travel matrices; clip the network to the area you plan")
+    seconds = np.where(reachable, (ms + 500) // 1000, UNREACHABLE)
+    metres = np.where(reachable, (dm + 5) // 10, UNREACHABLE)
+    return seconds, metres
 
 
 def _row_cache_dir(cache_dir, network: RoadNetwork) -> Path:
@@ -113,14 +97,15 @@ def road_matrix(network: RoadNetwork, nodes, *, cache_dir=None) -> TravelMatrix:
     -------
     TravelMatrix
         ``duration_s[i, j]``: seconds of the fastest path from ``nodes[i]`` to
-        ``nodes[j]`` (edge times summed, then rounded half to even); ``distance_m``:
-        metres along that same path. Not symmetric on one-way streets. Pairs with no
+        ``nodes[j]`` (edge times in whole ms, summed exactly, rounded half up);
+        ``distance_m``: metres along that same path (the shortest of equally fast ones). Not symmetric on one-way streets. Pairs with no
         path are listed in ``unreachable`` and hold :data:`UNREACHABLE` in both.
 
     Raises
     ------
     ValueError
-        A node id is not in the network.
+        A node id is not in the network, or a path is too long for exact sums
+        (over 37 hours; only continental networks).
     """
     nodes = np.asarray(nodes, dtype=np.int64).reshape(-1)
     index = network.index_of(nodes) if len(nodes) else np.zeros(0, dtype=np.int64)
@@ -189,9 +174,9 @@ def route_geometry(network: RoadNetwork, from_node: int, to_node: int) -> list[t
     start, end = network.index_of([from_node, to_node]).tolist()
     if start == end:
         return [(float(network.lat[start]), float(network.lon[start]))]
-    seconds, predecessors = dijkstra(network.travel_s, directed=True, indices=start,
+    weights, predecessors = dijkstra(network.routing, directed=True, indices=start,
                                      return_predecessors=True)
-    if not np.isfinite(seconds[end]):
+    if not np.isfinite(weights[end]):
         raise ValueError(f"node {to_node} cannot be reached from node {from_node} in the "
                          f"{network.mode} network {network.source_name}")
     path = [end]
@@ -203,7 +188,7 @@ def route_geometry(network: RoadNetwork, from_node: int, to_node: int) -> list[t
     points: list[tuple[float, float]] = [(float(network.lon[start]), float(network.lat[start]))]
     for a, b in zip(path, path[1:]):
         u, v = int(ids[a]), int(ids[b])
-        data = min(graph[u][v].values(), key=lambda d: d["travel_time"])
+        data = min(graph[u][v].values(), key=lambda d: (d["travel_time"], d["length"]))
         geometry = data.get("geometry")
         if geometry is None:
             leg = [(float(network.lon[b]), float(network.lat[b]))]

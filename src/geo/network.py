@@ -64,6 +64,14 @@ _UK_IMPLICIT_MAXSPEED = {
     "gb:zone30": "30 mph", "gb:20 mph": "20 mph",
 }
 
+#: Weight of a millisecond in :attr:`RoadNetwork.routing`, in decimetres: 2**26 dm is
+#: 6,710 km, longer than any path that takes under :data:`MAX_PATH_MS` at up to 180 km/h.
+ROUTING_SCALE = 2**26
+
+#: Longest path (ms) whose composite weight stays an exact float64 integer (2**53):
+#: 2**27 ms is 37 hours, far beyond any regional network.
+MAX_PATH_MS = 2**53 // ROUTING_SCALE
+
 # British National Grid is exact to a metre or so over Great Britain; elsewhere we use UTM.
 _GB_BOUNDS = (-9.0, 49.5, 2.5, 61.5)
 
@@ -136,10 +144,17 @@ class RoadNetwork:
         Node coordinates in metres in :attr:`crs`.
     crs : str
         The projected CRS used for snapping (see :func:`projected_crs`).
-    travel_s : scipy.sparse.csr_matrix
-        Edge travel times in float seconds (the fastest of parallel edges).
-    length_m : scipy.sparse.csr_matrix
-        Lengths in float metres of the same edges, same sparsity structure.
+    travel_ms : scipy.sparse.csr_matrix
+        Edge travel times in whole milliseconds (of parallel edges, the fastest, then
+        the shortest).
+    length_dm : scipy.sparse.csr_matrix
+        Lengths of the same edges in whole decimetres, same sparsity structure.
+    routing : scipy.sparse.csr_matrix
+        The same edges weighted ``travel_ms * ROUTING_SCALE + length_dm``: one Dijkstra
+        on it finds the fastest paths, breaks ties by length, and its exact integer sums
+        carry both the path's milliseconds and its decimetres (see :mod:`.matrix`).
+    max_dm_per_ms : float
+        Fastest edge speed in decimetres per millisecond (bounds path lengths by times).
     fingerprint : str
         SHA-256 of mode, nodes and edge weights: the key of on-disk matrix caches.
     """
@@ -156,8 +171,10 @@ class RoadNetwork:
     x_m: np.ndarray = field(init=False, repr=False)
     y_m: np.ndarray = field(init=False, repr=False)
     crs: str = field(init=False, repr=False)
-    travel_s: csr_matrix = field(init=False, repr=False)
-    length_m: csr_matrix = field(init=False, repr=False)
+    travel_ms: csr_matrix = field(init=False, repr=False)
+    length_dm: csr_matrix = field(init=False, repr=False)
+    routing: csr_matrix = field(init=False, repr=False)
+    max_dm_per_ms: float = field(init=False, repr=False)
     fingerprint: str = field(init=False, repr=False)
     kdtree: cKDTree = field(init=False, repr=False)
     hull: shapely.Geometry = field(init=False, repr=False)
@@ -195,34 +212,43 @@ class RoadNetwork:
         v_idx = np.searchsorted(node_ids, np.array(vs, dtype=np.int64))
         seconds_a = np.array(seconds, dtype=float)
         metres_a = np.array(metres, dtype=float)
-        if (seconds_a < 0).any() or (metres_a < 0).any() or not np.isfinite(seconds_a).all():
+        if not (np.isfinite(seconds_a).all() and np.isfinite(metres_a).all()
+                and (seconds_a >= 0).all() and (metres_a >= 0).all()):
             raise ValueError("edge travel times and lengths must be finite and non-negative")
+        # Integers inside: whole milliseconds and decimetres make every path sum exact.
+        ms = np.rint(seconds_a * 1000).astype(np.int64)
+        dm = np.rint(metres_a * 10).astype(np.int64)
         keep = u_idx != v_idx  # self-loops never lie on a shortest path
-        u_idx, v_idx, seconds_a, metres_a = u_idx[keep], v_idx[keep], seconds_a[keep], metres_a[keep]
-        # Of parallel edges keep the fastest, as a router would; lexsort is stable.
-        order = np.lexsort((seconds_a, v_idx, u_idx))
-        u_idx, v_idx, seconds_a, metres_a = u_idx[order], v_idx[order], seconds_a[order], metres_a[order]
+        u_idx, v_idx, ms, dm = u_idx[keep], v_idx[keep], ms[keep], dm[keep]
+        # Of parallel edges keep the fastest, then the shortest, as a router would.
+        order = np.lexsort((dm, ms, v_idx, u_idx))
+        u_idx, v_idx, ms, dm = u_idx[order], v_idx[order], ms[order], dm[order]
         first = np.ones(len(u_idx), dtype=bool)
         first[1:] = (u_idx[1:] != u_idx[:-1]) | (v_idx[1:] != v_idx[:-1])
-        u_idx, v_idx, seconds_a, metres_a = u_idx[first], v_idx[first], seconds_a[first], metres_a[first]
+        u_idx, v_idx, ms, dm = u_idx[first], v_idx[first], ms[first], dm[first]
+        if len(ms) and int(ms.max()) >= MAX_PATH_MS:
+            raise ValueError("an edge takes longer than the longest supported path")
         indptr = np.searchsorted(u_idx, np.arange(n + 1)).astype(np.int32)
         indices = v_idx.astype(np.int32)
-        # Explicit zero weights stay edges in scipy.sparse.csgraph (zero-length OSM edges exist).
-        travel = csr_matrix((seconds_a, indices, indptr), shape=(n, n))
-        length = csr_matrix((metres_a, indices.copy(), indptr.copy()), shape=(n, n))
+
+        def csr(values: np.ndarray) -> csr_matrix:
+            # Explicit zeros stay edges in scipy.sparse.csgraph (zero-length OSM edges exist).
+            return csr_matrix((values.astype(float), indices.copy(), indptr.copy()), shape=(n, n))
 
         digest = hashlib.sha256(self.mode.encode())
-        for array in (node_ids, indptr, indices, seconds_a, metres_a):
+        for array in (node_ids, indptr, indices, ms, dm):
             digest.update(np.ascontiguousarray(array).tobytes())
 
+        set_("travel_ms", csr(ms))
+        set_("length_dm", csr(dm))
+        set_("routing", csr(ms * ROUTING_SCALE + dm))
+        set_("max_dm_per_ms", float((dm / np.maximum(ms, 1)).max()) if len(ms) else 0.0)
         set_("node_ids", _readonly(node_ids, np.int64))
         set_("lat", _readonly(lat, float))
         set_("lon", _readonly(lon, float))
         set_("x_m", _readonly(x_m, float))
         set_("y_m", _readonly(y_m, float))
         set_("crs", crs)
-        set_("travel_s", travel)
-        set_("length_m", length)
         set_("fingerprint", digest.hexdigest())
         set_("kdtree", cKDTree(np.column_stack([x_m, y_m])))
         set_("hull", shapely.MultiPoint(np.column_stack([x_m, y_m])).convex_hull)
@@ -249,7 +275,7 @@ class RoadNetwork:
             every other); ``False`` keeps everything, so some pairs may be unreachable.
         add_speeds : bool, default True
             Set ``speed_kph`` and ``travel_time`` (see :func:`add_travel_times`);
-            ``False`` keeps the graph's own ``travel_time`` values.
+            ``False`` keeps the graph's own ``travel_time`` values (rounded to ms).
         highway_speeds_kph : mapping, optional
             Overrides of :data:`UK_SPEEDS_KPH` per highway class (drive only).
         speed_factor : float, default 0.8
@@ -265,6 +291,8 @@ class RoadNetwork:
         if add_speeds:
             add_travel_times(graph, mode=mode, highway_speeds_kph=highway_speeds_kph,
                              speed_factor=speed_factor)
+        else:
+            _round_travel_times(graph)
         return cls(graph=graph, mode=mode, source_name=source_name, source_sha256=source_sha256,
                    nodes_kept=len(graph), nodes_dropped=before - len(graph))
 
@@ -346,7 +374,7 @@ def add_travel_times(graph: nx.MultiDiGraph, *, mode: str = "drive",
     Returns
     -------
     networkx.MultiDiGraph
-        The same graph.
+        The same graph; ``travel_time`` is rounded to whole milliseconds.
     """
     _check_mode(mode)
     if graph.number_of_edges() == 0:
@@ -363,7 +391,16 @@ def add_travel_times(graph: nx.MultiDiGraph, *, mode: str = "drive",
         ox.add_edge_speeds(graph, hwy_speeds=speeds, fallback=UK_FALLBACK_KPH)
         for _, _, data in graph.edges(data=True):
             data["speed_kph"] = data["speed_kph"] * speed_factor
-    return ox.add_edge_travel_times(graph)
+    ox.add_edge_travel_times(graph)
+    return _round_travel_times(graph)
+
+
+def _round_travel_times(graph: nx.MultiDiGraph) -> nx.MultiDiGraph:
+    """Whole milliseconds, so networkx sums on the graph match the exact matrix sums."""
+    for _, _, data in graph.edges(data=True):
+        if "travel_time" in data:
+            data["travel_time"] = round(float(data["travel_time"]), 3)
+    return graph
 
 
 def file_sha256(path: Path) -> str:
