@@ -118,6 +118,14 @@ def test_unreachable_scheduler_is_an_input_error():
                   connect_timeout_s=2)
 
 
+@pytest.mark.slow
+def test_local_dask_cluster_runs_the_sweep_in_worker_processes():
+    results = run_sweep(add_and_report, Payload(100), [1, 2, 3], cluster="local", workers=2)
+    assert [r[0] for r in results] == [101, 102, 103]
+    assert os.getpid() not in {r[1] for r in results}
+    assert {r[2] for r in results} == {1}
+
+
 # ---- a real Dask cluster on loopback -----------------------------------------------------------
 
 @pytest.fixture(scope="module")
