@@ -207,25 +207,29 @@ MAX_BACKGROUND_SEGMENTS = 2500
 
 
 def _network_segments(network):
+    """Arrays (lat_u, lon_u, lat_v, lon_v, is_major) of the network's roads, once per network.
+
+    Read from the osmnx-style graph (node ``x``/``y``, edge ``highway``) so that it depends
+    only on the network's documented ``graph``.
+    """
     import numpy as np
 
     if network not in _SEGMENTS:
-        csr = network.travel_s
-        rows = np.repeat(np.arange(csr.shape[0]), np.diff(csr.indptr))
-        cols = csr.indices
-        keep = rows < cols  # one segment per pair of nodes, whichever way it runs
-        u, v = rows[keep], cols[keep]
-        ids = network.node_ids
-        major_pairs = set()
-        for a, b, data in network.graph.edges(data=True):
+        nodes = network.graph.nodes
+        seen: dict[tuple[int, int], bool] = {}
+        for u, v, data in network.graph.edges(data=True):
+            key = (u, v) if u <= v else (v, u)  # one segment per pair, whichever way it runs
             kind = data.get("highway")
-            kinds = kind if isinstance(kind, list) else [kind]
-            if any(k in _MAJOR_ROADS for k in kinds):
-                major_pairs.add((min(a, b), max(a, b)))
-        major = np.array([(int(ids[i]), int(ids[j])) in major_pairs
-                          or (int(ids[j]), int(ids[i])) in major_pairs
-                          for i, j in zip(u.tolist(), v.tolist())], dtype=bool)
-        _SEGMENTS[network] = (network.lat[u], network.lon[u], network.lat[v], network.lon[v], major)
+            major = any(k in _MAJOR_ROADS for k in (kind if isinstance(kind, list) else [kind]))
+            if u != v:
+                seen[key] = seen.get(key, False) or major
+        pairs = list(seen)
+        lat_u = np.array([nodes[a]["y"] for a, _ in pairs], dtype=float)
+        lon_u = np.array([nodes[a]["x"] for a, _ in pairs], dtype=float)
+        lat_v = np.array([nodes[b]["y"] for _, b in pairs], dtype=float)
+        lon_v = np.array([nodes[b]["x"] for _, b in pairs], dtype=float)
+        _SEGMENTS[network] = (lat_u, lon_u, lat_v, lon_v,
+                              np.array([seen[k] for k in pairs], dtype=bool))
     return _SEGMENTS[network]
 
 
