@@ -220,7 +220,10 @@ def solve_decomposed(problem: Problem, groups: Sequence[Group], params: SolvePar
         raise ValueError("groups must partition the jobs: each job in exactly one group")
     state = _State(routes={}, unassigned={})
     report = on_progress or (lambda p: None)
-    context = multiprocessing.get_context("spawn")
+    # fork: works from scripts and notebooks without a __main__ guard; the parent has not
+    # started OR-Tools when the workers are forked, so no solver state is copied
+    methods = multiprocessing.get_all_start_methods()
+    context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
     first_solution_s = None
     with cf.ProcessPoolExecutor(max_workers=max(1, processes), mp_context=context) as pool:
         # phase 1: every group on its own, biggest first so the cores stay busy
