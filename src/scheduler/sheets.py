@@ -568,7 +568,7 @@ def render_run_sheets_pdf(sheets: RunSheets) -> bytes:
     from reportlab.lib.pagesizes import A4
     from reportlab.lib.styles import ParagraphStyle
     from reportlab.lib.units import mm
-    from reportlab.platypus import (KeepTogether, PageBreak, Paragraph, SimpleDocTemplate,
+    from reportlab.platypus import (PageBreak, Paragraph, SimpleDocTemplate,
                                     Spacer, Table, TableStyle)
 
     regular, bold = pdf_fonts()
