@@ -183,9 +183,13 @@ def cmd_plan(args: argparse.Namespace) -> int:
 
 def _write_extras(day, rota, travel, out_dir: Path, pairs, merges) -> list[Path]:
     """Reports, run sheets and maps that accompany every plan."""
-    from . import report
+    from . import maps, report, sheets
 
-    return report.write_plan_report(day, rota, travel, out_dir, duplicates=pairs, merges=merges)
+    written = report.write_plan_report(day, rota, travel, out_dir, duplicates=pairs,
+                                       merges=merges)
+    written += sheets.write_run_sheets(day, rota, out_dir, travel=travel)
+    written += maps.write_maps(day, rota, travel, out_dir, duplicates=pairs)
+    return written
 
 
 # ---- check --------------------------------------------------------------------------------
@@ -294,10 +298,10 @@ def build_parser() -> argparse.ArgumentParser:
     f.add_argument("--out", required=True, metavar="FILE.graphml")
     f.set_defaults(func=cmd_roads_fetch)
 
-    from . import actuals, duplicates
+    from . import actuals, duplicates, maps, scenarios, sheets
 
-    duplicates.register_cli(sub)
-    actuals.register_cli(sub)
+    for module in (duplicates, actuals, sheets, maps, scenarios):
+        module.register_cli(sub)
     return parser
 
 
