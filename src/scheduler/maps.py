@@ -592,6 +592,7 @@ def plot_day(day: Day, rota: Rota, travel: DayTravel | None = None, *, duplicate
     import geopandas as gpd
     from matplotlib.figure import Figure
     from matplotlib.lines import Line2D
+    from matplotlib.patheffects import withStroke
     from shapely.geometry import LineString, MultiLineString, Point
 
     from ..geo import projected_crs
@@ -615,7 +616,9 @@ def plot_day(day: Day, rota: Rota, travel: DayTravel | None = None, *, duplicate
             {"colour": [colours[w] for w in by_worker]},
             geometry=[MultiLineString(parts) for parts in by_worker.values()], crs="EPSG:4326"
         ).to_crs(crs)
-        routes.plot(ax=ax, color=routes["colour"], linewidth=1.6, alpha=0.85, zorder=2)
+        busy = len(by_worker) > 40  # thinner, lighter lines so a county day stays readable
+        routes.plot(ax=ax, color=routes["colour"], linewidth=0.9 if busy else 1.6,
+                    alpha=0.6 if busy else 0.85, zorder=2)
     stops = [Point(lon, lat) for path in paths.values() for lat, lon in path.stops]
     homes = [Point(path.home[1], path.home[0]) for path in paths.values()]
     if stops:
@@ -643,7 +646,8 @@ def plot_day(day: Day, rota: Rota, travel: DayTravel | None = None, *, duplicate
         for name, pts in by_area.items():
             centre = gpd.GeoSeries(pts, crs="EPSG:4326").to_crs(crs).union_all().centroid
             ax.annotate(name.replace("$", r"\$"), (centre.x, centre.y), fontsize=11,
-                        ha="center", va="center", color="#999999", zorder=1)
+                        ha="center", va="center", color="#333333", fontweight="bold", zorder=6,
+                        path_effects=[withStroke(linewidth=3.5, foreground="white")])
 
     # Room around the data for the scale bar and the labels, and a square-ish frame.
     extent = gpd.GeoSeries([Point(lon, lat) for lat, lon in all_points],
