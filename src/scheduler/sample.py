@@ -1,4 +1,4 @@
-"""The built-in sample day: a synthetic but realistic day of home-care inputs for a real UK region."""
+"""The built-in sample day: a synthetic, realistic day of home-care inputs for a real UK region."""
 
 from __future__ import annotations
 
@@ -646,7 +646,7 @@ class _Generator:
         rng = self.rng
         streets: dict[str, list[_Street]] = {}
         for town in self.region.towns:
-            count = min(len(self.region.streets), 4 + town.population // 1500)
+            count = min(len(self.region.streets), 6 + town.population // 600)
             radius = _town_radius_m(town)
             names = rng.sample(self.region.streets, count)
             streets[town.name] = []
@@ -889,15 +889,12 @@ class _Generator:
             bands = rng.choices(*zip(*_PACKAGES[count]))[0]
         return bands
 
-    def _window(self, band: str, *, width: int | None = None,
-                start: int | None = None) -> tuple[int, int]:
+    def _window(self, band: str) -> tuple[int, int]:
         rng = self.rng
         low, high = BANDS[band]
-        width = width or rng.choices((30, 45, 60), weights=(4, 3, 3))[0]
-        if start is None:
-            starts, weights = zip(*_STARTS[band])
-            start = rng.choices(starts, weights=weights)[0]
-        start = max(low, min(start, high - width))
+        width = rng.choices((30, 45, 60), weights=(4, 3, 3))[0]
+        starts, weights = zip(*_STARTS[band])
+        start = max(low, min(rng.choices(starts, weights=weights)[0], high - width))
         return start, start + width
 
     def _visit(self, client: _Client, provider: _Provider | None, band: str, *,
