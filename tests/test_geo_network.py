@@ -353,3 +353,21 @@ def test_fetch_buffers_polygon_and_saves_graphml(monkeypatch, tmp_path):
     assert seen["polygon"].bounds[3] == pytest.approx(52.673 + 1000 / 111_200, abs=2e-4)
     assert seen["kwargs"]["network_type"] == "drive_service"
     assert load_network(out).source_name == "patch.graphml"
+
+
+def _two_node_graph(highway) -> nx.MultiDiGraph:
+    graph = nx.MultiDiGraph(crs="epsg:4326")
+    graph.add_node(1, x=-0.73, y=52.67)
+    graph.add_node(2, x=-0.72, y=52.67)
+    for u, v in [(1, 2), (2, 1)]:
+        graph.add_edge(u, v, length=1000.0, highway=list(highway))
+    return graph
+
+
+@pytest.mark.parametrize("order", [["tertiary", "residential"], ["residential", "tertiary"]])
+def test_merged_edge_takes_its_slowest_class_whatever_the_list_order(order):
+    # osmnx simplification lists merged classes in hash-seed order; the speed must not
+    # depend on it (it once changed the network fingerprint from run to run).
+    network = RoadNetwork.from_graph(_two_node_graph(order))
+    assert edge(network, 1, 2)["speed_kph"] == pytest.approx(
+        UK_SPEEDS_KPH["residential"] * DRIVE_SPEED_FACTOR, abs=0.01)

@@ -285,6 +285,7 @@ class RoadNetwork:
         graph = nx.MultiDiGraph(graph)
         if mode == "walk":
             _add_missing_reverse_edges(graph)
+        _canonical_lists(graph)
         before = len(graph)
         if largest_component and before:
             graph = ox.truncate.largest_component(graph, strongly=True)
@@ -341,6 +342,21 @@ def _add_missing_reverse_edges(graph: nx.MultiDiGraph) -> None:
         if "geometry" in data:
             data["geometry"] = data["geometry"].reverse()
         graph.add_edge(v, u, **data)
+
+
+def _canonical_lists(graph: nx.MultiDiGraph) -> None:
+    """Give list-valued edge attributes a fixed order, in place.
+
+    osmnx's simplification builds them with ``list(set(...))``, whose order changes with
+    Python's string hash seed, and ``add_edge_speeds`` uses the first highway class of a
+    merged edge, so without this the same file could give other travel times on
+    another run. The slowest class comes first, which errs towards longer journeys.
+    """
+    slowest_first = lambda value: (UK_SPEEDS_KPH.get(str(value), float("inf")), str(value))  # noqa: E731
+    for _, _, data in graph.edges(data=True):
+        for key, value in data.items():
+            if isinstance(value, list):
+                data[key] = sorted(value, key=slowest_first if key == "highway" else str)
 
 
 def _normalise_maxspeed(value):
