@@ -214,7 +214,8 @@ class SolveParams:
     first_solution : str
         Name of the first-solution strategy (adapter-specific, e.g. ``"auto"``).
     local_search : str
-        Metaheuristic name (e.g. ``"guided_local_search"``).
+        Metaheuristic name (e.g. ``"guided_local_search"``). Default ``"auto"``: iterated
+        local search (ruin and recreate) without links, guided local search with them.
     log : bool
         Let the solver print its search log.
     """
@@ -223,7 +224,7 @@ class SolveParams:
     solution_limit: int | None = None
     seed: int = 0
     first_solution: str = "auto"
-    local_search: str = "guided_local_search"
+    local_search: str = "auto"
     log: bool = False
 
 

@@ -6,7 +6,7 @@ import time
 from dataclasses import dataclass
 
 import numpy as np
-from ortools.constraint_solver import pywrapcp, routing_enums_pb2
+from ortools.constraint_solver import pywrapcp, routing_enums_pb2, routing_ils_pb2
 
 from ..errors import InputError, SolverError
 from .explain import explain_unassigned
@@ -25,7 +25,12 @@ FIRST_SOLUTION_STRATEGIES["pair_insertion"] = _FSS.PARALLEL_CHEAPEST_INSERTION
 #: Metaheuristic names accepted in ``SolveParams.local_search``.
 METAHEURISTICS: dict[str, int] = {
     name.lower(): value for name, value in _LSM.Value.items() if name not in ("UNSET",)}
+# Iterated local search (ruin and recreate) runs plain descent between perturbations.
+METAHEURISTICS["iterated_local_search"] = _LSM.GREEDY_DESCENT
+#: ``"auto"`` is iterated local search without links and guided local search with them.
 METAHEURISTICS["auto"] = _LSM.GUIDED_LOCAL_SEARCH
+
+_EXP: dict = {}
 
 _STATUS = {
     0: "not_solved", 1: "feasible", 2: "feasible", 3: "failed", 4: "timeout",
@@ -82,10 +87,10 @@ def _solve(problem: Problem, params: SolveParams, *, pair_aware: bool) -> Soluti
     if not problem.vehicles or _mandatory_without_vehicle(problem):
         status = "infeasible" if any(j.drop_penalty is None for j in problem.jobs) else "feasible"
         return _empty_solution(problem, params, status, started)
-    model = _Model(problem, params, pair_aware=pair_aware)
+    model = _Model(problem, params, pair_aware=pair_aware, started=started)
     assignment = model.search()
     if assignment is None:
-        return _empty_solution(problem, params, model.status(), started,
+        return _empty_solution(problem, params, model.status(found=False), started,
                                first_s=model.first_solution_s)
     routes = model.read_routes(assignment)
     served = {s.job for r in routes for s in r.stops}
@@ -95,6 +100,30 @@ def _solve(problem: Problem, params: SolveParams, *, pair_aware: bool) -> Soluti
                     wall_s=time.perf_counter() - started,
                     first_solution_s=model.first_solution_s, status=model.status(),
                     params=params)
+
+
+def _set_ils(sp) -> None:
+    """Ruin (SISR, about 20 visits in strings of up to 10) and recreate, with annealing.
+
+    Tuned on Solomon instances at 5-10 s; see docs/routing.md.
+    """
+    sp.use_iterated_local_search = True
+    # Between perturbations the local search must stop at a local optimum.
+    sp.local_search_metaheuristic = _LSM.GREEDY_DESCENT
+    ils = sp.iterated_local_search_parameters
+    ils.perturbation_strategy = routing_ils_pb2.PerturbationStrategy.RUIN_AND_RECREATE
+    rr = ils.ruin_recreate_parameters
+    del rr.ruin_strategies[:]
+    sisr = rr.ruin_strategies.add().sisr
+    sisr.avg_num_removed_visits = 20
+    sisr.max_removed_sequence_size = 10
+    sisr.bypass_factor = 0.01
+    rr.recreate_strategy.heuristic = _FSS.LOCAL_CHEAPEST_INSERTION
+    ils.improve_perturbed_solution = True
+    annealing = ils.reference_solution_acceptance_strategy.simulated_annealing
+    annealing.automatic_temperatures = True
+    annealing.cooling_schedule_strategy = routing_ils_pb2.CoolingScheduleStrategy.EXPONENTIAL
+    ils.best_solution_acceptance_strategy.greedy_descent.SetInParent()
 
 
 def _check_params(params: SolveParams) -> None:
@@ -136,12 +165,14 @@ class _Dims:
 class _Model:
     """The OR-Tools model of one problem; nothing of it escapes this module."""
 
-    def __init__(self, problem: Problem, params: SolveParams, *, pair_aware: bool = True) -> None:
+    def __init__(self, problem: Problem, params: SolveParams, *, pair_aware: bool = True,
+                 started: float | None = None) -> None:
         self.problem = problem
         self.pair_aware = pair_aware
         self.params = params
         self.first_solution_s: float | None = None
-        self._t0 = time.perf_counter()
+        # The time limit covers building the model too, as callers measure wall time.
+        self._t0 = time.perf_counter() if started is None else started
         n, nv = len(problem.jobs), len(problem.vehicles)
         self.n_jobs = n
         starts = [n + 2 * v for v in range(nv)]
@@ -209,10 +240,13 @@ class _Model:
                     cost = cost.copy()
                     cost[:, list(key[1])] += w.non_preferred
                 classes[key] = self.routing.RegisterTransitMatrix(cost.tolist())
-            self.routing.SetArcCostEvaluatorOfVehicle(classes[key], v)
+            if not _EXP.get("homog"):
+                self.routing.SetArcCostEvaluatorOfVehicle(classes[key], v)
             if veh.fixed_cost:
                 self.routing.SetFixedCostOfVehicle(int(veh.fixed_cost), v)
         self.n_cost_classes = len(classes)
+        if _EXP.get("homog"):
+            self.routing.SetArcCostEvaluatorOfAllVehicles(next(iter(classes.values())))
 
     def _add_time(self) -> pywrapcp.RoutingDimension:
         p = self.problem
@@ -374,6 +408,8 @@ class _Model:
         dim.SetGlobalSpanCostCoefficient(int(p.weights.span_s))
 
     def _add_finalizer(self) -> None:
+        if _EXP.get("nofinal"):
+            return
         # Cumuls carry no cost of their own, so pin them to the earliest consistent
         # service starts, leave home as late as that allows, and come home at once.
         r, t = self.routing, self.time
@@ -398,7 +434,15 @@ class _Model:
         if params.solution_limit is not None:
             sp.solution_limit = int(params.solution_limit)
         sp.log_search = bool(params.log)
+        if self.use_ils:
+            _set_ils(sp)
         return sp
+
+    @property
+    def use_ils(self) -> bool:
+        """Iterated local search: asked for, or ``"auto"`` on a problem without links."""
+        ls = self.params.local_search
+        return ls == "iterated_local_search" or (ls == "auto" and not self.problem.links)
 
     def search(self):
         """Run the search; the best assignment or None.
@@ -409,13 +453,11 @@ class _Model:
         search resumes. Otherwise OR-Tools builds the first solution itself, and the
         insertion heuristic is the fallback if that fails.
         """
-        self._t0 = time.perf_counter()
         deadline = self._t0 + self.params.time_limit_s
         sp = self.search_parameters()
         self.routing.CloseModelWithParameters(sp)
         if not self.pair_aware:
-            sp.time_limit.FromMilliseconds(max(1, int(self.params.time_limit_s * 1000)))
-            return self.routing.SolveWithParameters(sp)
+            return self._local_search(None, sp, deadline - time.perf_counter())
         links = bool(self.problem.links)
         start = None
         if links or self.params.first_solution == "pair_insertion":
@@ -442,8 +484,11 @@ class _Model:
 
     def _local_search(self, start, sp, seconds: float):
         """Search from ``start`` (or from OR-Tools' own first solution) for ``seconds``."""
-        sp.time_limit.FromMilliseconds(max(1, int(seconds * 1000)))
+        # Leave a little for reading the solution back within the caller's budget.
+        sp.time_limit.FromMilliseconds(max(1, int((seconds - 0.02) * 1000)))
         if start is None:
+            if self.use_ils:
+                return self.routing.SolveWithIteratedLocalSearch(sp)
             return self.routing.SolveWithParameters(sp)
         found = self.routing.SolveFromAssignmentWithParameters(start, sp)
         return found if found is not None else start
@@ -488,8 +533,12 @@ class _Model:
             return None
         return self._restore(ins.sequences())
 
-    def status(self) -> str:
-        return _STATUS.get(int(self.routing.status()), "unknown")
+    def status(self, found: bool = True) -> str:
+        status = _STATUS.get(int(self.routing.status()), "unknown")
+        # Iterated local search and our own first solution leave the status unset.
+        if found and status in ("not_solved", "failed", "timeout"):
+            return "feasible"
+        return status
 
     # -- read back -------------------------------------------------------------
 
