@@ -34,7 +34,7 @@ class EstimateProfile:
 #: median abs error 11% on durations over 14,280 node pairs. Walk: circuity fitted on
 #: pairs under 5 km, at the network's 4.8 km/h.
 ESTIMATE_PROFILES: dict[str, EstimateProfile] = {
-    "drive": EstimateProfile(circuity=1.33, speed_kph=58.7, overhead_s=48),
+    "drive": EstimateProfile(circuity=1.33, speed_kph=58.6, overhead_s=48),
     "walk": EstimateProfile(circuity=1.28, speed_kph=4.8, overhead_s=0),
 }
 
