@@ -363,7 +363,8 @@ def test_solution_limit_gives_the_same_rota_every_time():
 
 @pytest.mark.parametrize("field, value", [("first_solution", "nonsense"),
                                           ("local_search", "annealing?"),
-                                          ("time_limit_s", 0.0), ("solution_limit", 0)])
+                                          ("time_limit_s", 0.0), ("solution_limit", 0),
+                                          ("workers", 0)])
 def test_bad_search_parameters_are_input_errors(three_points, field, value):
     problem = make_problem(three_points, [Job("a", 1, 0, 0, H)], [day_vehicle()])
     with pytest.raises(InputError, match=field):
@@ -451,3 +452,19 @@ def test_insertion_timing_never_breaks_the_solver_model(three_points):
     sol = solve(problem, SolveParams(time_limit_s=2.0, solution_limit=50))
     assert_feasible(problem, sol)
     assert len(sol.assigned_jobs()) == len(problem.jobs)
+
+
+def test_two_workers_return_a_verified_solution_no_worse_than_one():
+    problem = _random_problem(4, n_jobs=25, n_vehicles=4)
+    one = solve(problem, SolveParams(time_limit_s=2.0, solution_limit=40))
+    two = solve(problem, SolveParams(time_limit_s=2.0, solution_limit=40, workers=2))
+    assert_feasible(problem, two)
+    assert two.objective <= one.objective
+    assert two.params.workers == 2
+
+
+def test_seed_changes_only_the_insertion_order_not_feasibility():
+    problem = _day_with_pairs(9, n_clients=12, n_workers=5)
+    for seed in (0, 1, 2):
+        sol = solve(problem, SolveParams(time_limit_s=2.0, solution_limit=30, seed=seed))
+        assert_feasible(problem, sol)

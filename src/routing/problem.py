@@ -218,6 +218,9 @@ class SolveParams:
         local search (ruin and recreate) without links, guided local search with them.
     log : bool
         Let the solver print its search log.
+    workers : int
+        Processes searching at once with different settings; the best solution is
+        kept. Default 1 (the machine is shared); 2 uses both cores of a 2-core machine.
     """
 
     time_limit_s: float = 10.0
@@ -226,6 +229,7 @@ class SolveParams:
     first_solution: str = "auto"
     local_search: str = "auto"
     log: bool = False
+    workers: int = 1
 
 
 def _readonly(array: np.ndarray) -> np.ndarray:

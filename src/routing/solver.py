@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import random
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from ortools.constraint_solver import pywrapcp, routing_enums_pb2, routing_ils_pb2
@@ -49,8 +50,12 @@ def solve(problem: Problem, params: SolveParams) -> Solution:
         ``time_limit_s`` (wall seconds) and ``solution_limit`` bound the search;
         ``first_solution`` is an OR-Tools strategy name in lower case (e.g.
         ``"parallel_cheapest_insertion"``) or ``"auto"``; ``local_search`` is a
-        metaheuristic name (``"guided_local_search"``, ``"simulated_annealing"``,
-        ``"tabu_search"``, ``"greedy_descent"``, ...); ``log`` prints the search log.
+        metaheuristic name (``"auto"``, ``"iterated_local_search"``,
+        ``"guided_local_search"``, ``"simulated_annealing"``, ``"tabu_search"``,
+        ``"greedy_descent"``, ...); ``log`` prints the search log; ``workers`` > 1
+        forks that many processes, each searching with different settings (see
+        :data:`PORTFOLIO`), and keeps the best solution; ``seed`` varies the order in
+        which the pair-aware insertion considers jobs (worker ``k`` uses ``seed + k``).
 
     Returns
     -------
@@ -69,6 +74,46 @@ def solve(problem: Problem, params: SolveParams) -> Solution:
     return _solve(problem, params, pair_aware=True)
 
 
+def _solve_parallel(problem: Problem, params: SolveParams, pair_aware: bool) -> Solution:
+    """Fork ``workers - 1`` searches with other settings and keep the best solution."""
+    import multiprocessing
+
+    started = time.perf_counter()
+    try:
+        ctx = multiprocessing.get_context("fork")
+    except ValueError:  # no fork on this platform: search alone
+        return _solve(problem, replace(params, workers=1), pair_aware=pair_aware)
+    children = []
+    for k in range(1, params.workers):
+        receive, send = ctx.Pipe(duplex=False)
+        proc = ctx.Process(target=_child, args=(send, problem, params, pair_aware, k),
+                           daemon=True)
+        proc.start()
+        send.close()
+        children.append((proc, receive))
+    results = [_solve(problem, replace(params, workers=1), pair_aware=pair_aware, worker=0)]
+    for proc, receive in children:
+        wait_s = max(0.0, started + params.time_limit_s + 5.0 - time.perf_counter())
+        if receive.poll(wait_s):
+            try:
+                results.append(receive.recv())
+            except (EOFError, OSError):
+                pass
+        proc.join(timeout=1.0)
+        if proc.is_alive():
+            proc.kill()
+    best = min(results, key=lambda s: (s.objective, results.index(s)))
+    return replace(best, wall_s=time.perf_counter() - started, params=params)
+
+
+def _child(send, problem: Problem, params: SolveParams, pair_aware: bool, worker: int) -> None:
+    try:
+        send.send(_solve(problem, replace(params, workers=1), pair_aware=pair_aware,
+                         worker=worker))
+    finally:
+        send.close()
+
+
 def solve_with(problem: Problem, params: SolveParams, variant: str = "ours") -> Solution:
     """Solve with a named engine variant, for benchmarks that compare them.
 
@@ -81,13 +126,16 @@ def solve_with(problem: Problem, params: SolveParams, variant: str = "ours") -> 
     return _solve(problem, params, pair_aware=variant == "ours")
 
 
-def _solve(problem: Problem, params: SolveParams, *, pair_aware: bool) -> Solution:
-    started = time.perf_counter()
+def _solve(problem: Problem, params: SolveParams, *, pair_aware: bool,
+           worker: int | None = None) -> Solution:
     _check_params(params)
+    if worker is None and params.workers > 1:
+        return _solve_parallel(problem, params, pair_aware)
+    started = time.perf_counter()
     if not problem.vehicles or _mandatory_without_vehicle(problem):
         status = "infeasible" if any(j.drop_penalty is None for j in problem.jobs) else "feasible"
         return _empty_solution(problem, params, status, started)
-    model = _Model(problem, params, pair_aware=pair_aware, started=started)
+    model = _Model(problem, params, pair_aware=pair_aware, started=started, worker=worker or 0)
     assignment = model.search()
     if assignment is None:
         return _empty_solution(problem, params, model.status(found=False), started,
@@ -102,8 +150,13 @@ def _solve(problem: Problem, params: SolveParams, *, pair_aware: bool) -> Soluti
                     params=params)
 
 
-def _set_ils(sp) -> None:
-    """Ruin (SISR, about 20 visits in strings of up to 10) and recreate, with annealing.
+#: Ruin sizes of iterated local search per worker: (average visits removed, longest string).
+PORTFOLIO: tuple[tuple[int, int], ...] = ((20, 10), (30, 15), (15, 5), (40, 20))
+
+
+def _set_ils(sp, avg_removed: int = 20, max_string: int = 10) -> None:
+    """Ruin (SISR: about ``avg_removed`` visits in strings of up to ``max_string``) and
+    recreate (local cheapest insertion), accepted by simulated annealing.
 
     Tuned on Solomon instances at 5-10 s; see docs/routing.md.
     """
@@ -115,8 +168,8 @@ def _set_ils(sp) -> None:
     rr = ils.ruin_recreate_parameters
     del rr.ruin_strategies[:]
     sisr = rr.ruin_strategies.add().sisr
-    sisr.avg_num_removed_visits = 20
-    sisr.max_removed_sequence_size = 10
+    sisr.avg_num_removed_visits = avg_removed
+    sisr.max_removed_sequence_size = max_string
     sisr.bypass_factor = 0.01
     rr.recreate_strategy.heuristic = _FSS.LOCAL_CHEAPEST_INSERTION
     ils.improve_perturbed_solution = True
@@ -135,6 +188,8 @@ def _check_params(params: SolveParams) -> None:
                          f"{sorted(METAHEURISTICS)}", field="local_search")
     if not params.time_limit_s > 0:
         raise InputError("time limit must be positive seconds", field="time_limit_s")
+    if params.workers < 1:
+        raise InputError("workers must be at least 1", field="workers")
     if params.solution_limit is not None and params.solution_limit < 1:
         raise InputError("solution limit must be at least 1 or None", field="solution_limit")
 
@@ -166,8 +221,9 @@ class _Model:
     """The OR-Tools model of one problem; nothing of it escapes this module."""
 
     def __init__(self, problem: Problem, params: SolveParams, *, pair_aware: bool = True,
-                 started: float | None = None) -> None:
+                 started: float | None = None, worker: int = 0) -> None:
         self.problem = problem
+        self.worker = worker
         self.pair_aware = pair_aware
         self.params = params
         self.first_solution_s: float | None = None
@@ -435,7 +491,10 @@ class _Model:
             sp.solution_limit = int(params.solution_limit)
         sp.log_search = bool(params.log)
         if self.use_ils:
-            _set_ils(sp)
+            _set_ils(sp, *PORTFOLIO[self.worker % len(PORTFOLIO)])
+        elif self.worker % 2:
+            # A second guided search differs from the first by its penalty weight.
+            sp.guided_local_search_lambda_coefficient = 0.2
         return sp
 
     @property
@@ -499,7 +558,7 @@ class _Model:
 
     def _construct(self, deadline: float):
         """A first solution from pair-aware insertion, or None if it cannot be restored."""
-        ins = _Inserter(self.problem, deadline)
+        ins = _Inserter(self.problem, deadline, self.params.seed + self.worker)
         ins.insert_all(list(range(self.n_jobs)))
         placed = {j for seq in ins.sequences() for j in seq}
         if any(job.drop_penalty is None and j not in placed
@@ -527,7 +586,7 @@ class _Model:
         dropped = [j for j in range(self.n_jobs) if j not in served]
         if not dropped:
             return None
-        ins = _Inserter(self.problem, deadline)
+        ins = _Inserter(self.problem, deadline, self.params.seed + self.worker)
         ins.load_routes(routes)
         if not ins.insert_all(dropped, eject=True):
             return None
@@ -753,8 +812,10 @@ class _Inserter:
     when jobs are linked and to re-insert dropped pairs after local search.
     """
 
-    def __init__(self, problem: Problem, deadline: float) -> None:
+    def __init__(self, problem: Problem, deadline: float, seed: int = 0) -> None:
         p = self.p = problem
+        # Seed 0 keeps the plain order; another seed jitters window starts by up to 30 min.
+        self.jitter = random.Random(seed) if seed else None
         self.w = p.weights
         self.deadline = deadline
         self.dur = {k: m.tolist() for k, m in p.duration_s.items()}
@@ -1110,8 +1171,10 @@ class _Inserter:
             pen = min(float("inf") if p.jobs[j].drop_penalty is None else p.jobs[j].drop_penalty
                       for j in jobs_)
             first = p.jobs[jobs_[0]]
-            return (-pen, unit[0] != "pair", first.tw_start_s, first.tw_end_s, jobs_[0])
+            return (-pen, unit[0] != "pair", first.tw_start_s + shift[jobs_[0]],
+                    first.tw_end_s, jobs_[0])
 
+        shift = {u[1]: self.jitter.randrange(1800) if self.jitter else 0 for u in out}
         return sorted(out, key=key)
 
     def insert_all(self, jobs: list[int], *, eject: bool = False) -> int:
