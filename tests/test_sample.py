@@ -330,6 +330,21 @@ def test_names_and_addresses_exercise_escaping(region):
     assert any("&" in c["address"] for c in clients)
 
 
+@pytest.mark.parametrize("region", ["midlothian", "monmouthshire", "rutland"])
+def test_independents_work_two_or_three_areas_covering_the_region(region):
+    s = sample(region, "day")
+    area_of = dict(zip(s.clients.column("client_id"), s.clients.column("area")))
+    independents = {p["provider_id"] for p in s.providers.as_dicts()
+                    if p["kind"] == "independent"}
+    areas = defaultdict(set)
+    for v in s.visits.as_dicts():
+        if v["provider_id"] in independents:
+            areas[v["provider_id"]].add(area_of[v["client_id"]])
+    assert set(areas) == independents
+    assert all(2 <= len(a) <= 3 for a in areas.values())
+    assert set().union(*areas.values()) == set(REGIONS[region].areas)
+
+
 def test_preferences_and_exclusions_name_workers_of_the_clients_provider():
     s = sample("midlothian", "day")
     provider_of = {wid: rows[0]["provider_id"] for wid, rows in workers_by_id(s).items()}

@@ -801,13 +801,16 @@ class _Generator:
             _Provider(f"{region.council} Rapid Response Team", "in_house", "rapid", areas),
         ]
         names = rng.sample(region.independents, rng.randint(3, 5))
-        # every area gets at least two independents; each works two or three areas
+        # each independent works two or three areas; each area gets two independents where
+        # there are enough of them to go round, and at least one
         spans: list[list[str]] = [[] for _ in names]
-        order = list(areas) * 2
-        for i, area in enumerate(order):
-            spans[i % len(names)].append(area)
+        for _ in range(2):
+            for area in areas:
+                free = [span for span in spans if area not in span and len(span) < 3]
+                if free:
+                    min(free, key=len).append(area)
         for span in spans:
-            if len(span) < 2:
+            while len(span) < 2:
                 span.append(rng.choice([a for a in areas if a not in span]))
         for name, span in zip(names, spans):
             unique = tuple(a for a in areas if a in span)
