@@ -1,16 +1,34 @@
 """Road networks, snapping and travel-time matrices (knows nothing of routing or care)."""
 
-from .areas import Area, assign_areas, read_areas
-from .matrix import UNREACHABLE, road_matrix, route_geometry
-from .network import (DRIVE_SPEED_FACTOR, MODES, UK_SPEEDS_KPH, UK_SPEEDS_MPH, WALK_SPEED_KPH,
-                      RoadNetwork, add_travel_times, fetch_network, load_network, projected_crs)
-from .snap import Snapping, snap_locations
+from __future__ import annotations
+
+import importlib
+
 from .travel import ESTIMATE_PROFILES, EstimateProfile, TravelMatrix, estimate_matrix, haversine_m
 
-__all__ = [
-    "Area", "DRIVE_SPEED_FACTOR", "ESTIMATE_PROFILES", "EstimateProfile", "MODES", "RoadNetwork",
-    "Snapping", "TravelMatrix", "UK_SPEEDS_KPH", "UK_SPEEDS_MPH", "UNREACHABLE", "WALK_SPEED_KPH",
-    "add_travel_times", "assign_areas", "estimate_matrix", "fetch_network", "haversine_m",
-    "load_network", "projected_crs", "read_areas", "road_matrix", "route_geometry",
-    "snap_locations",
-]
+# osmnx, geopandas and friends take seconds to import; a plan on the straight-line
+# estimate needs none of them, so the road-network names load on first use (PEP 562).
+_LAZY = {
+    "Area": "areas", "assign_areas": "areas", "read_areas": "areas",
+    "UNREACHABLE": "matrix", "road_matrix": "matrix", "route_geometry": "matrix",
+    "DRIVE_SPEED_FACTOR": "network", "MODES": "network", "UK_SPEEDS_KPH": "network",
+    "UK_SPEEDS_MPH": "network", "WALK_SPEED_KPH": "network", "RoadNetwork": "network",
+    "add_travel_times": "network", "fetch_network": "network", "load_network": "network",
+    "projected_crs": "network",
+    "Snapping": "snap", "snap_locations": "snap",
+}
+
+__all__ = sorted([*_LAZY, "ESTIMATE_PROFILES", "EstimateProfile", "TravelMatrix",
+                  "estimate_matrix", "haversine_m"])
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        value = getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return __all__
