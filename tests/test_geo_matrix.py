@@ -198,3 +198,14 @@ def test_route_geometry_of_one_node_is_one_point(drive):
 def test_route_geometry_unreachable_is_value_error(everything):
     with pytest.raises(ValueError, match="cannot be reached"):
         route_geometry(everything, 2, 22)
+
+
+def test_small_batches_give_the_same_matrix(drive, monkeypatch, count_rows):
+    nodes = sorted(drive.graph.nodes)
+    whole = road_matrix(drive, nodes)
+    monkeypatch.setattr(matrix_module, "_BATCH", 2)
+    count_rows.clear()
+    batched = road_matrix(drive, nodes)
+    assert count_rows == [2, 2, 2, 1]
+    assert np.array_equal(batched.duration_s, whole.duration_s)
+    assert np.array_equal(batched.distance_m, whole.distance_m)

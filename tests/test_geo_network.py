@@ -7,7 +7,6 @@ import hashlib
 from pathlib import Path
 
 import networkx as nx
-import numpy as np
 import osmnx as ox
 import pytest
 import shapely

@@ -18,8 +18,10 @@ log = logging.getLogger(__name__)
 #: Finite stand-in for "no path" in duration (s) and distance (m) matrices.
 UNREACHABLE = 10**9
 
-# Sources per Dijkstra batch: bounds memory to about 8 bytes x batch x nodes.
+# Sources per Dijkstra batch: at most 512, and at most this many row entries, so a
+# batch's float64 result stays near 32 MB however big the network.
 _BATCH = 512
+_BATCH_ENTRIES = 4_000_000
 
 
 def _shortest_rows(network: RoadNetwork, sources: np.ndarray,
@@ -131,8 +133,9 @@ def road_matrix(network: RoadNetwork, nodes, *, cache_dir=None) -> TravelMatrix:
                 cached += 1
         todo = np.array(missing, dtype=np.int64)
 
-    for start in range(0, len(todo), _BATCH):
-        batch = todo[start:start + _BATCH]
+    batch_size = max(1, min(_BATCH, _BATCH_ENTRIES // max(n_nodes, 1)))
+    for start in range(0, len(todo), batch_size):
+        batch = todo[start:start + batch_size]
         if folder is None:
             seconds[batch], metres[batch] = _shortest_rows(network, sources[batch], index)
             continue
