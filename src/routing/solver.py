@@ -74,7 +74,8 @@ def solve(problem: Problem, params: SolveParams) -> Solution:
     return _solve(problem, params, pair_aware=True)
 
 
-def _solve_parallel(problem: Problem, params: SolveParams, pair_aware: bool) -> Solution:
+def _solve_parallel(problem: Problem, params: SolveParams, pair_aware: bool,
+                    repair: bool) -> Solution:
     """Fork ``workers - 1`` searches with other settings and keep the best solution."""
     import multiprocessing
 
@@ -82,16 +83,17 @@ def _solve_parallel(problem: Problem, params: SolveParams, pair_aware: bool) -> 
     try:
         ctx = multiprocessing.get_context("fork")
     except ValueError:  # no fork on this platform: search alone
-        return _solve(problem, replace(params, workers=1), pair_aware=pair_aware)
+        return _solve(problem, replace(params, workers=1), pair_aware=pair_aware, repair=repair)
     children = []
     for k in range(1, params.workers):
         receive, send = ctx.Pipe(duplex=False)
-        proc = ctx.Process(target=_child, args=(send, problem, params, pair_aware, k),
+        proc = ctx.Process(target=_child, args=(send, problem, params, pair_aware, repair, k),
                            daemon=True)
         proc.start()
         send.close()
         children.append((proc, receive))
-    results = [_solve(problem, replace(params, workers=1), pair_aware=pair_aware, worker=0)]
+    results = [_solve(problem, replace(params, workers=1), pair_aware=pair_aware, repair=repair,
+                      worker=0)]
     for proc, receive in children:
         wait_s = max(0.0, started + params.time_limit_s + 5.0 - time.perf_counter())
         if receive.poll(wait_s):
@@ -106,10 +108,11 @@ def _solve_parallel(problem: Problem, params: SolveParams, pair_aware: bool) -> 
     return replace(best, wall_s=time.perf_counter() - started, params=params)
 
 
-def _child(send, problem: Problem, params: SolveParams, pair_aware: bool, worker: int) -> None:
+def _child(send, problem: Problem, params: SolveParams, pair_aware: bool, repair: bool,
+           worker: int) -> None:
     try:
         send.send(_solve(problem, replace(params, workers=1), pair_aware=pair_aware,
-                         worker=worker))
+                         repair=repair, worker=worker))
     finally:
         send.close()
 
@@ -118,24 +121,31 @@ def solve_with(problem: Problem, params: SolveParams, variant: str = "ours") -> 
     """Solve with a named engine variant, for benchmarks that compare them.
 
     ``"ours"`` is what :func:`solve` does; ``"plain"`` searches with OR-Tools alone
-    (its first-solution strategy and local search, no pair-aware insertion or repair).
+    (its first-solution strategy and local search, no pair-aware insertion or repair);
+    ``"no_repair"`` is ours without the repair phase after local search.
     """
-    if variant not in ("ours", "plain"):
-        raise InputError(f"unknown variant {variant!r}; expected 'ours' or 'plain'",
+    if variant not in VARIANTS:
+        raise InputError(f"unknown variant {variant!r}; expected one of {VARIANTS}",
                          field="variant")
-    return _solve(problem, params, pair_aware=variant == "ours")
+    return _solve(problem, params, pair_aware=variant != "plain",
+                  repair=variant != "no_repair")
 
 
-def _solve(problem: Problem, params: SolveParams, *, pair_aware: bool,
+#: Engine variants :func:`solve_with` accepts.
+VARIANTS = ("ours", "plain", "no_repair")
+
+
+def _solve(problem: Problem, params: SolveParams, *, pair_aware: bool, repair: bool = True,
            worker: int | None = None) -> Solution:
     _check_params(params)
     if worker is None and params.workers > 1:
-        return _solve_parallel(problem, params, pair_aware)
+        return _solve_parallel(problem, params, pair_aware, repair)
     started = time.perf_counter()
     if not problem.vehicles or _mandatory_without_vehicle(problem):
         status = "infeasible" if any(j.drop_penalty is None for j in problem.jobs) else "feasible"
         return _empty_solution(problem, params, status, started)
     model = _Model(problem, params, pair_aware=pair_aware, started=started, worker=worker or 0)
+    model.repair = repair
     assignment = model.search()
     if assignment is None:
         return _empty_solution(problem, params, model.status(found=False), started,
@@ -224,6 +234,7 @@ class _Model:
                  started: float | None = None, worker: int = 0) -> None:
         self.problem = problem
         self.worker = worker
+        self.repair = True
         self.pair_aware = pair_aware
         self.params = params
         self.first_solution_s: float | None = None
@@ -278,31 +289,51 @@ class _Model:
 
     def _add_costs(self) -> None:
         p, w = self.problem, self.problem.weights
-        preferred = [j for j, job in enumerate(p.jobs) if job.preferred_resources]
-        base: dict[str, np.ndarray] = {}
-        for profile in {veh.profile for veh in p.vehicles}:
+        evaluators: dict[str, int] = {}
+        for profile in sorted({veh.profile for veh in p.vehicles}):
             cost = self._node_matrix(p.duration_s[profile], self.horizon) * w.travel_s
             if w.distance_m:
                 cost = cost + self._node_matrix(p.distance_m[profile], 10**9) * w.distance_m
-            base[profile] = cost
-        classes: dict[tuple, int] = {}
+            evaluators[profile] = self.routing.RegisterTransitMatrix(cost.tolist())
         for v, veh in enumerate(p.vehicles):
-            penalised = tuple(j for j in preferred
-                              if veh.resource not in p.jobs[j].preferred_resources)
-            key = (veh.profile, penalised if w.non_preferred else ())
-            if key not in classes:
-                cost = base[veh.profile]
-                if key[1]:
-                    cost = cost.copy()
-                    cost[:, list(key[1])] += w.non_preferred
-                classes[key] = self.routing.RegisterTransitMatrix(cost.tolist())
             if not _EXP.get("homog"):
-                self.routing.SetArcCostEvaluatorOfVehicle(classes[key], v)
+                self.routing.SetArcCostEvaluatorOfVehicle(evaluators[veh.profile], v)
             if veh.fixed_cost:
                 self.routing.SetFixedCostOfVehicle(int(veh.fixed_cost), v)
-        self.n_cost_classes = len(classes)
+        self.n_cost_classes = len(evaluators)
         if _EXP.get("homog"):
-            self.routing.SetArcCostEvaluatorOfAllVehicles(next(iter(classes.values())))
+            self.routing.SetArcCostEvaluatorOfAllVehicles(next(iter(evaluators.values())))
+        self._add_continuity()
+
+    def _add_continuity(self) -> None:
+        """``weights.non_preferred`` for each job served by a resource it does not prefer.
+
+        A zero-slack dimension counts, per route, the penalised jobs it leaves (every
+        served job is left once); its span costs ``non_preferred`` per unit. Each vehicle
+        class needs one vector over the nodes, where a cost matrix per class would need
+        nodes squared: a county day has a class for nearly every worker.
+        """
+        p, w = self.problem, self.problem.weights
+        preferred = [j for j, job in enumerate(p.jobs) if job.preferred_resources]
+        if not w.non_preferred or not preferred:
+            return
+        n_nodes = self.manager.GetNumberOfNodes()
+        vectors: dict[tuple[int, ...], int] = {}
+        ids = []
+        for veh in p.vehicles:
+            penalised = tuple(j for j in preferred
+                              if veh.resource not in p.jobs[j].preferred_resources)
+            if penalised not in vectors:
+                values = [0] * n_nodes
+                for j in penalised:
+                    values[j] = 1
+                vectors[penalised] = self.routing.RegisterUnaryTransitVector(values)
+            ids.append(vectors[penalised])
+        self.routing.AddDimensionWithVehicleTransits(ids, 0, len(preferred) + 1, True,
+                                                     "continuity")
+        dim = self.routing.GetDimensionOrDie("continuity")
+        for v in range(len(p.vehicles)):
+            dim.SetSpanCostCoefficientForVehicle(int(w.non_preferred), v)
 
     def _add_time(self) -> pywrapcp.RoutingDimension:
         p = self.problem
@@ -530,9 +561,9 @@ class _Model:
             if not links or best is None:
                 return best
         else:
-            share = 0.6 if links else 1.0
+            share = 0.6 if links and self.repair else 1.0
             best = self._local_search(start, sp, share * (deadline - time.perf_counter()))
-        if links:
+        if links and self.repair:
             repaired = self._repair(best, deadline)
             if repaired is not None and repaired.ObjectiveValue() < best.ObjectiveValue():
                 best = repaired
