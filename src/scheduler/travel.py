@@ -70,7 +70,7 @@ def build_travel(day: Day, *, roads: str | Path | None = None, cache_dir: str | 
         An ``.osm``, ``.osm.bz2``, ``.osm.pbf`` or ``.graphml`` road network. Without it
         the calibrated straight-line estimate is used (and the run report says so).
     cache_dir : path, optional
-        Where road matrices are cached between runs.
+        Where built road networks and travel matrices are cached between runs.
     max_snap_m : int, default 1000
         A place further than this from the nearest road is a warning in the run report.
     modes : tuple of str, optional
@@ -91,7 +91,7 @@ def build_travel(day: Day, *, roads: str | Path | None = None, cache_dir: str | 
     labels = [p.label for p in places]
     matrices, warnings, snaps, nodes, networks = {}, [], {}, {}, {}
     for mode in modes:
-        network = load_network(roads, mode=mode)
+        network = load_network(roads, mode=mode, cache_dir=cache_dir)
         networks[mode] = network
         snapping = snap_locations(network, lats, lons, labels=labels, max_snap_m=max_snap_m)
         warnings.extend(f"{mode}: {w}" for w in snapping.warnings)
