@@ -133,6 +133,11 @@ class _State:
             partner.setdefault(link.first, []).append(link.second)
             partner.setdefault(link.second, []).append(link.first)
         served_by = {s.job: v for v, r in self.routes.items() for s in r.stops}
+        # one person's shifts share limits (max work, no overlap): they move together
+        shifts_of: dict[str, list[int]] = {}
+        for v, vehicle in enumerate(problem.vehicles):
+            shifts_of.setdefault(vehicle.resource, []).append(v)
+        vehicles |= {w for v in list(vehicles) for w in shifts_of[problem.vehicles[v].resource]}
         todo = list(vehicles)
         while todo:
             v = todo.pop()
@@ -149,8 +154,10 @@ class _State:
                     jobs.add(k)
                     w = served_by.get(k)
                     if w is not None and w not in vehicles:
-                        vehicles.add(w)
-                        todo.append(w)
+                        for u in shifts_of[problem.vehicles[w].resource]:
+                            if u not in vehicles:
+                                vehicles.add(u)
+                                todo.append(u)
                     frontier.append(k)
         for j in list(jobs):
             jobs.update(k for k in partner.get(j, ()) if k in self.unassigned)
