@@ -7,7 +7,8 @@ __all__ = ["Break", "BreakTaken", "Job", "Link", "Problem", "Route", "Solution",
            "Stop", "Unassigned", "Vehicle", "Weights", "solve"]
 
 
-def solve(problem: Problem, params: SolveParams | None = None) -> Solution:
+def solve(problem: Problem, params: SolveParams | None = None, *,
+          initial=None) -> Solution:
     """Solve a problem with the OR-Tools adapter (imported lazily: it is heavy).
 
     Parameters
@@ -15,7 +16,9 @@ def solve(problem: Problem, params: SolveParams | None = None) -> Solution:
     problem : Problem
     params : SolveParams, optional
         Time limit, solution limit and seed; defaults to ``SolveParams()``.
+    initial : sequence of sequences of int, optional
+        Warm start: each vehicle's jobs in order (see :func:`carerounds.routing.solver.solve`).
     """
     from .solver import solve as _solve
 
-    return _solve(problem, params or SolveParams())
+    return _solve(problem, params or SolveParams(), initial=initial)

@@ -6,6 +6,8 @@ import random
 import time
 from dataclasses import dataclass, replace
 
+from typing import Sequence
+
 import numpy as np
 from ortools.constraint_solver import pywrapcp, routing_enums_pb2, routing_ils_pb2
 
@@ -39,7 +41,8 @@ _STATUS = {
 }
 
 
-def solve(problem: Problem, params: SolveParams) -> Solution:
+def solve(problem: Problem, params: SolveParams, *,
+          initial: Sequence[Sequence[int]] | None = None) -> Solution:
     """Solve a routing problem with OR-Tools.
 
     Parameters
@@ -57,6 +60,11 @@ def solve(problem: Problem, params: SolveParams) -> Solution:
         :data:`PORTFOLIO`), and keeps the best solution; ``seed`` varies the order in
         which the pair-aware insertion considers jobs (worker ``k`` uses ``seed + k``).
 
+    initial : sequence of sequences of int, optional
+        A warm start: for each vehicle, the jobs it serves in order. The search starts
+        from it (and inserts what it leaves out) instead of building a first solution;
+        if it cannot be restored (it breaks a rule) the search starts afresh.
+
     Returns
     -------
     Solution
@@ -71,7 +79,7 @@ def solve(problem: Problem, params: SolveParams) -> Solution:
     InputError
         On an unknown strategy name or a break that cannot fit inside its shift.
     """
-    return _solve(problem, params, pair_aware=True)
+    return _solve(problem, params, pair_aware=True, initial=initial)
 
 
 def _solve_parallel(problem: Problem, params: SolveParams, pair_aware: bool,
@@ -136,9 +144,10 @@ VARIANTS = ("ours", "plain", "no_repair")
 
 
 def _solve(problem: Problem, params: SolveParams, *, pair_aware: bool, repair: bool = True,
-           worker: int | None = None) -> Solution:
+           worker: int | None = None,
+           initial: Sequence[Sequence[int]] | None = None) -> Solution:
     _check_params(params)
-    if worker is None and params.workers > 1:
+    if worker is None and params.workers > 1 and initial is None:
         return _solve_parallel(problem, params, pair_aware, repair)
     started = time.perf_counter()
     if not problem.vehicles or _mandatory_without_vehicle(problem):
@@ -146,6 +155,11 @@ def _solve(problem: Problem, params: SolveParams, *, pair_aware: bool, repair: b
         return _empty_solution(problem, params, status, started)
     model = _Model(problem, params, pair_aware=pair_aware, started=started, worker=worker or 0)
     model.repair = repair
+    if initial is not None:
+        if len(initial) != len(problem.vehicles):
+            raise ValueError(f"initial has {len(initial)} routes for {len(problem.vehicles)} "
+                             "vehicles")
+        model.initial = [list(seq) for seq in initial]
     assignment = model.search()
     if assignment is None:
         return _empty_solution(problem, params, model.status(found=False), started,
@@ -221,6 +235,11 @@ def _empty_solution(problem: Problem, params: SolveParams, status: str, started:
                     first_solution_s=first_s, status=status, params=params)
 
 
+#: Above this many cost-matrix entries over all vehicle classes (about 0.5 GB while
+#: registering), continuity of carer is modelled as a dimension instead of in arc costs.
+MATRIX_CLASS_ENTRIES = 20_000_000
+
+
 @dataclass
 class _Dims:
     time: pywrapcp.RoutingDimension
@@ -235,6 +254,7 @@ class _Model:
         self.problem = problem
         self.worker = worker
         self.repair = True
+        self.initial: list[list[int]] | None = None
         self.pair_aware = pair_aware
         self.params = params
         self.first_solution_s: float | None = None
@@ -287,53 +307,73 @@ class _Model:
             m[n + 2 * v, n + 2 * v + 1] = 0
         return m
 
+    def _penalised_jobs(self) -> list[tuple[int, ...]]:
+        """Per vehicle, the jobs with preferred resources that it is not one of."""
+        p, w = self.problem, self.problem.weights
+        preferred = [j for j, job in enumerate(p.jobs) if job.preferred_resources]
+        if not w.non_preferred or not preferred:
+            return [() for _ in p.vehicles]
+        return [tuple(j for j in preferred if veh.resource not in p.jobs[j].preferred_resources)
+                for veh in p.vehicles]
+
     def _add_costs(self) -> None:
         p, w = self.problem, self.problem.weights
-        evaluators: dict[str, int] = {}
+        base: dict[str, np.ndarray] = {}
         for profile in sorted({veh.profile for veh in p.vehicles}):
             cost = self._node_matrix(p.duration_s[profile], self.horizon) * w.travel_s
             if w.distance_m:
                 cost = cost + self._node_matrix(p.distance_m[profile], 10**9) * w.distance_m
-            evaluators[profile] = self.routing.RegisterTransitMatrix(cost.tolist())
-        for v, veh in enumerate(p.vehicles):
+            base[profile] = cost
+        penalised = self._penalised_jobs()
+        keys = [(veh.profile, pen) for veh, pen in zip(p.vehicles, penalised)]
+        n_nodes = self.manager.GetNumberOfNodes()
+        # A cost matrix per class is fastest to search, but a county day has a class for
+        # nearly every worker: past a size, continuity moves to a dimension costing O(nodes)
+        in_matrix = len(set(keys)) * n_nodes * n_nodes <= MATRIX_CLASS_ENTRIES
+        if not in_matrix:
+            keys = [(veh.profile, ()) for veh in p.vehicles]
+        classes: dict[tuple, int] = {}
+        for v, (veh, key) in enumerate(zip(p.vehicles, keys)):
+            if key not in classes:
+                cost = base[veh.profile]
+                if key[1]:
+                    cost = cost.copy()
+                    cost[:, list(key[1])] += w.non_preferred
+                classes[key] = self.routing.RegisterTransitMatrix(cost.tolist())
             if not _EXP.get("homog"):
-                self.routing.SetArcCostEvaluatorOfVehicle(evaluators[veh.profile], v)
+                self.routing.SetArcCostEvaluatorOfVehicle(classes[key], v)
             if veh.fixed_cost:
                 self.routing.SetFixedCostOfVehicle(int(veh.fixed_cost), v)
-        self.n_cost_classes = len(evaluators)
+        self.n_cost_classes = len(classes)
         if _EXP.get("homog"):
-            self.routing.SetArcCostEvaluatorOfAllVehicles(next(iter(evaluators.values())))
-        self._add_continuity()
+            self.routing.SetArcCostEvaluatorOfAllVehicles(next(iter(classes.values())))
+        if not in_matrix:
+            self._add_continuity(penalised)
 
-    def _add_continuity(self) -> None:
-        """``weights.non_preferred`` for each job served by a resource it does not prefer.
+    def _add_continuity(self, penalised: list[tuple[int, ...]]) -> None:
+        """Continuity as a zero-slack dimension counting the penalised jobs a route leaves.
 
-        A zero-slack dimension counts, per route, the penalised jobs it leaves (every
-        served job is left once); its span costs ``non_preferred`` per unit. Each vehicle
-        class needs one vector over the nodes, where a cost matrix per class would need
-        nodes squared: a county day has a class for nearly every worker.
+        Its span costs ``non_preferred`` per unit. The callbacks are Python (slower to
+        search than a native matrix) but hold one set of jobs per vehicle class.
         """
-        p, w = self.problem, self.problem.weights
-        preferred = [j for j, job in enumerate(p.jobs) if job.preferred_resources]
-        if not w.non_preferred or not preferred:
-            return
-        n_nodes = self.manager.GetNumberOfNodes()
-        vectors: dict[tuple[int, ...], int] = {}
-        ids = []
-        for veh in p.vehicles:
-            penalised = tuple(j for j in preferred
-                              if veh.resource not in p.jobs[j].preferred_resources)
-            if penalised not in vectors:
-                values = [0] * n_nodes
-                for j in penalised:
-                    values[j] = 1
-                vectors[penalised] = self.routing.RegisterUnaryTransitVector(values)
-            ids.append(vectors[penalised])
-        self.routing.AddDimensionWithVehicleTransits(ids, 0, len(preferred) + 1, True,
-                                                     "continuity")
+        manager, n_jobs = self.manager, self.n_jobs
+        self._continuity_callbacks = []
+        ids: dict[tuple[int, ...], int] = {}
+        for pen in set(penalised):
+            members = np.zeros(n_jobs + 1, dtype=bool)
+            members[list(pen)] = True
+
+            def leaving(i: int, j: int, members=members) -> int:
+                node = manager.IndexToNode(i)
+                return int(node < n_jobs and members[node])
+
+            self._continuity_callbacks.append(leaving)
+            ids[pen] = self.routing.RegisterTransitCallback(leaving)
+        self.routing.AddDimensionWithVehicleTransits([ids[pen] for pen in penalised], 0,
+                                                     n_jobs + 1, True, "continuity")
         dim = self.routing.GetDimensionOrDie("continuity")
-        for v in range(len(p.vehicles)):
-            dim.SetSpanCostCoefficientForVehicle(int(w.non_preferred), v)
+        for v in range(len(self.problem.vehicles)):
+            dim.SetSpanCostCoefficientForVehicle(int(self.problem.weights.non_preferred), v)
 
     def _add_time(self) -> pywrapcp.RoutingDimension:
         p = self.problem
@@ -550,7 +590,11 @@ class _Model:
             return self._local_search(None, sp, deadline - time.perf_counter())
         links = bool(self.problem.links)
         start = None
-        if links or self.params.first_solution == "pair_insertion":
+        if self.initial is not None:
+            start = self._restore(self.initial)
+            if start is not None and self.first_solution_s is None:
+                self.first_solution_s = time.perf_counter() - self._t0
+        if start is None and (links or self.params.first_solution == "pair_insertion"):
             start = self._construct(deadline)
         if start is None:
             best = self._local_search(None, sp, deadline - time.perf_counter())
