@@ -123,7 +123,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--pairs", type=float, default=0.12)
     parser.add_argument("--workers", type=int, default=30)
     parser.add_argument("--budget", type=float, default=10.0)
-    parser.add_argument("--variants", default="plain,ours")
+    parser.add_argument("--variants", default="plain,no_repair,ours")
     parser.add_argument("--json", metavar="FILE")
     args = parser.parse_args(argv)
     records = []

@@ -33,8 +33,6 @@ METAHEURISTICS["iterated_local_search"] = _LSM.GREEDY_DESCENT
 #: ``"auto"`` is iterated local search without links and guided local search with them.
 METAHEURISTICS["auto"] = _LSM.GUIDED_LOCAL_SEARCH
 
-_EXP: dict = {}
-
 _STATUS = {
     0: "not_solved", 1: "feasible", 2: "feasible", 3: "failed", 4: "timeout",
     5: "invalid", 6: "infeasible", 7: "optimal",
@@ -175,7 +173,7 @@ def _solve(problem: Problem, params: SolveParams, *, pair_aware: bool, repair: b
 
 
 #: Ruin sizes of iterated local search per worker: (average visits removed, longest string).
-PORTFOLIO: tuple[tuple[int, int], ...] = ((20, 10), (30, 15), (15, 5), (40, 20))
+PORTFOLIO: tuple[tuple[int, int], ...] = ((30, 15), (20, 10), (40, 20), (15, 5))
 
 
 def _set_ils(sp, avg_removed: int = 20, max_string: int = 10) -> None:
@@ -333,6 +331,7 @@ class _Model:
         if not in_matrix:
             keys = [(veh.profile, ()) for veh in p.vehicles]
         classes: dict[tuple, int] = {}
+        vehicle_class: list[int] = []
         for v, (veh, key) in enumerate(zip(p.vehicles, keys)):
             if key not in classes:
                 cost = base[veh.profile]
@@ -340,13 +339,15 @@ class _Model:
                     cost = cost.copy()
                     cost[:, list(key[1])] += w.non_preferred
                 classes[key] = self.routing.RegisterTransitMatrix(cost.tolist())
-            if not _EXP.get("homog"):
-                self.routing.SetArcCostEvaluatorOfVehicle(classes[key], v)
+            vehicle_class.append(classes[key])
             if veh.fixed_cost:
                 self.routing.SetFixedCostOfVehicle(int(veh.fixed_cost), v)
         self.n_cost_classes = len(classes)
-        if _EXP.get("homog"):
-            self.routing.SetArcCostEvaluatorOfAllVehicles(next(iter(classes.values())))
+        if len(classes) == 1:
+            self.routing.SetArcCostEvaluatorOfAllVehicles(vehicle_class[0])
+        else:
+            for v, evaluator in enumerate(vehicle_class):
+                self.routing.SetArcCostEvaluatorOfVehicle(evaluator, v)
         if not in_matrix:
             self._add_continuity(penalised)
 
@@ -535,8 +536,6 @@ class _Model:
         dim.SetGlobalSpanCostCoefficient(int(p.weights.span_s))
 
     def _add_finalizer(self) -> None:
-        if _EXP.get("nofinal"):
-            return
         # Cumuls carry no cost of their own, so pin them to the earliest consistent
         # service starts, leave home as late as that allows, and come home at once.
         r, t = self.routing, self.time
