@@ -176,6 +176,12 @@ def _solve(problem: Problem, params: SolveParams, *, pair_aware: bool, repair: b
 PORTFOLIO: tuple[tuple[int, int], ...] = ((30, 15), (20, 10), (40, 20), (15, 5))
 
 
+def _copy_params(sp):
+    copy = pywrapcp.DefaultRoutingSearchParameters()
+    copy.CopyFrom(sp)
+    return copy
+
+
 def _set_ils(sp, avg_removed: int = 20, max_string: int = 10) -> None:
     """Ruin (SISR: about ``avg_removed`` visits in strings of up to ``max_string``) and
     recreate (local cheapest insertion), accepted by simulated annealing.
@@ -623,6 +629,12 @@ class _Model:
             if self.use_ils:
                 return self.routing.SolveWithIteratedLocalSearch(sp)
             return self.routing.SolveWithParameters(sp)
+        if sp.use_iterated_local_search:
+            # OR-Tools' iterated search cannot start from a given solution (from one it
+            # stops at the first local optimum), so a warm start runs guided search.
+            sp = _copy_params(sp)
+            sp.use_iterated_local_search = False
+            sp.local_search_metaheuristic = _LSM.GUIDED_LOCAL_SEARCH
         found = self.routing.SolveFromAssignmentWithParameters(start, sp)
         return found if found is not None else start
 
