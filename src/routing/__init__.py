@@ -7,8 +7,7 @@ __all__ = ["Break", "BreakTaken", "Job", "Link", "Problem", "Route", "Solution",
            "Stop", "Unassigned", "Vehicle", "Weights", "solve"]
 
 
-def solve(problem: Problem, params: SolveParams | None = None, *,
-          initial=None) -> Solution:
+def solve(problem: Problem, params: SolveParams | None = None) -> Solution:
     """Solve a problem with the OR-Tools adapter (imported lazily: it is heavy).
 
     Parameters
@@ -16,9 +15,7 @@ def solve(problem: Problem, params: SolveParams | None = None, *,
     problem : Problem
     params : SolveParams, optional
         Time limit, solution limit and seed; defaults to ``SolveParams()``.
-    initial : sequence of sequences of int, optional
-        Warm start: each vehicle's jobs in order (see :func:`carerounds.routing.solver.solve`).
     """
     from .solver import solve as _solve
 
-    return _solve(problem, params or SolveParams(), initial=initial)
+    return _solve(problem, params or SolveParams())

@@ -81,11 +81,10 @@ def subproblem(problem: Problem, jobs: Sequence[int], vehicles: Sequence[int]) -
     return _Sub(sub, jobs, vehicles, tuple(used))
 
 
-def _solve_sub(sub: _Sub, params: SolveParams,
-               initial: list[list[int]] | None = None) -> tuple[_Sub, Solution]:
+def _solve_sub(sub: _Sub, params: SolveParams) -> tuple[_Sub, Solution]:
     from . import solve
 
-    return sub, solve(sub.problem, params, initial=initial)
+    return sub, solve(sub.problem, params)
 
 
 @dataclass
@@ -163,12 +162,6 @@ class _State:
         for j in list(jobs):
             jobs.update(k for k in partner.get(j, ()) if k in self.unassigned)
         return tuple(sorted(jobs)), tuple(sorted(vehicles))
-
-    def warm_start(self, sub: _Sub) -> list[list[int]]:
-        """The current routes of a subproblem's vehicles, in its own job indices."""
-        position = {j: i for i, j in enumerate(sub.jobs)}
-        return [[position[s.job] for s in self.routes[v].stops] if v in self.routes else []
-                for v in sub.vehicles]
 
     def placed(self) -> int:
         return sum(len(r.stops) for r in self.routes.values())
@@ -284,10 +277,11 @@ def solve_decomposed(problem: Problem, groups: Sequence[Group], params: SolvePar
             for key, (jobs, vehicles) in batch:
                 tried.add(key)
                 sub = subproblem(problem, jobs, vehicles)
-                # start from the current routes: the re-solve only has to place what was
-                # left out, and is never worse than what it started from
-                running[pool.submit(_solve_sub, sub, replace(params, time_limit_s=limit),
-                                    state.warm_start(sub))] = (jobs, vehicles)
+                # a fresh solve: OR-Tools' local search does not resume from restored
+                # routes of this model (breaks and linked pairs), so the result is kept
+                # only when it beats the routes it would replace
+                running[pool.submit(_solve_sub, sub, replace(params, time_limit_s=limit))] = \
+                    (jobs, vehicles)
             for future in cf.as_completed(running):
                 sub, solution = future.result()
                 jobs, vehicles = running[future]

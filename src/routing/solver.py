@@ -6,7 +6,6 @@ import random
 import time
 from dataclasses import dataclass, replace
 
-from typing import Sequence
 
 import numpy as np
 from ortools.constraint_solver import pywrapcp, routing_enums_pb2, routing_ils_pb2
@@ -39,8 +38,7 @@ _STATUS = {
 }
 
 
-def solve(problem: Problem, params: SolveParams, *,
-          initial: Sequence[Sequence[int]] | None = None) -> Solution:
+def solve(problem: Problem, params: SolveParams) -> Solution:
     """Solve a routing problem with OR-Tools.
 
     Parameters
@@ -58,11 +56,6 @@ def solve(problem: Problem, params: SolveParams, *,
         :data:`PORTFOLIO`), and keeps the best solution; ``seed`` varies the order in
         which the pair-aware insertion considers jobs (worker ``k`` uses ``seed + k``).
 
-    initial : sequence of sequences of int, optional
-        A warm start: for each vehicle, the jobs it serves in order. The search starts
-        from it (and inserts what it leaves out) instead of building a first solution;
-        if it cannot be restored (it breaks a rule) the search starts afresh.
-
     Returns
     -------
     Solution
@@ -77,7 +70,7 @@ def solve(problem: Problem, params: SolveParams, *,
     InputError
         On an unknown strategy name or a break that cannot fit inside its shift.
     """
-    return _solve(problem, params, pair_aware=True, initial=initial)
+    return _solve(problem, params, pair_aware=True)
 
 
 def _solve_parallel(problem: Problem, params: SolveParams, pair_aware: bool,
@@ -142,10 +135,9 @@ VARIANTS = ("ours", "plain", "no_repair")
 
 
 def _solve(problem: Problem, params: SolveParams, *, pair_aware: bool, repair: bool = True,
-           worker: int | None = None,
-           initial: Sequence[Sequence[int]] | None = None) -> Solution:
+           worker: int | None = None) -> Solution:
     _check_params(params)
-    if worker is None and params.workers > 1 and initial is None:
+    if worker is None and params.workers > 1:
         return _solve_parallel(problem, params, pair_aware, repair)
     started = time.perf_counter()
     if not problem.vehicles or _mandatory_without_vehicle(problem):
@@ -153,11 +145,6 @@ def _solve(problem: Problem, params: SolveParams, *, pair_aware: bool, repair: b
         return _empty_solution(problem, params, status, started)
     model = _Model(problem, params, pair_aware=pair_aware, started=started, worker=worker or 0)
     model.repair = repair
-    if initial is not None:
-        if len(initial) != len(problem.vehicles):
-            raise ValueError(f"initial has {len(initial)} routes for {len(problem.vehicles)} "
-                             "vehicles")
-        model.initial = [list(seq) for seq in initial]
     assignment = model.search()
     if assignment is None:
         return _empty_solution(problem, params, model.status(found=False), started,
@@ -258,7 +245,6 @@ class _Model:
         self.problem = problem
         self.worker = worker
         self.repair = True
-        self.initial: list[list[int]] | None = None
         self.pair_aware = pair_aware
         self.params = params
         self.first_solution_s: float | None = None
@@ -595,11 +581,7 @@ class _Model:
             return self._local_search(None, sp, deadline - time.perf_counter())
         links = bool(self.problem.links)
         start = None
-        if self.initial is not None:
-            start = self._restore(self.initial)
-            if start is not None and self.first_solution_s is None:
-                self.first_solution_s = time.perf_counter() - self._t0
-        if start is None and (links or self.params.first_solution == "pair_insertion"):
+        if links or self.params.first_solution == "pair_insertion":
             start = self._construct(deadline)
         if start is None:
             best = self._local_search(None, sp, deadline - time.perf_counter())
