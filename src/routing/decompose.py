@@ -11,7 +11,7 @@ from typing import Callable, Sequence
 import numpy as np
 
 from .explain import explain_unassigned
-from .problem import Link, Problem, Route, Solution, SolveParams, Stop, Unassigned
+from .problem import Link, Problem, Route, Solution, SolveParams, Unassigned
 
 #: Share of the time limit spent solving the groups before repairing across them.
 FIRST_PHASE_SHARE = 0.55

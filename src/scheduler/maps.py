@@ -465,8 +465,8 @@ def map_day(day: Day, rota: Rota, travel: DayTravel | None = None, *, duplicates
         f"<title>Rota map {day.date.isoformat()}</title>"
         '<meta name="robots" content="noindex">'), name="carerounds_title")
     if tiles:
-        folium.TileLayer(OSM_TILES, attr=f'&copy; <a href="https://www.openstreetmap.org/'
-                         f'copyright">OpenStreetMap</a> contributors', name="OpenStreetMap",
+        folium.TileLayer(OSM_TILES, attr='&copy; <a href="https://www.openstreetmap.org/'
+                         'copyright">OpenStreetMap</a> contributors', name="OpenStreetMap",
                          max_zoom=19, control=False).add_to(fmap)
     # Keep the bottom strip clear: the legend sits there.
     fmap.fit_bounds([[min(lats), min(lons)], [max(lats), max(lons)]],

@@ -47,7 +47,6 @@ def run_info(day: Day, travel: DayTravel, params: SolveParams, options: PlanOpti
 def rota_from_solution(day: Day, built: BuiltProblem, solution: Solution,
                        options: PlanOptions) -> tuple[tuple[PlannedShift, ...], tuple[VisitOutcome, ...]]:
     """Map a routing solution back to workers' shifts and visits' outcomes."""
-    problem = built.problem
     job_worker: dict[int, str] = {}
     for route in solution.routes:
         for stop in route.stops:

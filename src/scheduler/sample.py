@@ -1218,7 +1218,6 @@ class _Generator:
 
     def _add_skills_for_demand(self) -> None:
         """Train more workers until each skill's demand per provider and band has capacity."""
-        rng = self.rng
         for provider in self.providers:
             staff = [w for w in self.workers if w.provider is provider]
             mine = [v for v in self.visits if v.provider is provider]

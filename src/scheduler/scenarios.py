@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import math
 import re
 import tomllib
@@ -1252,25 +1251,10 @@ def cmd_compare(args: argparse.Namespace) -> int:
     return 1 if bad else 0
 
 
-def _date(value: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{value!r} is not a date; use YYYY-MM-DD") from None
-
-
-def _positive(value: str) -> float:
-    try:
-        number = float(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{value!r} is not a number") from None
-    if number <= 0:
-        raise argparse.ArgumentTypeError("must be greater than 0")
-    return number
-
-
 def register_cli(subparsers) -> None:
     """Add ``carerounds compare`` to the CLI's subparsers (handler returns the exit code)."""
+    from .cli import _date, _positive
+
     p = subparsers.add_parser(
         "compare", help="run what-if scenarios against a day and compare them",
         description="Plan the base day and each scenario (TOML files) in parallel, print a "

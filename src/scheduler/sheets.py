@@ -564,7 +564,6 @@ def _section_mark(index: int, label: str):
 def render_run_sheets_pdf(sheets: RunSheets) -> bytes:
     """The run sheets as an A4 PDF: a page or more per worker (see :func:`write_run_sheets`)."""
     from reportlab.lib import colors
-    from reportlab.lib.enums import TA_RIGHT
     from reportlab.lib.pagesizes import A4
     from reportlab.lib.styles import ParagraphStyle
     from reportlab.lib.units import mm
@@ -578,7 +577,6 @@ def render_run_sheets_pdf(sheets: RunSheets) -> bytes:
     title = ParagraphStyle("title", parent=base, fontName=bold, fontSize=17, leading=21)
     sub = ParagraphStyle("sub", parent=base, fontSize=10, leading=13)
     big = ParagraphStyle("big", parent=base, fontName=bold, fontSize=11, leading=13)
-    right = ParagraphStyle("right", parent=sub, alignment=TA_RIGHT)
     shift_style = ParagraphStyle("shift", parent=base, fontName=bold, fontSize=9, leading=11)
 
     page_w = A4[0] - 30 * mm
