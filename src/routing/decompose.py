@@ -19,6 +19,9 @@ FIRST_PHASE_SHARE = 0.55
 RESERVE_S = 1.5
 #: Shortest time worth giving one sub-solve, seconds.
 MIN_SOLVE_S = 1.0
+#: How many nearest other groups lend their workers' spare time to a group's unplaced jobs.
+NEIGHBOURS = 2
+_BOUND = "\x00bound:"  # a skill no caller's skill can equal
 
 
 @dataclass(frozen=True)
@@ -50,11 +53,16 @@ class _Sub:
     locations: tuple[int, ...]  # sub location -> full location
 
 
-def subproblem(problem: Problem, jobs: Sequence[int], vehicles: Sequence[int]) -> _Sub:
+def subproblem(problem: Problem, jobs: Sequence[int], vehicles: Sequence[int], *,
+               bind: dict[int, int] | None = None) -> _Sub:
     """The problem restricted to some jobs and vehicles, on only the locations they use.
 
     Links with one end outside ``jobs`` are dropped, so callers keep linked jobs together.
+    ``bind`` maps full job indices to the full vehicle index that alone may serve them
+    (a skill only that vehicle has), so a re-solve keeps today's assignments and only
+    finds room for the rest.
     """
+    bind = bind or {}
     jobs, vehicles = tuple(sorted(jobs)), tuple(sorted(vehicles))
     used = sorted({problem.jobs[j].location for j in jobs}
                   | {problem.vehicles[v].start_location for v in vehicles}
@@ -62,11 +70,14 @@ def subproblem(problem: Problem, jobs: Sequence[int], vehicles: Sequence[int]) -
     where = {loc: i for i, loc in enumerate(used)}
     take = np.array(used, dtype=np.int64)
     position = {j: i for i, j in enumerate(jobs)}
-    sub_jobs = tuple(replace(problem.jobs[j], location=where[problem.jobs[j].location])
+    sub_jobs = tuple(replace(problem.jobs[j], location=where[problem.jobs[j].location],
+                             skills=problem.jobs[j].skills | (
+                                 {_BOUND + problem.vehicles[bind[j]].id} if j in bind else set()))
                      for j in jobs)
     sub_vehicles = tuple(replace(problem.vehicles[v],
                                  start_location=where[problem.vehicles[v].start_location],
-                                 end_location=where[problem.vehicles[v].end_location])
+                                 end_location=where[problem.vehicles[v].end_location],
+                                 skills=problem.vehicles[v].skills | {_BOUND + problem.vehicles[v].id})
                          for v in vehicles)
     links = tuple(Link(position[k.first], position[k.second], k.min_gap_s, k.max_gap_s)
                   for k in problem.links if k.first in position and k.second in position)
@@ -173,31 +184,27 @@ def _sub_cost(problem: Problem, solution: Solution) -> int:
     return travel + sum(problem.jobs[u.job].drop_penalty or 0 for u in solution.unassigned)
 
 
-def _neighbour_pairs(problem: Problem, groups: Sequence[Group], state: _State) -> list[tuple[int, int]]:
-    """Pairs of groups to re-solve together, the most promising first.
-
-    Promise = dropped penalty in either group, nearer groups first (mean travel
-    between their job locations), so unplaced work moves into nearby spare capacity.
-    """
+def _nearest_groups(problem: Problem, groups: Sequence[Group]) -> list[list[int]]:
+    """For each group, the other groups nearest first (mean travel between sample jobs)."""
     some = next(iter(problem.duration_s.values()))
-    centres = []
+    samples = []
     for g in groups:
         locs = [problem.jobs[j].location for j in g.jobs] or \
                [problem.vehicles[v].start_location for v in g.vehicles]
-        centres.append(locs[:50])
-    dropped = [sum(problem.jobs[j].drop_penalty or 0 for j in g.jobs if j in state.unassigned)
-               for g in groups]
-    pairs = []
+        samples.append(sorted(set(locs))[:50])
+    near = []
     for a in range(len(groups)):
-        for b in range(a + 1, len(groups)):
-            if not dropped[a] and not dropped[b]:
-                continue
-            if not centres[a] or not centres[b]:
-                continue
-            near = float(np.mean(some[np.ix_(centres[a], centres[b])]))
-            pairs.append((-(dropped[a] + dropped[b]) / (1.0 + near), a, b))
-    pairs.sort()
-    return [(a, b) for _, a, b in pairs]
+        others = [b for b in range(len(groups)) if b != a and samples[a] and samples[b]]
+        others.sort(key=lambda b: (float(np.mean(some[np.ix_(samples[a], samples[b])])), b))
+        near.append(others)
+    return near
+
+
+def _groups_by_dropped(problem: Problem, groups: Sequence[Group], state: "_State") -> list[int]:
+    """Groups with unassigned jobs, the largest dropped penalty first."""
+    dropped = [(sum(problem.jobs[j].drop_penalty or 0 for j in g.jobs if j in state.unassigned), i)
+               for i, g in enumerate(groups)]
+    return [i for d, i in sorted(dropped, reverse=True) if d > 0]
 
 
 def solve_decomposed(problem: Problem, groups: Sequence[Group], params: SolveParams, *,
@@ -252,47 +259,50 @@ def solve_decomposed(problem: Problem, groups: Sequence[Group], params: SolvePar
                             sum(r.travel_s for r in state.routes.values())))
         first_solution_s = time.perf_counter() - started
 
-        # phase 2: re-solve pairs of groups while time remains, two pairs at a time
+        # phase 2: each group's unplaced jobs may go to its own or its nearest groups'
+        # workers. Jobs already placed stay with their worker (bound), so the sub-solve
+        # only has to find room; kept when it beats the routes it would replace.
         group_of = {j: g for g, grp in enumerate(groups) for j in grp.jobs}
-        pairs = _neighbour_pairs(problem, groups, state)
-        tried: set[tuple[int, int]] = set()
-        attempted = 0
-        while pairs and deadline - time.perf_counter() > MIN_SOLVE_S:
-            batch, busy = [], set()
-            for a, b in pairs:
-                if (a, b) in tried:
-                    continue
-                scope = state.scope(problem, groups, group_of, (a, b))
-                if busy & set(scope[1]):
-                    continue
-                batch.append(((a, b), scope))
-                busy |= set(scope[1])
-                if len(batch) == processes:
-                    break
-            if not batch:
+        near = _nearest_groups(problem, groups)
+        attempted, idle_rounds = 0, 0
+        while deadline - time.perf_counter() > MIN_SOLVE_S and idle_rounds < 2:
+            order = _groups_by_dropped(problem, groups, state)
+            if not order:
                 break
-            left = deadline - time.perf_counter()
-            limit = max(MIN_SOLVE_S, min(left, params.time_limit_s * 0.25))
-            running = {}
-            for key, (jobs, vehicles) in batch:
-                tried.add(key)
-                sub = subproblem(problem, jobs, vehicles)
-                # a fresh solve: OR-Tools' local search does not resume from restored
-                # routes of this model (breaks and linked pairs), so the result is kept
-                # only when it beats the routes it would replace
-                running[pool.submit(_solve_sub, sub, replace(params, time_limit_s=limit))] = \
-                    (jobs, vehicles)
-            for future in cf.as_completed(running):
-                sub, solution = future.result()
-                jobs, vehicles = running[future]
-                attempted += 1
-                if _sub_cost(sub.problem, solution) < state.cost(problem, jobs, vehicles):
-                    state.absorb(sub, solution)
-                report(Progress("boundaries", attempted, len(tried) + len(pairs),
-                                state.placed(), len(state.unassigned),
-                                sum(r.travel_s for r in state.routes.values())))
-            # groups whose drops changed become promising again
-            pairs = [p for p in _neighbour_pairs(problem, groups, state) if p not in tried]
+            improved = False
+            while order and deadline - time.perf_counter() > MIN_SOLVE_S:
+                batch, busy = [], set()
+                for g in list(order):
+                    scope = state.scope(problem, groups, group_of, (g, *near[g][:NEIGHBOURS]))
+                    if busy & set(scope[1]):
+                        continue
+                    order.remove(g)
+                    batch.append(scope)
+                    busy |= set(scope[1])
+                    if len(batch) == processes:
+                        break
+                if not batch:
+                    break
+                left = deadline - time.perf_counter()
+                limit = max(MIN_SOLVE_S, min(left, params.time_limit_s * 0.2))
+                running = {}
+                for jobs, vehicles in batch:
+                    served = {s.job: v for v in vehicles if v in state.routes
+                              for s in state.routes[v].stops}
+                    sub = subproblem(problem, jobs, vehicles, bind=served)
+                    running[pool.submit(_solve_sub, sub, replace(params, time_limit_s=limit))] \
+                        = (jobs, vehicles)
+                for future in cf.as_completed(running):
+                    sub, solution = future.result()
+                    jobs, vehicles = running[future]
+                    attempted += 1
+                    if _sub_cost(sub.problem, solution) < state.cost(problem, jobs, vehicles):
+                        state.absorb(sub, solution)
+                        improved = True
+                    report(Progress("boundaries", attempted, attempted + len(order),
+                                    state.placed(), len(state.unassigned),
+                                    sum(r.travel_s for r in state.routes.values())))
+            idle_rounds = 0 if improved else idle_rounds + 1
 
     routes = tuple(state.routes[v] if v in state.routes else
                    Route(v, (), veh.shift_start_s, veh.shift_start_s, 0, 0)
