@@ -691,7 +691,7 @@ class _Model:
             plans.append(_Plan(v, tuple(jobs), tuple(times),
                                int(assignment.Value(t.CumulVar(r.Start(v)))),
                                int(assignment.Value(t.CumulVar(r.End(v)))), breaks))
-        return build_routes(p, tighten_times(p, plans))
+        return _build_routes(p, _tighten_times(p, plans))
 
 
 @dataclass(frozen=True)
@@ -706,7 +706,7 @@ class _Plan:
     breaks: tuple[BreakTaken, ...]
 
 
-def build_routes(problem: Problem, plans: list[_Plan]) -> tuple[Route, ...]:
+def _build_routes(problem: Problem, plans: list[_Plan]) -> tuple[Route, ...]:
     """Turn timed sequences into Routes with legs measured on the matrices."""
     routes = []
     for plan in plans:
@@ -732,7 +732,7 @@ def build_routes(problem: Problem, plans: list[_Plan]) -> tuple[Route, ...]:
     return tuple(routes)
 
 
-def tighten_times(problem: Problem, plans: list[_Plan]) -> list[_Plan]:
+def _tighten_times(problem: Problem, plans: list[_Plan]) -> list[_Plan]:
     """Move every service start to its earliest value consistent with the solver's choices.
 
     The solver leaves waiting time wherever it likes. Keeping its sequences, its break
@@ -1123,8 +1123,9 @@ class _Inserter:
         """Insert linked jobs a, b with start(b) - start(a) in [lo, hi] on two resources.
 
         With ``eject``, each half may also displace one cheaper unlinked job from its
-        route when the pair's drop penalties outweigh the ejected jobs' penalties plus
-        the extra cost; ejected jobs are then re-inserted elsewhere if they fit.
+        route; the displaced jobs are re-inserted elsewhere where they fit, and the move
+        is kept only if the pair's drop penalties outweigh the extra cost plus the
+        penalties of displaced jobs left out.
         """
         p = self.p
 
@@ -1142,10 +1143,9 @@ class _Inserter:
         cb = sorted(cb, key=lambda c: (c[0], c[1], c[2]))[:top]
         combos = sorted(((x[0] + y[0], i, k) for i, x in enumerate(ca) for k, y in enumerate(cb)
                          if self.resource_of[x[1]] != self.resource_of[y[1]]))
-        best = None
-        found = 0
+        feasible = []
         for _, i, k in combos:
-            if found >= enough or time.perf_counter() > self.deadline:
+            if len(feasible) >= enough or time.perf_counter() > self.deadline:
                 break
             _, va, pa, _, base_a, ej_a = ca[i]
             _, vb, pb, _, base_b, ej_b = cb[k]
@@ -1162,25 +1162,38 @@ class _Inserter:
             ok = (new_b is not None and self._resource_ok(va, new_a)
                   and self._resource_ok(vb, new_b))
             del self.pinned[a], self.pinned[b]
-            if not ok:
-                continue
-            found += 1
-            delta = new_a.cost - self.scheds[va].cost + new_b.cost - self.scheds[vb].cost
-            delta += sum(p.jobs[e].drop_penalty for e in (ej_a, ej_b) if e is not None)
-            if eject and delta >= budget:
-                continue
-            if best is None or delta < best[0]:
-                best = (delta, va, seq_a, new_a, vb, seq_b, new_b, ta, tb, (ej_a, ej_b))
+            if ok:
+                delta = new_a.cost - self.scheds[va].cost + new_b.cost - self.scheds[vb].cost
+                ejected = tuple(e for e in (ej_a, ej_b) if e is not None)
+                feasible.append((delta, (a, b, va, seq_a, new_a, vb, seq_b, new_b, ta, tb,
+                                         ejected)))
+        if not feasible:
+            return False
+        if not eject:
+            self._place_pair(*min(feasible, key=lambda f: f[0])[1])
+            return True
+        # An ejection pays only if the pair's penalties outweigh the extra cost and the
+        # penalties of the ejected jobs that find no other place: try each and undo.
+        best = None
+        for _, move in feasible:
+            saved = ([list(q) for q in self.seqs], list(self.scheds), dict(self.pinned))
+            before = sum(sc.cost for sc in self.scheds)
+            lost = self._place_pair(*move)
+            net = sum(sc.cost for sc in self.scheds) - before + lost
+            self.seqs, self.scheds, self.pinned = saved
+            if net < budget and (best is None or net < best[0]):
+                best = (net, move)
         if best is None:
             return False
-        _, va, seq_a, new_a, vb, seq_b, new_b, ta, tb, ejected = best
-        self.pinned[a], self.pinned[b] = ta, tb
-        self.seqs[va], self.scheds[va] = seq_a, new_a
-        self.seqs[vb], self.scheds[vb] = seq_b, new_b
-        for e in ejected:
-            if e is not None:
-                self.insert_single(e)
+        self._place_pair(*best[1])
         return True
+
+    def _place_pair(self, a, b, va, seq_a, new_a, vb, seq_b, new_b, ta, tb, ejected) -> int:
+        """Apply a pair insertion; re-insert ejected jobs; return penalties of those left out."""
+        self.pinned[a], self.pinned[b] = ta, tb
+        self.seqs[va], self.scheds[va] = list(seq_a), new_a
+        self.seqs[vb], self.scheds[vb] = list(seq_b), new_b
+        return sum(self.p.jobs[e].drop_penalty for e in ejected if not self.insert_single(e))
 
     def load_routes(self, routes: list[tuple[list[int], list[int], list[int]]]) -> None:
         """Start from given routes: per vehicle (jobs, service starts, break starts).
@@ -1239,6 +1252,8 @@ class _Inserter:
             pen = min(float("inf") if p.jobs[j].drop_penalty is None else p.jobs[j].drop_penalty
                       for j in jobs_)
             first = p.jobs[jobs_[0]]
+            # Pairs before singles of the same priority: measured better than one
+            # chronological order (more pairs placed, fewer jobs dropped).
             return (-pen, unit[0] != "pair", first.tw_start_s + shift[jobs_[0]],
                     first.tw_end_s, jobs_[0])
 
