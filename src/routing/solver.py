@@ -231,12 +231,6 @@ def _empty_solution(problem: Problem, params: SolveParams, status: str, started:
 MATRIX_CLASS_ENTRIES = 20_000_000
 
 
-@dataclass
-class _Dims:
-    time: pywrapcp.RoutingDimension
-    breaks: dict[int, list]
-
-
 class _Model:
     """The OR-Tools model of one problem; nothing of it escapes this module."""
 
