@@ -468,3 +468,11 @@ def test_seed_changes_only_the_insertion_order_not_feasibility():
     for seed in (0, 1, 2):
         sol = solve(problem, SolveParams(time_limit_s=2.0, solution_limit=30, seed=seed))
         assert_feasible(problem, sol)
+
+
+def test_solution_limit_repeats_exactly_with_pairs_too():
+    problem = _day_with_pairs(11, n_clients=10, n_workers=4)
+    params = SolveParams(time_limit_s=30.0, solution_limit=25)
+    a, b = solve(problem, params), solve(problem, params)
+    assert_feasible(problem, a)
+    assert a.routes == b.routes and a.objective == b.objective
