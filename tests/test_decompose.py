@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
-from carerounds.routing import Job, Link, Problem, SolveParams, Vehicle
-from carerounds.routing.decompose import Group, solve_decomposed, subproblem
+from carerounds.routing import Job, Link, Problem, SolveParams, Stop, Vehicle, solve_by_insertion
+from carerounds.routing.decompose import Group, _parts_of, _State, solve_decomposed, subproblem
 from carerounds.routing.verify import verify_solution
 
 
@@ -68,3 +70,32 @@ def test_boundary_repair_uses_other_towns_spare_workers():
     assert {16, 17} <= solution.assigned_jobs()
     helpers = {r.vehicle for r in solution.routes for s in r.stops if s.job in (16, 17)}
     assert len(helpers) == 2
+
+
+def test_decomposed_is_never_worse_than_one_insertion_pass():
+    problem = _two_towns()
+    seeded = solve_by_insertion(problem, SolveParams(time_limit_s=5.0, seed=1))
+    solution = solve_decomposed(problem, GROUPS, SolveParams(time_limit_s=6, seed=1),
+                                processes=2)
+    assert verify_solution(problem, solution) == []
+    assert solution.objective <= seeded.objective
+
+
+def test_pair_served_across_areas_keeps_its_start_in_each_area():
+    problem = _two_towns()
+    state = _State(routes={}, unassigned={})
+    start = 9 * 3600 + 600
+    template = solve_by_insertion(problem, SolveParams(time_limit_s=5.0)).routes[0]
+
+    def stop(job: int, at: int) -> Stop:
+        return Stop(job=job, arrival_s=at, start_s=at, end_s=at + 1200, travel_s=0, distance_m=0)
+
+    # a town-A worker busy in town A also does half of town B's double-up at 09:10
+    state.routes[0] = replace(template, vehicle=0, breaks=(),
+                              stops=(stop(0, 8 * 3600), stop(1, 8 * 3600 + 1800), stop(16, start)))
+    state.routes[2] = replace(template, vehicle=2, breaks=(), stops=(stop(17, start),))
+    parts = _parts_of(problem, GROUPS, state)
+    assert [sorted(p[2]) for p in parts] == [[16], [17]]
+    sub = subproblem(problem, parts[0][0], parts[0][1], pin=parts[0][2])
+    pinned = sub.problem.jobs[sub.jobs.index(16)]
+    assert (pinned.tw_start_s, pinned.tw_end_s) == (start, start)

@@ -9,7 +9,8 @@ import pytest
 
 from carerounds.errors import InputError
 from carerounds.routing import Break, Job, Link, SolveParams, Vehicle, Weights, solve
-from carerounds.routing.solver import _Inserter, solve_with
+from carerounds.routing.solver import (BREAKS_LNS_ABOVE, BREAKS_LNS_TIME_LIMIT_MS, _Inserter,
+                                       _Model, solve_by_insertion, solve_with)
 
 from ._routing_helpers import H, assert_feasible, line_matrix, make_problem, served_by, start_of
 
@@ -476,3 +477,50 @@ def test_solution_limit_repeats_exactly_with_pairs_too():
     a, b = solve(problem, params), solve(problem, params)
     assert_feasible(problem, a)
     assert a.routes == b.routes and a.objective == b.objective
+
+
+# -- insertion alone, warm starts, many breaks ------------------------------------------
+
+
+def test_insertion_alone_gives_a_verified_rota_with_pairs_and_breaks():
+    problem = _day_with_pairs(7, n_clients=12, n_workers=5)
+    vehicles = tuple(replace(v, breaks=(Break(12 * H, 14 * H, 1800),)) for v in problem.vehicles)
+    problem = replace(problem, vehicles=vehicles)
+    sol = solve_by_insertion(problem, SolveParams(time_limit_s=5.0))
+    assert_feasible(problem, sol)
+    assert len(sol.assigned_jobs()) >= len(problem.jobs) - 2  # local search does the rest
+    assert len(sol.assigned_jobs()) + len(sol.unassigned) == len(problem.jobs)
+    assert all(r.breaks for r in sol.routes if r.stops)
+
+
+def test_insertion_alone_explains_what_it_cannot_place(three_points):
+    jobs = [Job("a", 1, 600, 9 * H, 10 * H, skills=frozenset({"hoist"})),
+            Job("b", 2, 600, 9 * H, 10 * H)]
+    problem = make_problem(three_points, jobs, [day_vehicle()])
+    sol = solve_by_insertion(problem, SolveParams(time_limit_s=1.0))
+    assert_feasible(problem, sol)
+    assert [(u.job, u.cause) for u in sol.unassigned] == [(0, "no_eligible_vehicle")]
+
+
+def test_warm_start_is_never_worse_than_the_rota_it_starts_from():
+    problem = _random_problem(4, n_jobs=25, n_vehicles=4)
+    start = solve_by_insertion(problem, SolveParams(time_limit_s=5.0))
+    initial = [[s.job for s in r.stops] for r in start.routes]
+    sol = solve(problem, SolveParams(time_limit_s=2.0, solution_limit=40), initial=initial)
+    assert_feasible(problem, sol)
+    assert sol.objective <= start.objective
+
+
+def test_warm_start_needs_one_sequence_per_vehicle():
+    problem = _random_problem(4, n_jobs=5, n_vehicles=2)
+    with pytest.raises(ValueError, match="initial has 1 routes for 2 vehicles"):
+        solve(problem, FAST, initial=[[0]])
+
+
+def test_many_shifts_with_breaks_give_sub_searches_more_time():
+    # OR-Tools' 0.1 s default makes every move fail once ~90 shifts have breaks
+    problem = _random_problem(4, n_jobs=5, n_vehicles=BREAKS_LNS_ABOVE + 1)
+    problem = replace(problem, vehicles=tuple(
+        replace(v, breaks=(Break(12 * H, 14 * H, 1200),)) for v in problem.vehicles))
+    sp = _Model(problem, FAST).search_parameters()
+    assert sp.lns_time_limit.ToMilliseconds() == BREAKS_LNS_TIME_LIMIT_MS

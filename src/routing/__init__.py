@@ -1,13 +1,16 @@
 """Home-care vehicle routing: a solver-neutral problem type and its OR-Tools adapter."""
 
+from typing import Sequence
+
 from .problem import (Break, BreakTaken, Job, Link, Problem, Route, Solution, SolveParams,
                       Stop, Unassigned, Vehicle, Weights)
 
 __all__ = ["Break", "BreakTaken", "Job", "Link", "Problem", "Route", "Solution", "SolveParams",
-           "Stop", "Unassigned", "Vehicle", "Weights", "solve"]
+           "Stop", "Unassigned", "Vehicle", "Weights", "solve", "solve_by_insertion"]
 
 
-def solve(problem: Problem, params: SolveParams | None = None) -> Solution:
+def solve(problem: Problem, params: SolveParams | None = None, *,
+          initial: Sequence[Sequence[int]] | None = None) -> Solution:
     """Solve a problem with the OR-Tools adapter (imported lazily: it is heavy).
 
     Parameters
@@ -15,7 +18,24 @@ def solve(problem: Problem, params: SolveParams | None = None) -> Solution:
     problem : Problem
     params : SolveParams, optional
         Time limit, solution limit and seed; defaults to ``SolveParams()``.
+    initial : sequence of sequences of int, optional
+        A warm start: each vehicle's jobs in order (a feasible rota); the result is
+        never worse than it.
     """
     from .solver import solve as _solve
 
-    return _solve(problem, params or SolveParams())
+    return _solve(problem, params or SolveParams(), initial=initial)
+
+
+def solve_by_insertion(problem: Problem, params: SolveParams | None = None) -> Solution:
+    """A rota from pair-aware cheapest insertion alone, in about a second on a county day.
+
+    Parameters
+    ----------
+    problem : Problem
+    params : SolveParams, optional
+        ``seed`` orders the insertion and ``time_limit_s`` bounds it.
+    """
+    from .solver import solve_by_insertion as _insert
+
+    return _insert(problem, params or SolveParams())

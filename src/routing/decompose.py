@@ -13,7 +13,7 @@ import numpy as np
 from .explain import explain_unassigned
 from .problem import Link, Problem, Route, Solution, SolveParams, Unassigned
 
-#: Share of the time limit spent solving the groups before repairing across them.
+#: Share of the time left that each round of area re-solves may take.
 FIRST_PHASE_SHARE = 0.55
 #: Seconds kept back for merging, explaining and writing results.
 RESERVE_S = 1.5
@@ -21,6 +21,8 @@ RESERVE_S = 1.5
 MIN_SOLVE_S = 1.0
 #: How many nearest other groups lend their workers' spare time to a group's unplaced jobs.
 NEIGHBOURS = 2
+#: Seed offset between rounds, so each round's sub-solves insert in another order.
+PORTFOLIO_SEED_STEP = 7919
 _BOUND = "\x00bound:"  # a skill no caller's skill can equal
 
 
@@ -54,15 +56,18 @@ class _Sub:
 
 
 def subproblem(problem: Problem, jobs: Sequence[int], vehicles: Sequence[int], *,
-               bind: dict[int, int] | None = None) -> _Sub:
+               bind: dict[int, int] | None = None, pin: dict[int, int] | None = None) -> _Sub:
     """The problem restricted to some jobs and vehicles, on only the locations they use.
 
     Links with one end outside ``jobs`` are dropped, so callers keep linked jobs together.
     ``bind`` maps full job indices to the full vehicle index that alone may serve them
     (a skill only that vehicle has), so a re-solve keeps today's assignments and only
-    finds room for the rest.
+    finds room for the rest. ``pin`` maps full job indices to a service start they must
+    keep (the job's partner is served outside the subproblem at that time); a pinned
+    job costs far more to drop than any other, and callers reject a result without it.
     """
     bind = bind or {}
+    pin = pin or {}
     jobs, vehicles = tuple(sorted(jobs)), tuple(sorted(vehicles))
     used = sorted({problem.jobs[j].location for j in jobs}
                   | {problem.vehicles[v].start_location for v in vehicles}
@@ -70,9 +75,12 @@ def subproblem(problem: Problem, jobs: Sequence[int], vehicles: Sequence[int], *
     where = {loc: i for i, loc in enumerate(used)}
     take = np.array(used, dtype=np.int64)
     position = {j: i for i, j in enumerate(jobs)}
+    top = max((job.drop_penalty or 0 for job in problem.jobs), default=0)
     sub_jobs = tuple(replace(problem.jobs[j], location=where[problem.jobs[j].location],
                              skills=problem.jobs[j].skills | (
-                                 {_BOUND + problem.vehicles[bind[j]].id} if j in bind else set()))
+                                 {_BOUND + problem.vehicles[bind[j]].id} if j in bind else set()),
+                             **({"tw_start_s": pin[j], "tw_end_s": pin[j], "max_lateness_s": 0,
+                                 "drop_penalty": 100 * top + 1} if j in pin else {}))
                      for j in jobs)
     sub_vehicles = tuple(replace(problem.vehicles[v],
                                  start_location=where[problem.vehicles[v].start_location],
@@ -92,10 +100,11 @@ def subproblem(problem: Problem, jobs: Sequence[int], vehicles: Sequence[int], *
     return _Sub(sub, jobs, vehicles, tuple(used))
 
 
-def _solve_sub(sub: _Sub, params: SolveParams) -> tuple[_Sub, Solution]:
-    from . import solve
+def _solve_sub(sub: _Sub, params: SolveParams,
+               initial: list[list[int]] | None = None) -> tuple[_Sub, Solution]:
+    from .solver import solve
 
-    return sub, solve(sub.problem, params)
+    return sub, solve(sub.problem, params, initial=initial)
 
 
 @dataclass
@@ -174,6 +183,12 @@ class _State:
             jobs.update(k for k in partner.get(j, ()) if k in self.unassigned)
         return tuple(sorted(jobs)), tuple(sorted(vehicles))
 
+    def initial(self, sub: _Sub) -> list[list[int]]:
+        """The current routes of a subproblem's vehicles, as its job indices."""
+        position = {j: i for i, j in enumerate(sub.jobs)}
+        return [[position[st.job] for st in self.routes[v].stops] if v in self.routes else []
+                for v in sub.vehicles]
+
     def placed(self) -> int:
         return sum(len(r.stops) for r in self.routes.values())
 
@@ -207,21 +222,75 @@ def _groups_by_dropped(problem: Problem, groups: Sequence[Group], state: "_State
     return [i for d, i in sorted(dropped, reverse=True) if d > 0]
 
 
+def _parts_of(problem: Problem, groups: Sequence[Group], state: "_State"
+              ) -> list[tuple[tuple[int, ...], tuple[int, ...], dict[int, int]]]:
+    """Disjoint (jobs, vehicles, pinned starts) parts of the current rota, one per group.
+
+    A used vehicle goes with the group most of its jobs belong to and takes all its
+    jobs along; one person's shifts go together; unplaced jobs stay with their group.
+    The two jobs of a synchronised pair served across parts are pinned to their start.
+    """
+    group_of_job = {j: g for g, grp in enumerate(groups) for j in grp.jobs}
+    group_of_vehicle = {v: g for g, grp in enumerate(groups) for v in grp.vehicles}
+    by_resource: dict[str, list[int]] = {}
+    for v, vehicle in enumerate(problem.vehicles):
+        by_resource.setdefault(vehicle.resource, []).append(v)
+    for vs in by_resource.values():
+        votes: dict[int, int] = {}
+        for v in vs:
+            route = state.routes.get(v)
+            for stop in (route.stops if route else ()):
+                votes[group_of_job[stop.job]] = votes.get(group_of_job[stop.job], 0) + 1
+        if votes:
+            home = max(sorted(votes), key=lambda g: votes[g])
+            for v in vs:
+                group_of_vehicle[v] = home
+    owner = dict(group_of_job)
+    for v, route in state.routes.items():
+        for stop in route.stops:
+            owner[stop.job] = group_of_vehicle[v]
+    parts: dict[int, tuple[list[int], list[int]]] = {}
+    for j, g in owner.items():
+        parts.setdefault(g, ([], []))[0].append(j)
+    for v, g in group_of_vehicle.items():
+        parts.setdefault(g, ([], []))[1].append(v)
+    start_of = {st.job: st.start_s for r in state.routes.values() for st in r.stops}
+    pins: dict[int, dict[int, int]] = {}
+    for link in problem.links:
+        a, b = owner[link.first], owner[link.second]
+        if a != b:
+            for j, g in ((link.first, a), (link.second, b)):
+                pins.setdefault(g, {})[j] = start_of[j]
+    return [(tuple(sorted(js)), tuple(sorted(vs)), pins.get(g, {}))
+            for g, (js, vs) in sorted(parts.items()) if js and vs]
+
+
 def solve_decomposed(problem: Problem, groups: Sequence[Group], params: SolveParams, *,
                      processes: int = 2,
                      on_progress: Callable[[Progress], None] | None = None) -> Solution:
-    """Solve group by group in parallel, then re-solve pairs of groups to repair across them.
+    """Insert everything at once, then improve area by area in parallel until the limit.
+
+    Phase 0 is one pair-aware cheapest-insertion pass over the whole problem: a complete
+    rota in about a second, any job with any eligible vehicle. Then, in rounds until the
+    time limit: each area's part of the rota (the vehicles mostly working in it, with
+    every job they serve, and its unplaced jobs) is re-solved by OR-Tools starting from
+    the current routes, parts in parallel, each kept when it is cheaper; a pair served
+    across two parts keeps its start in both. Groups with unplaced jobs are then
+    re-solved with their two nearest groups, placed jobs bound to their vehicles, so
+    unplaced ones can use spare time across boundaries (skipped in later rounds once a
+    pass finds nothing).
 
     Parameters
     ----------
     problem : Problem
     groups : sequence of Group
         A partition of the jobs (each job in exactly one group; linked jobs together)
-        and of the vehicles. A job may end up with another group's vehicle in the
-        second phase, unless its skills forbid it.
+        and of the vehicles: areas and the workers nearest them. Only a seed for the
+        parts: a job may end up with any eligible vehicle.
     params : SolveParams
-        ``time_limit_s`` bounds the whole run (to within a couple of seconds);
-        each sub-solve gets a share of it and the same seed.
+        ``time_limit_s`` bounds the whole run (to within a couple of seconds); each
+        sub-solve gets a share of it; ``seed`` orders the insertion, each round adds
+        :data:`PORTFOLIO_SEED_STEP` to it.
     processes : int, default 2
         Sub-solves run at once (one per core).
     on_progress : callable, optional
@@ -234,42 +303,68 @@ def solve_decomposed(problem: Problem, groups: Sequence[Group], params: SolvePar
         raise ValueError("groups must partition the jobs: each job in exactly one group")
     state = _State(routes={}, unassigned={})
     report = on_progress or (lambda p: None)
-    # fork: works from scripts and notebooks without a __main__ guard; the parent has not
-    # started OR-Tools when the workers are forked, so no solver state is copied
+    # phase 0: one cheapest-insertion pass over the whole day gives a complete rota in
+    # about a second (an OR-Tools model of a county day takes minutes just to build)
+    from .solver import solve_by_insertion
+
+    seeded = solve_by_insertion(problem, replace(params, time_limit_s=max(
+        MIN_SOLVE_S, (deadline - time.perf_counter()) * 0.1)))
+    state.absorb(_Sub(problem, tuple(range(len(problem.jobs))),
+                      tuple(range(len(problem.vehicles))), ()), seeded)
+    first_solution_s = time.perf_counter() - started
+    report(Progress("insertion", 1, 1, state.placed(), len(state.unassigned),
+                    sum(r.travel_s for r in state.routes.values())))
+    # fork: works from scripts and notebooks without a __main__ guard; the parent has
+    # imported OR-Tools but built no solver, so no solver state is copied
     methods = multiprocessing.get_all_start_methods()
     context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
-    first_solution_s = None
+    group_of = {j: g for g, grp in enumerate(groups) for j in grp.jobs}
+    near = _nearest_groups(problem, groups)
+    total_jobs = max(1, len(problem.jobs))
+    areas_done, attempted, idle_rounds, round_no = 0, 0, 0, 0
+    boundaries_help = True
     with cf.ProcessPoolExecutor(max_workers=max(1, processes), mp_context=context) as pool:
-        # phase 1: every group on its own, biggest first so the cores stay busy
-        order = sorted(range(len(groups)), key=lambda g: -len(groups[g].jobs))
-        budget = max(MIN_SOLVE_S, (deadline - time.perf_counter()) * FIRST_PHASE_SHARE)
-        total_jobs = max(1, len(problem.jobs))
-        futures = {}
-        for g in order:
-            share = budget * processes * len(groups[g].jobs) / total_jobs
-            limit = max(MIN_SOLVE_S, min(budget, share))
-            sub = subproblem(problem, groups[g].jobs, groups[g].vehicles)
-            futures[pool.submit(_solve_sub, sub, replace(params, time_limit_s=limit))] = g
-        done = 0
-        for future in cf.as_completed(futures):
-            sub, solution = future.result()
-            state.absorb(sub, solution)
-            done += 1
-            report(Progress("areas", done, len(groups), state.placed(), len(state.unassigned),
-                            sum(r.travel_s for r in state.routes.values())))
-        first_solution_s = time.perf_counter() - started
-
-        # phase 2: each group's unplaced jobs may go to its own or its nearest groups'
-        # workers. Jobs already placed stay with their worker (bound), so the sub-solve
-        # only has to find room; kept when it beats the routes it would replace.
-        group_of = {j: g for g, grp in enumerate(groups) for j in grp.jobs}
-        near = _nearest_groups(problem, groups)
-        attempted, idle_rounds = 0, 0
         while deadline - time.perf_counter() > MIN_SOLVE_S and idle_rounds < 2:
-            order = _groups_by_dropped(problem, groups, state)
-            if not order:
-                break
             improved = False
+            seed = params.seed + PORTFOLIO_SEED_STEP * round_no
+            # phase 1: each area's rounds (the workers mostly in it, with everything they
+            # serve) re-solved on their own, in parallel, biggest first; kept when better
+            parts = _parts_of(problem, groups, state)
+            order = sorted(range(len(parts)), key=lambda k: -len(parts[k][0]))
+            budget = max(MIN_SOLVE_S, (deadline - time.perf_counter()) * FIRST_PHASE_SHARE)
+            futures, round_start = {}, areas_done
+            for k in order:
+                jobs, vehicles, pins = parts[k]
+                share = budget * processes * len(jobs) / total_jobs
+                limit = max(MIN_SOLVE_S, min(budget, share))
+                sub = subproblem(problem, jobs, vehicles, pin=pins)
+                futures[pool.submit(_solve_sub, sub, replace(
+                    params, time_limit_s=limit, seed=seed), state.initial(sub))] = k
+            for future in cf.as_completed(futures):
+                sub, solution = future.result()
+                jobs, vehicles, pins = parts[futures[future]]
+                position = {j: i for i, j in enumerate(sub.jobs)}
+                kept = not any(u.job in {position[j] for j in pins} for u in solution.unassigned)
+                # true costs: a pinned job's window and penalty are the sub-solve's device
+                w = problem.weights
+                cost = (sum(w.travel_s * r.travel_s + w.distance_m * r.distance_m
+                            for r in solution.routes)
+                        + sum(problem.jobs[sub.jobs[u.job]].drop_penalty or 0
+                              for u in solution.unassigned))
+                if kept and cost < state.cost(problem, jobs, vehicles):
+                    state.absorb(sub, solution)
+                    improved = True
+                areas_done += 1
+                report(Progress("areas", areas_done, round_start + len(futures),
+                                state.placed(), len(state.unassigned),
+                                sum(r.travel_s for r in state.routes.values())))
+
+            # phase 2: each group's unplaced jobs may go to its own or its nearest groups'
+            # workers. Jobs already placed stay with their worker (bound), so the
+            # sub-solve only has to find room; kept when it beats the routes it replaces.
+            # once a pass of them finds nothing, later rounds leave it to the areas
+            order = _groups_by_dropped(problem, groups, state) if boundaries_help else []
+            placed_before = state.placed()
             while order and deadline - time.perf_counter() > MIN_SOLVE_S:
                 batch, busy = [], set()
                 for g in list(order):
@@ -287,10 +382,11 @@ def solve_decomposed(problem: Problem, groups: Sequence[Group], params: SolvePar
                 limit = max(MIN_SOLVE_S, min(left, params.time_limit_s * 0.2))
                 running = {}
                 for jobs, vehicles in batch:
-                    served = {s.job: v for v in vehicles if v in state.routes
-                              for s in state.routes[v].stops}
+                    served = {st.job: v for v in vehicles if v in state.routes
+                              for st in state.routes[v].stops}
                     sub = subproblem(problem, jobs, vehicles, bind=served)
-                    running[pool.submit(_solve_sub, sub, replace(params, time_limit_s=limit))] \
+                    running[pool.submit(_solve_sub, sub, replace(
+                        params, time_limit_s=limit, seed=seed), state.initial(sub))] \
                         = (jobs, vehicles)
                 for future in cf.as_completed(running):
                     sub, solution = future.result()
@@ -302,7 +398,9 @@ def solve_decomposed(problem: Problem, groups: Sequence[Group], params: SolvePar
                     report(Progress("boundaries", attempted, attempted + len(order),
                                     state.placed(), len(state.unassigned),
                                     sum(r.travel_s for r in state.routes.values())))
+            boundaries_help = state.placed() > placed_before
             idle_rounds = 0 if improved else idle_rounds + 1
+            round_no += 1
 
     routes = tuple(state.routes[v] if v in state.routes else
                    Route(v, (), veh.shift_start_s, veh.shift_start_s, 0, 0)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 import time
 from dataclasses import dataclass, replace
+from typing import Sequence
 
 
 import numpy as np
@@ -38,7 +39,8 @@ _STATUS = {
 }
 
 
-def solve(problem: Problem, params: SolveParams) -> Solution:
+def solve(problem: Problem, params: SolveParams, *,
+          initial: Sequence[Sequence[int]] | None = None) -> Solution:
     """Solve a routing problem with OR-Tools.
 
     Parameters
@@ -55,6 +57,10 @@ def solve(problem: Problem, params: SolveParams) -> Solution:
         forks that many processes, each searching with different settings (see
         :data:`PORTFOLIO`), and keeps the best solution; ``seed`` varies the order in
         which the pair-aware insertion considers jobs (worker ``k`` uses ``seed + k``).
+    initial : sequence of sequences of int, optional
+        A warm start: for each vehicle, the jobs it serves in order (a feasible rota,
+        e.g. the current one). Search starts from it instead of building a first
+        solution, re-inserts what it leaves out, and returns nothing worse.
 
     Returns
     -------
@@ -69,8 +75,12 @@ def solve(problem: Problem, params: SolveParams) -> Solution:
     ------
     InputError
         On an unknown strategy name or a break that cannot fit inside its shift.
+    ValueError
+        If ``initial`` does not have one sequence per vehicle.
     """
-    return _solve(problem, params, pair_aware=True)
+    if initial is not None and len(initial) != len(problem.vehicles):
+        raise ValueError(f"initial has {len(initial)} routes for {len(problem.vehicles)} vehicles")
+    return _solve(problem, params, pair_aware=True, initial=initial)
 
 
 def _solve_parallel(problem: Problem, params: SolveParams, pair_aware: bool,
@@ -135,9 +145,10 @@ VARIANTS = ("ours", "plain", "no_repair")
 
 
 def _solve(problem: Problem, params: SolveParams, *, pair_aware: bool, repair: bool = True,
-           worker: int | None = None) -> Solution:
+           worker: int | None = None,
+           initial: Sequence[Sequence[int]] | None = None) -> Solution:
     _check_params(params)
-    if worker is None and params.workers > 1:
+    if worker is None and params.workers > 1 and initial is None:
         return _solve_parallel(problem, params, pair_aware, repair)
     started = time.perf_counter()
     if not problem.vehicles or _mandatory_without_vehicle(problem):
@@ -145,6 +156,7 @@ def _solve(problem: Problem, params: SolveParams, *, pair_aware: bool, repair: b
         return _empty_solution(problem, params, status, started)
     model = _Model(problem, params, pair_aware=pair_aware, started=started, worker=worker or 0)
     model.repair = repair
+    model.initial = None if initial is None else [list(seq) for seq in initial]
     assignment = model.search()
     if assignment is None:
         return _empty_solution(problem, params, model.status(found=False), started,
@@ -156,6 +168,61 @@ def _solve(problem: Problem, params: SolveParams, *, pair_aware: bool, repair: b
                     objective=int(assignment.ObjectiveValue()),
                     wall_s=time.perf_counter() - started,
                     first_solution_s=model.first_solution_s, status=model.status(),
+                    params=params)
+
+
+def solve_by_insertion(problem: Problem, params: SolveParams) -> Solution:
+    """A rota from pair-aware cheapest insertion alone, without a solver model.
+
+    On a county day this takes about a second where building the OR-Tools model takes
+    minutes, so it gives the decomposed engine its first complete rota. Pairs that do
+    not fit may displace cheaper single jobs (as in :func:`solve`'s repair).
+
+    Parameters
+    ----------
+    problem : Problem
+    params : SolveParams
+        ``seed`` orders the insertion (0: by priority and window); ``time_limit_s``
+        bounds it.
+
+    Returns
+    -------
+    Solution
+        Status ``"feasible"``; every job not placed is in ``unassigned`` with a cause.
+    """
+    _check_params(params)
+    started = time.perf_counter()
+    ins = _Inserter(problem, started + params.time_limit_s, params.seed)
+    everything = list(range(len(problem.jobs)))
+    ins.insert_all(everything)
+    placed = {j for seq in ins.sequences() for j in seq}
+    ins.insert_all([j for j in everything if j not in placed], eject=True)
+    plans = []
+    for v, seq in enumerate(ins.seqs):
+        sched = ins.schedule(v, seq)
+        if sched is None or not sched.used:
+            veh = problem.vehicles[v]
+            plans.append(_Plan(v, (), (), veh.shift_start_s, veh.shift_start_s, ()))
+            continue
+        jobs, starts, breaks = [], [], []
+        for item, free_s in zip(seq, sched.dep):
+            if item >= 0:
+                jobs.append(item)
+                starts.append(free_s - problem.jobs[item].service_s)
+            elif free_s >= 0:
+                duration = problem.vehicles[v].breaks[-item - 1].duration_s
+                breaks.append(BreakTaken(start_s=free_s - duration, duration_s=duration))
+        plans.append(_Plan(v, tuple(jobs), tuple(starts), sched.leave_s, sched.back_s,
+                           tuple(sorted(breaks, key=lambda b: b.start_s))))
+    routes = _build_routes(problem, _tighten_times(problem, plans))
+    served = {st.job for r in routes for st in r.stops}
+    dropped = [j for j in everything if j not in served]
+    w = problem.weights
+    objective = (sum(w.travel_s * r.travel_s + w.distance_m * r.distance_m for r in routes)
+                 + sum(problem.jobs[j].drop_penalty or 0 for j in dropped))
+    return Solution(routes=routes, unassigned=explain_unassigned(problem, dropped, routes),
+                    objective=int(objective), wall_s=time.perf_counter() - started,
+                    first_solution_s=time.perf_counter() - started, status="feasible",
                     params=params)
 
 
@@ -229,6 +296,10 @@ def _empty_solution(problem: Problem, params: SolveParams, status: str, started:
 #: Above this many cost-matrix entries over all vehicle classes (about 0.5 GB while
 #: registering), continuity of carer is modelled as a dimension instead of in arc costs.
 MATRIX_CLASS_ENTRIES = 20_000_000
+#: Shifts with breaks above which sub-searches get :data:`BREAKS_LNS_TIME_LIMIT_MS`.
+BREAKS_LNS_ABOVE = 40
+#: OR-Tools' limit on each local-search sub-search (default 100 ms) with many breaks.
+BREAKS_LNS_TIME_LIMIT_MS = 1000
 
 
 class _Model:
@@ -239,6 +310,7 @@ class _Model:
         self.problem = problem
         self.worker = worker
         self.repair = True
+        self.initial: list[list[int]] | None = None
         self.pair_aware = pair_aware
         self.params = params
         self.first_solution_s: float | None = None
@@ -545,6 +617,11 @@ class _Model:
         sp.time_limit.FromMilliseconds(max(1, int(params.time_limit_s * 1000)))
         if params.solution_limit is not None:
             sp.solution_limit = int(params.solution_limit)
+        if sum(1 for veh in self.problem.vehicles if veh.breaks) > BREAKS_LNS_ABOVE:
+            # Each move re-places every break interval in a sub-search; past about 90
+            # shifts with breaks that takes longer than the default 0.1 s, every move
+            # fails and local search stops at its start (measured on a county day).
+            sp.lns_time_limit.FromMilliseconds(BREAKS_LNS_TIME_LIMIT_MS)
         sp.log_search = bool(params.log)
         if self.use_ils:
             _set_ils(sp, *PORTFOLIO[self.worker % len(PORTFOLIO)])
@@ -575,7 +652,11 @@ class _Model:
             return self._local_search(None, sp, deadline - time.perf_counter())
         links = bool(self.problem.links)
         start = None
-        if links or self.params.first_solution == "pair_insertion":
+        if self.initial is not None:
+            start = self._restore(self.initial)
+            if start is not None and self.first_solution_s is None:
+                self.first_solution_s = time.perf_counter() - self._t0
+        if start is None and (links or self.params.first_solution == "pair_insertion"):
             start = self._construct(deadline)
         if start is None:
             best = self._local_search(None, sp, deadline - time.perf_counter())

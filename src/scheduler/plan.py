@@ -140,7 +140,8 @@ def plan_day(day: Day, travel: DayTravel, *, params: SolveParams | None = None,
     options : PlanOptions, optional
         Pool mode, breaks and objective weights.
     engine : {"auto", "monolithic", "decomposed"}, default "auto"
-        ``decomposed`` solves areas in parallel then repairs across area boundaries;
+        ``decomposed`` inserts every visit at once, then improves the rounds area by
+        area in parallel (see :func:`carerounds.routing.decompose.solve_decomposed`);
         ``auto`` decomposes days of more than 400 carer-visits with more than one area.
     processes : int, default 2
         Parallel sub-solves for the decomposed engine.
