@@ -156,3 +156,53 @@ def test_rota_json_round_trips(day, travel, tmp_path):
     rota = _plan(day, travel)
     back = read_rota(write_rota_json(rota, tmp_path / "rota.json"))
     assert back.shifts == rota.shifts and back.outcomes == rota.outcomes
+
+
+# ---- a rota never places nothing while placing is possible -----------------------------------
+
+def _sample_with_max_hours(tmp_path):
+    """The Midlothian small sample with every third worker limited to 4 hours."""
+    from .conftest import ROOT
+
+    source = ROOT / "data" / "samples" / "midlothian-small"
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for path in source.glob("*.csv"):
+        rows = list(csv.DictReader(path.open(encoding="utf-8")))
+        if path.name == "workers.csv":
+            ids = sorted({r["worker_id"] for r in rows})[::3]
+            for r in rows:
+                if r["worker_id"] in ids:
+                    r["max_hours"] = "4"
+        with (folder / path.name).open("w", newline="", encoding="utf-8") as handle:
+            writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+            writer.writeheader()
+            writer.writerows(rows)
+    return folder
+
+
+@pytest.mark.parametrize("time_limit", ["0.01", "3"])
+def test_max_hours_and_any_time_limit_still_place_visits(tmp_path, capsys, time_limit):
+    inputs = _sample_with_max_hours(tmp_path)
+    out = tmp_path / "out"
+    assert main(["plan", "--inputs", str(inputs), "--out", str(out), "--date", "2026-11-24",
+                 "--time-limit", time_limit, "--quiet"]) == 0
+    data = json.loads((out / "rota.json").read_text())
+    placed = sum(o["status"] == "scheduled" for o in data["visits"])
+    # insertion alone places 53 of these 59 visits within the max_hours limits
+    assert placed >= 50
+    assert data["run"]["solution_source"] in ("search", "insertion")
+    capsys.readouterr()
+    assert main(["check", "--inputs", str(inputs), "--rota", str(out / "rota.json"),
+                 "--quiet"]) == 0
+    assert "VALID" in capsys.readouterr().out
+
+
+def test_insertion_rota_that_stands_is_said_so(tmp_path, capsys):
+    inputs = _sample_with_max_hours(tmp_path)
+    out = tmp_path / "out"
+    assert main(["plan", "--inputs", str(inputs), "--out", str(out), "--date", "2026-11-24",
+                 "--time-limit", "0.01", "--quiet"]) == 0
+    data = json.loads((out / "rota.json").read_text())
+    assert data["run"]["solution_source"] == "insertion"
+    assert "insertion" in capsys.readouterr().out

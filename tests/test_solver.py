@@ -524,3 +524,56 @@ def test_many_shifts_with_breaks_give_sub_searches_more_time():
         replace(v, breaks=(Break(12 * H, 14 * H, 1200),)) for v in problem.vehicles))
     sp = _Model(problem, FAST).search_parameters()
     assert sp.lns_time_limit.ToMilliseconds() == BREAKS_LNS_TIME_LIMIT_MS
+
+
+# ---- the insertion floor -------------------------------------------------------------------
+
+def _max_work_problem(links: bool):
+    """Two workers on a line; one may work only 2 h of an 8 h shift; a double-up if links."""
+    matrix = line_matrix([0, 1, 2, 3, 4, 5])
+    jobs = [Job(f"J{k}", location=k, service_s=3600, tw_start_s=8 * H, tw_end_s=15 * H)
+            for k in range(1, 5)]
+    link_list = ()
+    if links:
+        jobs.append(Job("D/a", location=5, service_s=1800, tw_start_s=9 * H, tw_end_s=10 * H))
+        jobs.append(Job("D/b", location=5, service_s=1800, tw_start_s=9 * H, tw_end_s=10 * H))
+        link_list = (Link(4, 5, 0, 0),)
+    vehicles = [Vehicle("A#1", "A", 0, 0, 8 * H, 16 * H),
+                Vehicle("B#1", "B", 0, 0, 8 * H, 16 * H)]
+    return make_problem(matrix, jobs, vehicles, links=link_list,
+                        resource_max_work_s={"A": 2 * H + 600})
+
+
+@pytest.mark.parametrize("links", [False, True])
+def test_insertion_respects_a_single_shift_max_work(links):
+    problem = _max_work_problem(links)
+    solution = solve_by_insertion(problem, SolveParams(time_limit_s=5))
+    assert_feasible(problem, solution)
+    assert solution.assigned_jobs()
+
+
+@pytest.mark.parametrize("links", [False, True])
+def test_tiny_time_limit_still_places_what_insertion_places(links):
+    problem = _max_work_problem(links)
+    floor = solve_by_insertion(problem, SolveParams(time_limit_s=5))
+    solution = solve(problem, SolveParams(time_limit_s=0.001))
+    assert_feasible(problem, solution)
+    assert len(solution.assigned_jobs()) >= len(floor.assigned_jobs()) > 0
+
+
+def test_search_result_that_drops_more_is_replaced_by_the_insertion_rota():
+    from carerounds.routing.solver import _at_least_insertion, _empty_solution
+
+    problem = _max_work_problem(links=True)
+    params = SolveParams(time_limit_s=5)
+    nothing = _empty_solution(problem, params, "feasible", 0.0)
+    kept = _at_least_insertion(problem, params, nothing, 0.0)
+    assert kept.source == "insertion"
+    assert kept.assigned_jobs()
+    assert_feasible(problem, kept)
+
+
+def test_search_result_is_kept_when_insertion_is_no_better():
+    problem = _max_work_problem(links=False)
+    solution = solve(problem, SolveParams(time_limit_s=2, solution_limit=50))
+    assert solution.source == "search"

@@ -308,7 +308,7 @@ def solve_decomposed(problem: Problem, groups: Sequence[Group], params: SolvePar
     from .solver import solve_by_insertion
 
     seeded = solve_by_insertion(problem, replace(params, time_limit_s=max(
-        MIN_SOLVE_S, (deadline - time.perf_counter()) * 0.1)))
+        MIN_SOLVE_S, (deadline - time.perf_counter()) * 0.1)), complete=True)
     state.absorb(_Sub(problem, tuple(range(len(problem.jobs))),
                       tuple(range(len(problem.vehicles))), ()), seeded)
     first_solution_s = time.perf_counter() - started

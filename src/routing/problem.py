@@ -400,6 +400,9 @@ class Solution:
     first_solution_s: float | None
     status: str
     params: SolveParams
+    #: ``"search"`` (the solver's result) or ``"insertion"`` (the search found nothing
+    #: that places as much as pair-aware insertion alone, which then stands).
+    source: str = "search"
 
     def assigned_jobs(self) -> set[int]:
         """Indices of all jobs served."""

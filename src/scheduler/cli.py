@@ -166,6 +166,9 @@ def cmd_plan(args: argparse.Namespace) -> int:
     written += _write_extras(planned, rota, travel, out_dir, pairs, merges)
     summary = summarise(rota, planned)
     out.print(format_summary(summary))
+    if rota.run.get("solution_source") == "insertion":
+        out.print("Search: nothing better than cheapest insertion within the time limit; "
+                  "the insertion rota stands (give more --time-limit to improve it)")
     out.print(f"Duplicate multi-provider visits: {len(pairs)} pair(s)"
               + (f", {len(merges)} merged" if merges else " (see duplicates.csv)"))
     if options.pool:

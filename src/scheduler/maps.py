@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import base64
-import html
 import json
 import re
 import unicodedata
@@ -15,6 +14,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Iterable
 
+from .escape import html_text, js_string
 from .model import Day, format_hhmm
 from .rota import PlannedShift, Rota
 from .travel import DayTravel
@@ -162,10 +162,6 @@ def _worker_colours(rota: Rota) -> dict[str, str]:
     return {w: PALETTE[i % len(PALETTE)] for i, w in enumerate(used)}
 
 
-def _esc(value: object) -> str:
-    return html.escape(str(value), quote=True)
-
-
 def _duplicate_pairs(duplicates: Iterable | None, day: Day) -> list[tuple[str, str, str]]:
     """``(visit_a, visit_b, reason)`` of each pair that names two visits of the day.
 
@@ -205,12 +201,6 @@ def _leaflet_assets() -> tuple[str, str]:
     css = re.sub(r"url\(images/([\w.-]+\.png)\)", inline, css)
     # A literal "</script" would end the inline block early; Leaflet has none, but be safe.
     return js.replace("</script", "<\\/script"), css
-
-
-def _js_string(text: str) -> str:
-    """A JavaScript string literal that is also safe inside an HTML ``<script>`` block."""
-    return (json.dumps(text, ensure_ascii=True)
-            .replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026"))
 
 
 _MAP_CSS = """
@@ -254,7 +244,7 @@ def _element_classes():
             super().__init__()
             self._name = "Bind"
             self.method = method
-            self.content = _js_string(content_html)
+            self.content = js_string(content_html)
             self.options = json.dumps(options or {})
 
     class Legend(MacroElement):
@@ -275,7 +265,7 @@ def _element_classes():
         def __init__(self, content_html: str) -> None:
             super().__init__()
             self._name = "Legend"
-            self.content = _js_string(content_html)
+            self.content = js_string(content_html)
 
     class ZoomDetail(MacroElement):
         """Hide visit numbers and homes when zoomed out on a crowded map (lines stay)."""
@@ -309,14 +299,14 @@ def _stop_popup(day: Day, stop, seq: int, worker_label: str) -> str:
              f"{format_hhmm(visit.window_end_s)}"
              + (f", arrive {format_hhmm(stop.arrival_s)}"
                 if 60 <= stop.start_s - stop.arrival_s <= 3600 else "") + ")",
-             f"<b>{_esc(client.name)}</b>",
-             f"{_esc(client.address)}, {_esc(client.postcode)}",
-             f"Visit {_esc(visit.visit_id)} &middot; {(stop.end_s - stop.start_s) // 60} min "
-             f"&middot; {_esc(visit.service.replace('_', ' '))}"]
+             f"<b>{html_text(client.name)}</b>",
+             f"{html_text(client.address)}, {html_text(client.postcode)}",
+             f"Visit {html_text(visit.visit_id)} &middot; {(stop.end_s - stop.start_s) // 60} min "
+             f"&middot; {html_text(visit.service.replace('_', ' '))}"]
     if stop.partner:
         partner = day.worker_by_id.get(stop.partner)
         name = partner.name if partner else ""
-        lines.append(f"Double-up with {_esc(name)} ({_esc(stop.partner)})")
+        lines.append(f"Double-up with {html_text(name)} ({html_text(stop.partner)})")
     lines.append(f"Carer: {worker_label}")
     return '<div class="cr-popup">' + "<br>".join(lines) + "</div>"
 
@@ -324,8 +314,8 @@ def _stop_popup(day: Day, stop, seq: int, worker_label: str) -> str:
 def _worker_popup(day: Day, worker_id: str, shifts: list[PlannedShift]) -> str:
     worker = day.worker_by_id[worker_id]
     provider = day.provider_by_id.get(shifts[0].provider_id)
-    lines = [f"<b>{_esc(worker.name)}</b> ({_esc(worker_id)})",
-             _esc(provider.name if provider else shifts[0].provider_id)]
+    lines = [f"<b>{html_text(worker.name)}</b> ({html_text(worker_id)})",
+             html_text(provider.name if provider else shifts[0].provider_id)]
     for sh in shifts:
         lines.append(
             f"Shift {format_hhmm(sh.shift_start_s)}&ndash;{format_hhmm(sh.shift_end_s)}: "
@@ -338,12 +328,12 @@ def _worker_popup(day: Day, worker_id: str, shifts: list[PlannedShift]) -> str:
 def _unplaced_popup(day: Day, visit_id: str, reason: str | None) -> str:
     visit = day.visit_by_id[visit_id]
     client = day.client_by_id[visit.client_id]
-    lines = [f"<b>Unplaced visit {_esc(visit_id)}</b>",
+    lines = [f"<b>Unplaced visit {html_text(visit_id)}</b>",
              f"Window {format_hhmm(visit.window_start_s)}&ndash;{format_hhmm(visit.window_end_s)}"
              f", {visit.service_s // 60} min" + (", 2 carers" if visit.carers > 1 else "")
-             + f", {_esc(visit.priority)} priority",
-             f"<b>{_esc(client.name)}</b>, {_esc(client.postcode)}",
-             f"Reason: {_esc(reason or 'not given')}"]
+             + f", {html_text(visit.priority)} priority",
+             f"<b>{html_text(client.name)}</b>, {html_text(client.postcode)}",
+             f"Reason: {html_text(reason or 'not given')}"]
     return '<div class="cr-popup">' + "<br>".join(lines) + "</div>"
 
 
@@ -358,20 +348,20 @@ def _duplicate_popup(day: Day, rota: Rota, a: str, b: str, reason: str) -> str:
                 else f"window {format_hhmm(visit.window_start_s)}")
         who = ", ".join(day.worker_by_id[w].name for w in (o.workers if o else ())
                         if w in day.worker_by_id)
-        parts.append(f"{_esc(visit_id)}: {_esc(provider)} at {when}"
-                     + (f" ({_esc(who)})" if who else ""))
+        parts.append(f"{html_text(visit_id)}: {html_text(provider)} at {when}"
+                     + (f" ({html_text(who)})" if who else ""))
     clients = {day.visit_by_id[v].client_id for v in (a, b)}
-    names = "; ".join(f"{_esc(day.client_by_id[c].name)}, {_esc(day.client_by_id[c].postcode)}"
+    names = "; ".join(f"{html_text(day.client_by_id[c].name)}, {html_text(day.client_by_id[c].postcode)}"
                       for c in sorted(clients))
     return ('<div class="cr-popup"><b>Possible duplicate visits</b><br>'
             f"{names}<br>" + "<br>".join(parts)
-            + (f"<br><i>{_esc(reason)}</i>" if reason else "") + "</div>")
+            + (f"<br><i>{html_text(reason)}</i>" if reason else "") + "</div>")
 
 
 def _legend_html(day: Day, rota: Rota, *, area: str | None, workers: int, visits: int,
                  unplaced: int, duplicates: int, on_roads: bool, crowded: bool = False) -> str:
     title = f"Rota for {day.date:%A} {day.date.day} {day.date:%B %Y}"
-    summary = f"<b>{_esc(title)}</b>" + (f" &middot; {_esc(area)}" if area else "")
+    summary = f"<b>{html_text(title)}</b>" + (f" &middot; {html_text(area)}" if area else "")
     lines = [f"{workers} workers, {visits} visits placed, {unplaced} unplaced"
              + (f", {duplicates} possible duplicates" if duplicates else ""),
              '<span class="sym" style="display:inline-block;width:22px;border-top:4px solid '
@@ -477,14 +467,14 @@ def map_day(day: Day, rota: Rota, travel: DayTravel | None = None, *, duplicates
     def group(area_name: str):
         if area_name not in groups:
             # Leaflet's layer control shows names as HTML: escape them.
-            groups[area_name] = folium.FeatureGroup(name=_esc(area_name), show=True)
+            groups[area_name] = folium.FeatureGroup(name=html_text(area_name), show=True)
         return groups[area_name]
 
     for worker_id, shifts in by_worker.items():
         worker = day.worker_by_id[worker_id]
         colour = colours[worker_id]
         target = group(areas_of_workers[worker_id])
-        label = f"{_esc(worker.name)} ({_esc(worker_id)})"
+        label = f"{html_text(worker.name)} ({html_text(worker_id)})"
         lines = [[list(p) for p in paths[(worker_id, sh.shift)].line] for sh in shifts]
         # One Leaflet polyline per worker (split shifts are parts of it): one round, one line.
         line = folium.PolyLine(lines, color=colour, weight=4, opacity=0.8,

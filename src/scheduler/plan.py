@@ -165,6 +165,7 @@ def plan_day(day: Day, travel: DayTravel, *, params: SolveParams | None = None,
     shifts, outcomes = rota_from_solution(day, built, solution, options)
     info = run_info(day, travel, params, options)
     info.update(engine=engine, objective=solution.objective, status=solution.status,
+                solution_source=solution.source,
                 wall_s=round(solution.wall_s, 2),
                 first_solution_s=None if solution.first_solution_s is None
                 else round(solution.first_solution_s, 2))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import csv
-import html
+
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Sequence
@@ -15,6 +15,7 @@ from .capacity import (CapacityBand, CapacityReport, UnplacedBreakdown, capacity
 from .duplicates import DuplicatePair, Merge, find_duplicate_visits, write_duplicates_csv
 from .fairwork import (RULES, FairWorkReport, fair_work_checks, write_fair_work_csv,
                        write_fair_work_workers_csv)
+from .escape import html_text
 from .model import Day, format_hhmm
 from .rota import Rota, RotaSummary, summarise
 from .travel import DayTravel
@@ -110,8 +111,7 @@ def write_plan_report(day: Day, rota: Rota, travel: DayTravel | None, out_dir: s
 
 # ---- HTML ---------------------------------------------------------------------------------
 
-def _e(value: object) -> str:
-    return html.escape("" if value is None else str(value), quote=True)
+_e = html_text
 
 
 def _h(seconds: int) -> str:

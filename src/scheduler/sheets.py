@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import functools
-import html
 import io
 import logging
 import math
@@ -13,9 +12,9 @@ import weakref
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
-from xml.sax.saxutils import escape as _xml_escape
 
 from ..errors import InputError
+from .escape import html_text, pdf_text
 from .maps import METRES_PER_MILE, OSM_ATTRIBUTION, ShiftPath, shift_paths
 from .model import Day, format_hhmm
 from .rota import PlannedBreak, Rota, read_rota
@@ -480,9 +479,7 @@ def pdf_fonts() -> tuple[str, str]:
     return "DejaVuSans", "DejaVuSans-Bold"
 
 
-def _p(text: str) -> str:
-    """User text made safe for reportlab's Paragraph markup."""
-    return _xml_escape(text, {'"': "&quot;", "'": "&#39;"})
+_p = pdf_text
 
 
 def _make_canvas_class():
@@ -735,7 +732,7 @@ def render_run_sheets_html(sheets: RunSheets) -> str:
     """
     from reportlab.graphics import renderSVG
 
-    e = functools.partial(html.escape, quote=True)
+    e = html_text
     out = ["<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
            "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "
            "style-src 'unsafe-inline'; img-src data:\">",
