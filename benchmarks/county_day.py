@@ -21,7 +21,7 @@ from pathlib import Path
 
 from carerounds.routing import SolveParams
 from carerounds.scheduler.check import check_rota
-from carerounds.scheduler.io import read_day
+from carerounds.scheduler.inputs import read_day
 from carerounds.scheduler.plan import plan_day
 from carerounds.scheduler.sample import generate_sample, write_sample
 from carerounds.scheduler.travel import build_travel

@@ -7,7 +7,7 @@ Usage::
 
 Per instance: the cost (total distance + total tardiness + maximum tardiness) / 3
 computed from our solution's routes and start times by
-``carerounds.routing.instances.check_mankowska`` in double precision from the raw
+``benchmarks/instances.py.check_mankowska`` in double precision from the raw
 file (distances ``d``, not the solver's integers), against ``best_known_cost`` of
 ``bks_merged.csv``; the checker also verifies every double service (two different
 carers, start gap within [mind, maxd]). "retimed" is the cost of the same routes
@@ -25,7 +25,7 @@ import time
 from _common import BENCH_DATA, load_our_solver, mean, require, split_names, table, write_json
 
 from carerounds.routing import SolveParams
-from carerounds.routing.instances import check_mankowska, read_mankowska
+from instances import check_mankowska, read_mankowska
 
 SETS = {"A": 10, "B": 25, "C": 50, "D": 75, "E": 100, "F": 200, "G": 300}
 MANKOWSKA_DIR = BENCH_DATA / "hhc" / "mankowska2014"

@@ -9,7 +9,7 @@ Every solver gets the same integer data (scale 1000: arc cost = distance rounded
 travel time = distance rounded up, windows and service times x 1000), 25 vehicles
 of capacity Q, no fixed vehicle cost; every reported distance and feasibility
 verdict is recomputed in double precision from the raw file by
-``carerounds.routing.instances.check_solomon``, not taken from the solver. Solvers
+``benchmarks/instances.py.check_solomon``, not taken from the solver. Solvers
 run one at a time (the machine has 2 cores); each budget counts from the start of
 model construction.
 """
@@ -23,7 +23,6 @@ import sys
 import time
 from dataclasses import dataclass
 from datetime import timedelta
-from pathlib import Path
 
 import numpy as np
 
@@ -31,7 +30,7 @@ from _common import (BENCH_DATA, load_our_solver, mean, median, require, split_n
                      write_json)
 
 from carerounds.routing import SolveParams
-from carerounds.routing.instances import SolomonInstance, check_solomon, read_solomon
+from instances import SolomonInstance, check_solomon, read_solomon
 
 SOLVERS = ("ours", "pyvrp", "vroom", "ortools-default")
 FAMILIES = ("C1", "C2", "R1", "R2", "RC1", "RC2")

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from carerounds.scheduler.io import read_day
+from carerounds.scheduler.inputs import read_day
 from carerounds.scheduler.sample import generate_sample, write_sample
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "samples"

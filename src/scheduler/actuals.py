@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import csv
 import datetime as dt
 import io
@@ -12,7 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import InputError
-from .model import Day, format_hhmm
+from .model import Day
+from .units import format_hhmm
 from .rota import Rota
 
 CALLS_COLUMNS = ("visit_id", "worker_id", "check_in", "check_out")
@@ -389,68 +389,3 @@ def format_actuals(report: ActualsReport) -> str:
         lines += [f"  {e.visit_id:<10} {e.worker_id:<8} {','.join(e.categories):<18} {e.detail}"
                   for e in report.exceptions]
     return "\n".join(lines)
-
-
-def cmd_actuals(args: argparse.Namespace) -> int:
-    """``carerounds actuals``: 0 when every visit went as planned, 1 with exceptions."""
-    from .io import read_day
-    from .rota import read_rota
-
-    rota = read_rota(args.rota)
-    calls = read_calls(args.calls)
-    day = read_day(args.inputs, date=rota.date) if args.inputs else None
-    report = compare_actuals(day, rota, calls, late_after_s=int(args.late_min * 60),
-                             early_before_s=int(args.early_min * 60), short_ratio=args.short_ratio)
-    print(format_actuals(report))
-    if args.out:
-        out = Path(args.out)
-        if out.suffix.lower() != ".csv":
-            out.mkdir(parents=True, exist_ok=True)
-            out = out / "actuals.csv"
-        else:
-            out.parent.mkdir(parents=True, exist_ok=True)
-        print(f"Wrote {write_actuals_csv(report, out)}")
-    return 1 if report.exceptions else 0
-
-
-def _minutes(value: str) -> float:
-    try:
-        number = float(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{value!r} is not a number of minutes") from None
-    if number < 0:
-        raise argparse.ArgumentTypeError("must be 0 or more")
-    return number
-
-
-def _ratio(value: str) -> float:
-    try:
-        number = float(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{value!r} is not a number") from None
-    if not 0 < number <= 1:
-        raise argparse.ArgumentTypeError("must be more than 0 and at most 1")
-    return number
-
-
-def register_cli(subparsers) -> None:
-    """Add ``carerounds actuals`` to the CLI's subparsers."""
-    p = subparsers.add_parser(
-        "actuals", help="compare call-monitoring records with the rota",
-        description="Compare check-in/check-out records with a rota: late, early, short, "
-                    "missed and unplanned visits per worker and provider. Exit 0 when all "
-                    "went as planned, 1 with exceptions, 2 on bad input.")
-    p.add_argument("--rota", required=True, metavar="FILE", help="rota.json written by plan")
-    p.add_argument("--calls", required=True, metavar="FILE",
-                   help="calls CSV: visit_id, worker_id, check_in, check_out")
-    p.add_argument("--inputs", default=None, metavar="DIR",
-                   help="the day's input folder, for windows (punctuality) and clients")
-    p.add_argument("--late-min", type=_minutes, default=15.0, metavar="MIN",
-                   help="late when checked in this long after the window (default 15)")
-    p.add_argument("--early-min", type=_minutes, default=15.0, metavar="MIN",
-                   help="early when checked in this long before the window (default 15)")
-    p.add_argument("--short-ratio", type=_ratio, default=0.8, metavar="R",
-                   help="short when on site under R x the planned time (default 0.8)")
-    p.add_argument("--out", default=None, metavar="PATH",
-                   help="write the comparison: a .csv file, or a folder for actuals.csv")
-    p.set_defaults(func=cmd_actuals)

@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ..routing import Break, Job, Link, Problem, Vehicle, Weights
-from .model import Day, Visit, Worker, format_hhmm
+from .model import Day, Visit, Worker
+from .units import format_hhmm
 from .travel import DayTravel
 
 PROVIDER_TAG = "provider:"

@@ -11,7 +11,8 @@ from typing import Mapping
 import numpy as np
 
 from ..geo.travel import haversine_m
-from .model import Day, Visit, format_hhmm
+from .model import Day, Visit
+from .units import format_hhmm
 from .rota import Rota
 
 #: Named time bands of the care day by the start of a visit's window: (name, start_s, end_s).

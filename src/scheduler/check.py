@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 
-from .model import Day, format_hhmm
+from .model import Day
+from .units import format_hhmm, format_hhmmss
 from .rota import PlannedShift, Rota
 from .travel import DayTravel
 
@@ -28,7 +29,7 @@ class Violation:
 
 
 def _hm(seconds: int) -> str:
-    return format_hhmm(seconds) + (f":{seconds % 60:02d}" if seconds % 60 else "")
+    return format_hhmmss(seconds) if seconds % 60 else format_hhmm(seconds)
 
 
 def _check_shift(day: Day, travel: DayTravel, sh: PlannedShift, pool: bool,

@@ -8,7 +8,6 @@ import sys
 import threading
 from collections import Counter
 import time
-from dataclasses import replace
 from pathlib import Path
 from typing import Callable, Sequence
 
@@ -20,8 +19,8 @@ from ..errors import CareroundsError, InputError, NetworkUnavailableError
 
 EXIT_OK, EXIT_VIOLATIONS, EXIT_INPUT, EXIT_OTHER = 0, 1, 2, 3
 
-err = Console(stderr=True, highlight=False)
-out = Console(highlight=False, markup=False, soft_wrap=True)
+stderr = Console(stderr=True, highlight=False)
+stdout = Console(highlight=False, markup=False, soft_wrap=True)
 
 
 def _date(value: str) -> dt.date:
@@ -49,10 +48,10 @@ class _Phases:
 
     def run(self, label: str, work: Callable[[], object]) -> object:
         started = time.perf_counter()
-        with err.status(label + " ...", spinner="dots") if not self.quiet else _nothing():
+        with stderr.status(label + " ...", spinner="dots") if not self.quiet else _nothing():
             result = work()
         if not self.quiet:
-            err.print(f"[green]done[/] {label} ({time.perf_counter() - started:.1f} s)")
+            stderr.print(f"[green]done[/] {label} ({time.perf_counter() - started:.1f} s)")
         return result
 
     def timed(self, label: str, seconds: float, work: Callable[[Callable], object]) -> object:
@@ -65,7 +64,7 @@ class _Phases:
             return work(lambda p: None)
         stop = threading.Event()
         with Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(),
-                      console=err, transient=True) as progress:
+                      console=stderr, transient=True) as progress:
             task = progress.add_task(label, total=seconds)
             started = time.perf_counter()
 
@@ -85,7 +84,7 @@ class _Phases:
             finally:
                 stop.set()
                 ticker.join()
-        err.print(f"[green]done[/] {label} ({time.perf_counter() - started:.1f} s)")
+        stderr.print(f"[green]done[/] {label} ({time.perf_counter() - started:.1f} s)")
         return result
 
 
@@ -104,14 +103,14 @@ def cmd_sample(args: argparse.Namespace) -> int:
 
     sample = generate_sample(args.region, date=args.date, seed=args.seed, size=args.size)
     paths = write_sample(sample, Path(args.out))
-    err.print(f"Wrote {len(paths)} files to {args.out} ({args.region}, {args.size}, seed {args.seed})")
+    stderr.print(f"Wrote {len(paths)} files to {args.out} ({args.region}, {args.size}, seed {args.seed})")
     return EXIT_OK
 
 
 # ---- plan ---------------------------------------------------------------------------------
 
 def _load_day_and_travel(args: argparse.Namespace, phases: _Phases):
-    from .io import read_day
+    from .inputs import read_day
     from .travel import build_travel
 
     day = phases.run("Reading inputs", lambda: read_day(args.inputs, date=args.date))
@@ -121,7 +120,7 @@ def _load_day_and_travel(args: argparse.Namespace, phases: _Phases):
         day, roads=args.roads, cache_dir=getattr(args, "cache", None),
         max_snap_m=getattr(args, "max_snap_m", 1000)))
     for warning in travel.warnings[:20]:
-        err.print(f"[yellow]warning[/] {escape(warning)}")
+        stderr.print(f"[yellow]warning[/] {escape(warning)}")
     return day, travel
 
 
@@ -135,64 +134,45 @@ def _plan_options(args: argparse.Namespace):
 
 def cmd_plan(args: argparse.Namespace) -> int:
     from ..routing import SolveParams
-    from .duplicates import find_duplicate_visits, merge_duplicates, merged_outcomes
-    from .plan import plan_day
-    from .rota import (format_summary, summarise, write_rota_csv, write_rota_json,
-                       write_unplaced_csv)
+    from .plan import plan_with_duplicates
+    from .render import write_plan
+    from .rota import format_summary, summarise
 
     phases = _Phases(args.quiet)
     day, travel = _load_day_and_travel(args, phases)
     options = _plan_options(args)
     params = SolveParams(time_limit_s=args.time_limit, solution_limit=args.solution_limit,
                          seed=args.seed)
-    pairs = find_duplicate_visits(day, travel=travel)
-    planned, merges = day, ()
-    if args.dedupe == "merge":
-        planned, merges = merge_duplicates(day, pairs)
-    err.print(f"Planning {len(planned.visits)} visits for {len(day.workers)} workers on "
-              f"{day.date.isoformat()} (time limit {args.time_limit:g} s, seed {args.seed})")
-    rota = phases.timed("Optimising rounds", args.time_limit,
-                        lambda report: plan_day(planned, travel, params=params, options=options,
-                                                engine=args.engine, processes=args.processes,
-                                                on_progress=report))
-    run = {**rota.run, "dedupe": args.dedupe, "duplicate_pairs": len(pairs),
-           "merges": [{"kept": m.kept, "absorbed": m.absorbed} for m in merges]}
-    rota = replace(rota, outcomes=rota.outcomes + merged_outcomes(merges), run=run)
+    stderr.print(f"Planning {len(day.visits)} visits for {len(day.workers)} workers on "
+                 f"{day.date.isoformat()} (time limit {args.time_limit:g} s, seed {args.seed})")
+    result = phases.timed("Optimising rounds", args.time_limit,
+                          lambda report: plan_with_duplicates(
+                              day, travel, params=params, options=options, dedupe=args.dedupe,
+                              engine=args.engine, processes=args.processes,
+                              on_progress=report))
     out_dir = Path(args.out)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    written = [write_rota_json(rota, out_dir / "rota.json"),
-               write_rota_csv(rota, planned, out_dir / "rota.csv"),
-               write_unplaced_csv(rota, planned, out_dir / "unplaced.csv")]
-    written += _write_extras(planned, rota, travel, out_dir, pairs, merges)
-    summary = summarise(rota, planned)
-    out.print(format_summary(summary))
+    written = phases.run("Writing rota, reports, run sheets and maps",
+                         lambda: write_plan(result, out_dir))
+    rota = result.rota
+    stdout.print(format_summary(summarise(rota, result.planned)))
     if rota.run.get("solution_source") == "insertion":
-        out.print("Search: nothing better than cheapest insertion within the time limit; "
-                  "the insertion rota stands (give more --time-limit to improve it)")
-    out.print(f"Duplicate multi-provider visits: {len(pairs)} pair(s)"
-              + (f", {len(merges)} merged" if merges else " (see duplicates.csv)"))
+        stdout.print("Search: nothing better than cheapest insertion within the time limit; "
+                     "the insertion rota stands (give more --time-limit to improve it)")
+    stdout.print(f"Duplicate multi-provider visits: {len(result.duplicates)} pair(s)"
+                 + (f", {len(result.merges)} merged" if result.merges
+                    else " (see duplicates.csv)"))
     if options.pool:
         changed = [o for o in rota.scheduled
                    if day.visit_by_id[o.visit_id].provider_id not in (None, o.provider_id)]
-        out.print(f"Visits that changed provider (pool): {len(changed)}")
+        stdout.print(f"Visits that changed provider (pool): {len(changed)}")
         for o in changed[:50]:
-            out.print(f"  {o.visit_id}: {day.visit_by_id[o.visit_id].provider_id} -> {o.provider_id}")
+            stdout.print(f"  {o.visit_id}: {day.visit_by_id[o.visit_id].provider_id} -> "
+                         f"{o.provider_id}")
         if len(changed) > 50:
-            out.print(f"  ... and {len(changed) - 50} more (rota.csv has every one)")
-    out.print(f"Travel: {'; '.join(travel.describe().values())}")
-    out.print("Wrote " + ", ".join(p.name for p in written) + f" to {out_dir}")
+            stdout.print(f"  ... and {len(changed) - 50} more (rota.csv has every one)")
+    stdout.print(f"Travel: {'; '.join(travel.describe().values())}")
+    stdout.print("Wrote " + ", ".join(p.name for p in written) + f" to {out_dir}")
     return EXIT_OK
-
-
-def _write_extras(day, rota, travel, out_dir: Path, pairs, merges) -> list[Path]:
-    """Reports, run sheets and maps that accompany every plan."""
-    from . import maps, report, sheets
-
-    written = report.write_plan_report(day, rota, travel, out_dir, duplicates=pairs,
-                                       merges=merges)
-    written += sheets.write_run_sheets(day, rota, out_dir, travel=travel)
-    written += maps.write_maps(day, rota, travel, out_dir, duplicates=pairs)
-    return written
 
 
 # ---- check --------------------------------------------------------------------------------
@@ -208,13 +188,13 @@ def cmd_check(args: argparse.Namespace) -> int:
     day, travel = _load_day_and_travel(args, phases)
     violations = check_rota(day, rota, travel)
     if violations:
-        out.print(f"INVALID: {len(violations)} violation(s)")
+        stdout.print(f"INVALID: {len(violations)} violation(s)")
         for v in violations:
-            out.print(f"  {v}", markup=False)
+            stdout.print(f"  {v}", markup=False)
         return EXIT_VIOLATIONS
     status = Counter(o.status for o in rota.outcomes)
     merged = f", {status['merged']} merged into others" if status["merged"] else ""
-    out.print(f"VALID: {status['scheduled']} visits scheduled, {status['unplaced']} unplaced with "
+    stdout.print(f"VALID: {status['scheduled']} visits scheduled, {status['unplaced']} unplaced with "
               f"reasons{merged}, every one of {len(day.visits)} input visits accounted for")
     return EXIT_OK
 
@@ -225,8 +205,306 @@ def cmd_roads_fetch(args: argparse.Namespace) -> int:
     from ..geo import fetch_network
 
     path = fetch_network(region=args.region, polygon_path=args.polygon, out_path=Path(args.out))
-    out.print(f"Wrote {path}")
+    stdout.print(f"Wrote {path}")
     return EXIT_OK
+
+
+# ---- duplicates, actuals, sheets, map, compare -------------------------------------------
+
+def _allowed(value: str) -> tuple[str, str]:
+    for sep in ("->", ":", ","):
+        if sep in value:
+            first, second = (part.strip() for part in value.split(sep, 1))
+            if first and second:
+                return (first, second)
+    raise argparse.ArgumentTypeError(f"{value!r} is not a pair; write FIRST:SECOND, "
+                                     "e.g. reablement:* or P1:P3")
+
+
+def cmd_duplicates(args: argparse.Namespace) -> int:
+    """``carerounds duplicates``: print the pairs, write duplicates.csv with --out.
+
+    Returns 0 when no pair is found and 1 when there are pairs (findings).
+    """
+    from .duplicates import (DEFAULT_ALLOWED_PAIRS, find_duplicate_visits, format_duplicates,
+                             write_duplicates_csv)
+    from .inputs import read_day
+    from .travel import build_travel
+
+    day = read_day(args.inputs, date=args.date)
+    travel = build_travel(day, roads=args.roads, cache_dir=args.cache)
+    allowed = tuple(args.allow) if args.allow else DEFAULT_ALLOWED_PAIRS
+    if args.no_allow:
+        allowed = ()
+    pairs = find_duplicate_visits(day, gap_s=int(round(args.gap_min * 60)), near_m=args.near_m,
+                                  allowed_pairs=allowed, travel=travel)
+    stdout.print(format_duplicates(pairs))
+    if args.out:
+        out_dir = Path(args.out)
+        out_dir.mkdir(parents=True, exist_ok=True)
+        path = write_duplicates_csv(pairs, day, out_dir / "duplicates.csv")
+        stdout.print(f"Wrote {path}")
+    return 1 if pairs else 0
+
+
+def _non_negative(value: str) -> float:
+    try:
+        number = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a number") from None
+    if number < 0:
+        raise argparse.ArgumentTypeError("must be 0 or more")
+    return number
+
+
+def _register_duplicates(subparsers) -> None:
+    """Add ``carerounds duplicates`` to the CLI's subparsers."""
+
+    p = subparsers.add_parser(
+        "duplicates", help="find duplicate visits by different providers",
+        description="Find visits by different providers to one client or household at the "
+                    "same or a similar time, and what merging them would save. Exit 0 when "
+                    "none are found, 1 when there are pairs, 2 on bad input.")
+    p.add_argument("--inputs", required=True, metavar="DIR",
+                   help="folder with providers.csv, workers.csv, clients.csv, visits.csv")
+    p.add_argument("--date", type=_date, default=None, help="plan date YYYY-MM-DD")
+    p.add_argument("--gap-min", type=_non_negative, default=60.0, metavar="MIN",
+                   help="largest gap between the two windows, minutes (default 60)")
+    p.add_argument("--near-m", type=_non_negative, default=10.0, metavar="M",
+                   help="homes this close are one household, metres (default 10)")
+    p.add_argument("--allow", type=_allowed, action="append", metavar="FIRST:SECOND",
+                   help="a planned handover that is not a duplicate (service, provider id or "
+                        "kind; * for any); repeatable; default reablement:*")
+    p.add_argument("--no-allow", action="store_true", help="flag planned handovers too")
+    p.add_argument("--roads", default=None, metavar="FILE",
+                   help="road network for travel saved (default: straight-line estimate)")
+    p.add_argument("--cache", default=None, metavar="DIR", help="cache for road matrices")
+    p.add_argument("--out", default=None, metavar="DIR", help="write DIR/duplicates.csv")
+    p.set_defaults(func=cmd_duplicates)
+
+
+def cmd_actuals(args: argparse.Namespace) -> int:
+    """``carerounds actuals``: 0 when every visit went as planned, 1 with exceptions."""
+    from .actuals import compare_actuals, format_actuals, read_calls, write_actuals_csv
+    from .inputs import read_day
+    from .rota import read_rota
+
+    rota = read_rota(args.rota)
+    calls = read_calls(args.calls)
+    day = read_day(args.inputs, date=rota.date) if args.inputs else None
+    report = compare_actuals(day, rota, calls, late_after_s=int(args.late_min * 60),
+                             early_before_s=int(args.early_min * 60), short_ratio=args.short_ratio)
+    stdout.print(format_actuals(report))
+    if args.out:
+        out = Path(args.out)
+        if out.suffix.lower() != ".csv":
+            out.mkdir(parents=True, exist_ok=True)
+            out = out / "actuals.csv"
+        else:
+            out.parent.mkdir(parents=True, exist_ok=True)
+        stdout.print(f"Wrote {write_actuals_csv(report, out)}")
+    return 1 if report.exceptions else 0
+
+
+def _minutes(value: str) -> float:
+    try:
+        number = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a number of minutes") from None
+    if number < 0:
+        raise argparse.ArgumentTypeError("must be 0 or more")
+    return number
+
+
+def _ratio(value: str) -> float:
+    try:
+        number = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a number") from None
+    if not 0 < number <= 1:
+        raise argparse.ArgumentTypeError("must be more than 0 and at most 1")
+    return number
+
+
+def _register_actuals(subparsers) -> None:
+    """Add ``carerounds actuals`` to the CLI's subparsers."""
+    p = subparsers.add_parser(
+        "actuals", help="compare call-monitoring records with the rota",
+        description="Compare check-in/check-out records with a rota: late, early, short, "
+                    "missed and unplanned visits per worker and provider. Exit 0 when all "
+                    "went as planned, 1 with exceptions, 2 on bad input.")
+    p.add_argument("--rota", required=True, metavar="FILE", help="rota.json written by plan")
+    p.add_argument("--calls", required=True, metavar="FILE",
+                   help="calls CSV: visit_id, worker_id, check_in, check_out")
+    p.add_argument("--inputs", default=None, metavar="DIR",
+                   help="the day's input folder, for windows (punctuality) and clients")
+    p.add_argument("--late-min", type=_minutes, default=15.0, metavar="MIN",
+                   help="late when checked in this long after the window (default 15)")
+    p.add_argument("--early-min", type=_minutes, default=15.0, metavar="MIN",
+                   help="early when checked in this long before the window (default 15)")
+    p.add_argument("--short-ratio", type=_ratio, default=0.8, metavar="R",
+                   help="short when on site under R x the planned time (default 0.8)")
+    p.add_argument("--out", default=None, metavar="PATH",
+                   help="write the comparison: a .csv file, or a folder for actuals.csv")
+    p.set_defaults(func=cmd_actuals)
+
+
+def load_rota_day(args: argparse.Namespace):
+    """Read ``--rota``, the ``--inputs`` for its date and, with ``--roads``, road travel."""
+    from .inputs import read_day
+    from .render.sheets import check_rota_inputs
+    from .rota import read_rota
+    from .travel import build_travel
+
+    rota = read_rota(args.rota)
+    name = Path(args.rota).name
+    if args.date is not None and args.date != rota.date:
+        raise InputError(f"the rota is for {rota.date.isoformat()} but --date is "
+                         f"{args.date.isoformat()}; leave --date out", file=name, field="date")
+    day = read_day(args.inputs, date=rota.date)
+    check_rota_inputs(day, rota, file=name)
+    travel = build_travel(day, roads=args.roads) if args.roads else None
+    return day, rota, travel
+
+
+def add_rota_arguments(p: argparse.ArgumentParser) -> None:
+    """The arguments shared by ``sheets`` and ``map``: ``--rota --inputs --out --date --roads``."""
+    p.add_argument("--rota", required=True, metavar="FILE", help="rota.json written by plan")
+    p.add_argument("--inputs", required=True, metavar="DIR",
+                   help="the folder of input CSV files the rota was planned from")
+    p.add_argument("--out", required=True, metavar="DIR", help="output folder")
+    p.add_argument("--date", type=_date, default=None,
+                   help="plan date YYYY-MM-DD (default and only allowed value: the rota's)")
+    p.add_argument("--roads", default=None, metavar="FILE",
+                   help="road network used for the plan, to draw rounds along the roads "
+                        "(default: straight lines)")
+
+
+def cmd_sheets(args: argparse.Namespace) -> int:
+    """``carerounds sheets``: print the run sheets of a rota already planned."""
+    from .render.sheets import write_run_sheets
+
+    day, rota, travel = load_rota_day(args)
+    for path in write_run_sheets(day, rota, Path(args.out), travel=travel):
+        stdout.print(f"Wrote {path}")
+    return 0
+
+
+def _register_sheets(subparsers) -> None:
+    """Add ``carerounds sheets --rota FILE --inputs DIR --out DIR`` to the CLI."""
+    p = subparsers.add_parser(
+        "sheets", help="print run sheets (PDF and HTML) for a planned day",
+        description="Write run_sheets.pdf and run_sheets.html: one section per care worker "
+                    "with the day's visits in order, travel, totals and a route map.")
+    add_rota_arguments(p)
+    p.set_defaults(func=cmd_sheets)
+
+
+def cmd_map(args: argparse.Namespace) -> int:
+    """``carerounds map``: write the maps of a rota already planned."""
+    from .render.maps import write_maps
+    day, rota, travel = load_rota_day(args)
+    for path in write_maps(day, rota, travel, Path(args.out), per_area=not args.no_areas,
+                           tiles=not args.no_tiles):
+        stdout.print(f"Wrote {path}")
+    return 0
+
+
+def _register_maps(subparsers) -> None:
+    """Add ``carerounds map --rota FILE --inputs DIR --out DIR`` to the CLI."""
+    p = subparsers.add_parser(
+        "map", help="draw a planned day on a map (map.html, map.png)",
+        description="Write map.html (interactive, self-contained apart from background "
+                    "tiles), map.png and one map_<area>.html per area for a rota.")
+    add_rota_arguments(p)
+    p.add_argument("--no-areas", action="store_true", help="skip the per-area maps")
+    p.add_argument("--no-tiles", action="store_true",
+                   help="no OpenStreetMap background (for machines with no internet)")
+    p.set_defaults(func=cmd_map)
+
+
+def format_table(table) -> str:
+    """A wide comparison table as plain aligned text (two decimals, blanks for missing)."""
+    return table.to_string(float_format=lambda v: f"{v:,.2f}", na_rep="-")
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    """``carerounds compare``: run scenarios against the base day and print the comparison."""
+    from ..routing import SolveParams, Weights
+    from .build import PlanOptions
+    from .travel import build_travel
+    from .whatif.scenarios import (Scenario, comparison_frame, comparison_table, prepare_runs,
+                                   read_scenario, run_prepared, travel_modes,
+                                   write_comparison)
+    from .inputs import read_day
+    from .whatif.sweep import check_cluster_address
+
+    if args.cluster:
+        check_cluster_address(args.cluster)
+    if args.workers is not None and args.workers < 1:
+        raise InputError(f"must be at least 1, got {args.workers}", field="--workers")
+    scenarios = [read_scenario(p) for p in args.scenario]
+    day = read_day(args.inputs, date=args.date)
+    params = SolveParams(time_limit_s=args.time_limit, seed=args.seed)
+    options = PlanOptions(weights=Weights.from_toml(args.weights) if args.weights else Weights())
+    runs = prepare_runs(day, scenarios, options=options, params=params,
+                        include_base=not args.no_base)
+    modes = travel_modes(runs)
+    if not args.quiet:
+        stderr.print(f"Travel times for {', '.join(modes)}"
+                  + (f" from {Path(args.roads).name}" if args.roads else " (straight-line estimate)"))
+    travel = build_travel(day, roads=args.roads, cache_dir=args.cache, modes=modes)
+    where = args.cluster or f"{args.workers or 'one per core'} local process(es)"
+    if not args.quiet:
+        stderr.print(f"Running {len(runs)} scenario(s) on {where}, {args.time_limit:g} s each, "
+                  f"seed {args.seed} unless a scenario sets its own")
+    results = run_prepared(runs, travel, workers=args.workers, cluster=args.cluster,
+                           progress=not args.quiet)
+    written = write_comparison(results, args.out)
+    table = comparison_table(comparison_frame(results))
+    for run in results:
+        stdout.print(f"{run.name}: {run.description}")
+    stdout.print("")
+    stdout.print(format_table(table))
+    stdout.print("")
+    stdout.print(f"Wrote {written[0]} and {written[1]}, and a folder per scenario in {args.out}")
+    bad = [r for r in results if r.violations]
+    for run in bad:
+        stdout.print(f"CHECK FAILED for {run.name}: {len(run.violations)} violation(s), "
+                  f"see {Path(args.out) / Scenario(run.name).slug / 'violations.txt'}")
+    return 1 if bad else 0
+
+
+def _register_scenarios(subparsers) -> None:
+    """Add ``carerounds compare`` to the CLI's subparsers (handler returns the exit code)."""
+    p = subparsers.add_parser(
+        "compare", help="run what-if scenarios against a day and compare them",
+        description="Plan the base day and each scenario (TOML files) in parallel, print a "
+                    "comparison table and write comparison.csv (tidy), summary.csv (wide) and "
+                    "each scenario's rota.json and unplaced.csv. Exit 0, or 1 when the checker "
+                    "rejects a scenario's rota.")
+    p.add_argument("--inputs", required=True, metavar="DIR",
+                   help="folder with providers.csv, workers.csv, clients.csv, visits.csv")
+    p.add_argument("--scenario", required=True, nargs="+", metavar="FILE.toml",
+                   help="scenario file(s); see docs/scenarios.md")
+    p.add_argument("--out", required=True, metavar="DIR", help="output folder")
+    p.add_argument("--date", type=_date, default=None, help="plan date YYYY-MM-DD (default tomorrow)")
+    p.add_argument("--seed", type=int, default=1, help="seed for scenarios without one (default 1)")
+    p.add_argument("--time-limit", type=_positive, default=10.0, metavar="S",
+                   help="optimisation time limit per scenario in seconds (default 10)")
+    p.add_argument("--workers", type=int, default=None, metavar="N",
+                   help="local processes (default one per core; 1 = no subprocesses)")
+    p.add_argument("--cluster", default=None, metavar="ADDRESS",
+                   help="run on a Dask cluster: tcp://HOST:PORT of a running scheduler, or "
+                        "'local' to start one here")
+    p.add_argument("--roads", default=None, metavar="FILE",
+                   help="road network (.osm, .osm.bz2, .osm.pbf, .graphml); default: "
+                        "straight-line estimate")
+    p.add_argument("--cache", default=None, metavar="DIR", help="cache folder for road matrices")
+    p.add_argument("--weights", default=None, metavar="FILE", help="base objective weights (TOML)")
+    p.add_argument("--no-base", action="store_true", help="do not run the base day itself")
+    p.add_argument("--quiet", action="store_true", help="no progress output")
+    p.set_defaults(func=cmd_compare)
 
 
 # ---- parser -------------------------------------------------------------------------------
@@ -301,10 +579,9 @@ def build_parser() -> argparse.ArgumentParser:
     f.add_argument("--out", required=True, metavar="FILE.graphml")
     f.set_defaults(func=cmd_roads_fetch)
 
-    from . import actuals, duplicates, maps, scenarios, sheets
-
-    for module in (duplicates, actuals, sheets, maps, scenarios):
-        module.register_cli(sub)
+    for register in (_register_duplicates, _register_actuals, _register_sheets, _register_maps,
+                     _register_scenarios):
+        register(sub)
     return parser
 
 
@@ -314,16 +591,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return args.func(args)
     except InputError as exc:
-        err.print(f"[red]error:[/] {escape(str(exc))}", soft_wrap=True)
+        stderr.print(f"[red]error:[/] {escape(str(exc))}", soft_wrap=True)
         return EXIT_INPUT
     except NetworkUnavailableError as exc:
-        err.print(f"[red]error:[/] {escape(str(exc))}", soft_wrap=True)
+        stderr.print(f"[red]error:[/] {escape(str(exc))}", soft_wrap=True)
         return EXIT_OTHER
     except CareroundsError as exc:
-        err.print(f"[red]error:[/] {escape(str(exc))}", soft_wrap=True)
+        stderr.print(f"[red]error:[/] {escape(str(exc))}", soft_wrap=True)
         return EXIT_OTHER
     except KeyboardInterrupt:
-        err.print("interrupted")
+        stderr.print("interrupted")
         return 130
 
 

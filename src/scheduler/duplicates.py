@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import csv
 import re
 from dataclasses import dataclass, replace
@@ -12,7 +11,8 @@ from typing import Iterable, Sequence
 import numpy as np
 
 from ..geo.travel import haversine_m
-from .model import Client, Day, Visit, format_hhmm
+from .model import Client, Day, Visit
+from .units import format_hhmm
 from .rota import VisitOutcome
 from .travel import DayTravel
 
@@ -514,73 +514,3 @@ def format_duplicates(pairs: Sequence[DuplicatePair]) -> str:
 
 
 # ---- command line -------------------------------------------------------------------------
-
-def _allowed(value: str) -> tuple[str, str]:
-    for sep in ("->", ":", ","):
-        if sep in value:
-            first, second = (part.strip() for part in value.split(sep, 1))
-            if first and second:
-                return (first, second)
-    raise argparse.ArgumentTypeError(f"{value!r} is not a pair; write FIRST:SECOND, "
-                                     "e.g. reablement:* or P1:P3")
-
-
-def cmd_duplicates(args: argparse.Namespace) -> int:
-    """``carerounds duplicates``: print the pairs, write duplicates.csv with --out.
-
-    Returns 0 when no pair is found and 1 when there are pairs (findings).
-    """
-    from .io import read_day
-    from .travel import build_travel
-
-    day = read_day(args.inputs, date=args.date)
-    travel = build_travel(day, roads=args.roads, cache_dir=args.cache)
-    allowed = tuple(args.allow) if args.allow else DEFAULT_ALLOWED_PAIRS
-    if args.no_allow:
-        allowed = ()
-    pairs = find_duplicate_visits(day, gap_s=int(round(args.gap_min * 60)), near_m=args.near_m,
-                                  allowed_pairs=allowed, travel=travel)
-    print(format_duplicates(pairs))
-    if args.out:
-        out_dir = Path(args.out)
-        out_dir.mkdir(parents=True, exist_ok=True)
-        path = write_duplicates_csv(pairs, day, out_dir / "duplicates.csv")
-        print(f"Wrote {path}")
-    return 1 if pairs else 0
-
-
-def _non_negative(value: str) -> float:
-    try:
-        number = float(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{value!r} is not a number") from None
-    if number < 0:
-        raise argparse.ArgumentTypeError("must be 0 or more")
-    return number
-
-
-def register_cli(subparsers) -> None:
-    """Add ``carerounds duplicates`` to the CLI's subparsers."""
-    from .cli import _date
-
-    p = subparsers.add_parser(
-        "duplicates", help="find duplicate visits by different providers",
-        description="Find visits by different providers to one client or household at the "
-                    "same or a similar time, and what merging them would save. Exit 0 when "
-                    "none are found, 1 when there are pairs, 2 on bad input.")
-    p.add_argument("--inputs", required=True, metavar="DIR",
-                   help="folder with providers.csv, workers.csv, clients.csv, visits.csv")
-    p.add_argument("--date", type=_date, default=None, help="plan date YYYY-MM-DD")
-    p.add_argument("--gap-min", type=_non_negative, default=60.0, metavar="MIN",
-                   help="largest gap between the two windows, minutes (default 60)")
-    p.add_argument("--near-m", type=_non_negative, default=10.0, metavar="M",
-                   help="homes this close are one household, metres (default 10)")
-    p.add_argument("--allow", type=_allowed, action="append", metavar="FIRST:SECOND",
-                   help="a planned handover that is not a duplicate (service, provider id or "
-                        "kind; * for any); repeatable; default reablement:*")
-    p.add_argument("--no-allow", action="store_true", help="flag planned handovers too")
-    p.add_argument("--roads", default=None, metavar="FILE",
-                   help="road network for travel saved (default: straight-line estimate)")
-    p.add_argument("--cache", default=None, metavar="DIR", help="cache for road matrices")
-    p.add_argument("--out", default=None, metavar="DIR", help="write DIR/duplicates.csv")
-    p.set_defaults(func=cmd_duplicates)

@@ -10,7 +10,8 @@ from typing import Iterable, Mapping
 
 from ..geo.travel import haversine_m
 from .duplicates import normalise_address, normalise_postcode
-from .model import Client, Day, format_hhmm
+from .model import Client, Day
+from .units import format_hhmm
 from .rota import PlannedShift, PlannedStop, Rota
 
 #: Tasks that justify a visit shorter than 30 minutes (still at least 15): all of a short

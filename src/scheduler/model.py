@@ -14,11 +14,6 @@ GENDERS = ("female", "male", "other")
 SKILLS = ("medication", "hoist", "dementia", "peg", "catheter", "complex_care")
 
 
-def format_hhmm(seconds: int) -> str:
-    """Seconds since midnight as ``HH:MM`` (rounded down to the minute)."""
-    return f"{seconds // 3600:02d}:{seconds % 3600 // 60:02d}"
-
-
 @dataclass(frozen=True)
 class SourceFile:
     """An input file as read: name (no directory), SHA-256 of its bytes and data rows."""

@@ -1,25 +1,38 @@
-"""The nightly plan: build the routing problem for a day, solve it, and read the rota back."""
+"""The nightly plan: build the routing problem for a day, solve it, and read the rota back.
+
+:func:`plan_day` plans a :class:`~carerounds.scheduler.model.Day` already read;
+:func:`plan_folder` is the whole ``carerounds plan`` pipeline (read the inputs, travel
+times, duplicate visits and optional merging, the plan, merged visits' outcomes, the
+run record) as one call a notebook can make.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import platform
-from typing import Callable
+from dataclasses import dataclass, replace
 from importlib import metadata
+from pathlib import Path
+from typing import Callable
 
-from .. import __version__
 import numpy as np
 
-from ..routing import Solution, SolveParams, solve
+from .. import __version__
+from ..errors import InputError
+from ..routing import Solution, SolveParams, Weights, solve
 from ..routing.decompose import Group, Progress, solve_decomposed
 from .build import BuiltProblem, PlanOptions, build_problem, describe_cause
+from .duplicates import (DuplicatePair, Merge, find_duplicate_visits, merge_duplicates,
+                         merged_outcomes)
 from .model import Day
+from .rota import PlannedBreak, PlannedShift, PlannedStop, Rota, VisitOutcome
+from .travel import DayTravel
 
 #: Above this many jobs ``engine="auto"`` decomposes the day by area.
 DECOMPOSE_ABOVE_JOBS = 400
 ENGINES = ("auto", "monolithic", "decomposed")
-from .rota import PlannedBreak, PlannedShift, PlannedStop, Rota, VisitOutcome
-from .travel import DayTravel
+#: What ``dedupe`` accepts: report duplicate visits, or merge each pair into one visit.
+DEDUPE_MODES = ("report", "merge")
 
 
 def _version(package: str) -> str | None:
@@ -149,7 +162,8 @@ def plan_day(day: Day, travel: DayTravel, *, params: SolveParams | None = None,
         Receives :class:`carerounds.routing.decompose.Progress` reports (decomposed engine).
     """
     if engine not in ENGINES:
-        raise ValueError(f"unknown engine {engine!r}; expected one of {', '.join(ENGINES)}")
+        raise InputError(f"unknown engine {engine!r}; expected one of {', '.join(ENGINES)}",
+                         field="engine")
     params = params or SolveParams()
     options = options or PlanOptions()
     built = build_problem(day, travel, options)
@@ -172,3 +186,117 @@ def plan_day(day: Day, travel: DayTravel, *, params: SolveParams | None = None,
     if engine == "decomposed":
         info["areas"] = {g.name: {"jobs": len(g.jobs), "shifts": len(g.vehicles)} for g in groups}
     return Rota(date=day.date, shifts=shifts, outcomes=outcomes, run=info)
+
+
+@dataclass(frozen=True)
+class PlanResult:
+    """Everything ``carerounds plan`` produces before it writes files.
+
+    Attributes
+    ----------
+    day : Day
+        The inputs as read.
+    planned : Day
+        The day that was planned: ``day`` itself, or with duplicate pairs merged.
+    travel : DayTravel
+    rota : Rota
+        Every visit of ``day`` scheduled, unplaced with a reason, or merged.
+    duplicates : tuple of DuplicatePair
+        Duplicate multi-provider visits found in ``day``.
+    merges : tuple of Merge
+        The merges made (empty unless ``dedupe="merge"``).
+    """
+
+    day: Day
+    planned: Day
+    travel: DayTravel
+    rota: Rota
+    duplicates: tuple[DuplicatePair, ...]
+    merges: tuple[Merge, ...]
+
+
+def plan_with_duplicates(day: Day, travel: DayTravel, *, params: SolveParams | None = None,
+                         options: PlanOptions | None = None, dedupe: str = "report",
+                         engine: str = "auto", processes: int = 2,
+                         on_progress: Callable[[Progress], None] | None = None) -> PlanResult:
+    """Find duplicate visits, merge them if asked, plan the day and account for every visit.
+
+    Parameters
+    ----------
+    day : Day
+    travel : DayTravel
+    params, options, engine, processes, on_progress
+        As for :func:`plan_day`.
+    dedupe : {"report", "merge"}, default "report"
+        ``"merge"`` plans one visit per duplicate pair; the absorbed visit comes out
+        ``merged`` into the one kept.
+    """
+    if dedupe not in DEDUPE_MODES:
+        raise InputError(f"unknown dedupe mode {dedupe!r}; expected one of "
+                         f"{', '.join(DEDUPE_MODES)}", field="dedupe")
+    pairs = tuple(find_duplicate_visits(day, travel=travel))
+    planned, merges = day, ()
+    if dedupe == "merge":
+        planned, merged = merge_duplicates(day, pairs)
+        merges = tuple(merged)
+    rota = plan_day(planned, travel, params=params, options=options, engine=engine,
+                    processes=processes, on_progress=on_progress)
+    run = {**rota.run, "dedupe": dedupe, "duplicate_pairs": len(pairs),
+           "merges": [{"kept": m.kept, "absorbed": m.absorbed} for m in merges]}
+    rota = replace(rota, outcomes=rota.outcomes + merged_outcomes(merges), run=run)
+    return PlanResult(day=day, planned=planned, travel=travel, rota=rota, duplicates=pairs,
+                      merges=merges)
+
+
+def plan_folder(inputs: str | Path, *, date: dt.date | None = None, seed: int = 1,
+                time_limit_s: float = 30.0, solution_limit: int | None = None,
+                roads: str | Path | None = None, cache_dir: str | Path | None = None,
+                max_snap_m: float = 1000, pool: bool = False, weights: Weights | None = None,
+                dedupe: str = "report", engine: str = "auto", processes: int = 2,
+                on_progress: Callable[[Progress], None] | None = None) -> PlanResult:
+    """Plan a folder of input CSV files exactly as ``carerounds plan`` does.
+
+    Parameters
+    ----------
+    inputs : str or Path
+        The folder with ``providers.csv``, ``workers.csv``, ``clients.csv``,
+        ``visits.csv`` (and optionally ``history.csv``).
+    date : datetime.date, optional
+        The plan date; default tomorrow.
+    seed : int, default 1
+    time_limit_s : float, default 30
+        Wall-clock seconds for the search.
+    solution_limit : int, optional
+        Stop after this many improving solutions (repeatable runs).
+    roads : str or Path, optional
+        A road network file; default the straight-line estimate.
+    cache_dir : str or Path, optional
+        Keeps built networks and matrices between runs.
+    max_snap_m : float, default 1000
+        Warn when a home is further than this from a road, metres.
+    pool : bool, default False
+        Let any provider's workers take any visit.
+    weights : Weights, optional
+        Objective weights; default ``Weights()``.
+    dedupe : {"report", "merge"}, default "report"
+    engine : {"auto", "monolithic", "decomposed"}, default "auto"
+    processes : int, default 2
+        Parallel sub-solves of the decomposed engine.
+    on_progress : callable, optional
+        Receives progress reports of the decomposed engine.
+
+    Returns
+    -------
+    PlanResult
+        Write it with :func:`carerounds.scheduler.render.write_plan` to get the files
+        ``carerounds plan`` writes.
+    """
+    from .inputs import read_day
+    from .travel import build_travel
+
+    day = read_day(inputs, date=date)
+    travel = build_travel(day, roads=roads, cache_dir=cache_dir, max_snap_m=max_snap_m)
+    params = SolveParams(time_limit_s=time_limit_s, solution_limit=solution_limit, seed=seed)
+    options = PlanOptions(pool=pool, weights=weights or Weights())
+    return plan_with_duplicates(day, travel, params=params, options=options, dedupe=dedupe,
+                                engine=engine, processes=processes, on_progress=on_progress)

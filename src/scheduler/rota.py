@@ -10,20 +10,10 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from ..errors import InputError
-from .model import Day, format_hhmm
+from .model import Day
+from .units import METRES_PER_MILE, format_hhmm, format_hhmmss
 
 ROTA_FORMAT = "carerounds.rota/1"
-
-
-def parse_hhmmss(value: str) -> int:
-    """``HH:MM`` or ``HH:MM:SS`` as seconds since midnight."""
-    parts = [int(p) for p in value.split(":")]
-    return parts[0] * 3600 + parts[1] * 60 + (parts[2] if len(parts) > 2 else 0)
-
-
-def format_hhmmss(seconds: int) -> str:
-    """Seconds since midnight as ``HH:MM:SS``."""
-    return f"{seconds // 3600:02d}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}"
 
 
 @dataclass(frozen=True)
@@ -279,7 +269,7 @@ def format_summary(summary: RotaSummary) -> str:
         f"Visits placed:   {summary.placed} of {summary.visits}",
         f"Visits unplaced: {summary.unplaced} ({hours(summary.unplaced_s)} of care)",
         f"Contact time:    {hours(summary.contact_s)}",
-        f"Travel time:     {hours(summary.travel_s)} ({summary.distance_m / 1609.344:.0f} miles)",
+        f"Travel time:     {hours(summary.travel_s)} ({summary.distance_m / METRES_PER_MILE:.0f} miles)",
         f"Workers used:    {summary.workers_used} of {summary.workers}",
     ]
     if summary.unplaced_by_area_s:
@@ -288,3 +278,40 @@ def format_summary(summary: RotaSummary) -> str:
         lines.append("Unplaced hours by service: " + ", ".join(
             f"{k} {hours(v)}" for k, v in summary.unplaced_by_service_s.items()))
     return "\n".join(lines)
+
+
+def check_rota_inputs(day: Day, rota: Rota, *, file: str = "rota.json") -> None:
+    """Check that a rota was planned from these inputs before anything is drawn from it.
+
+    Raises
+    ------
+    InputError
+        Naming the rota file, the id and the field that does not match the inputs
+        (a worker, visit or client not in them, a visit at another client's home, or
+        another date).
+    """
+    hint = "; pass the --inputs folder the rota was planned from"
+    if rota.date != day.date:
+        raise InputError(f"the rota is for {rota.date.isoformat()} but the inputs were read for "
+                         f"{day.date.isoformat()}; use the rota's date", file=file, field="date")
+    for sh in rota.shifts:
+        if sh.worker_id not in day.worker_by_id:
+            raise InputError(f"worker {sh.worker_id!r} is not in workers.csv{hint}", file=file,
+                             id=sh.worker_id, field="worker_id")
+        for stop in sh.stops:
+            visit = day.visit_by_id.get(stop.visit_id)
+            if visit is None:
+                raise InputError(f"visit {stop.visit_id!r} is not in visits.csv{hint}",
+                                 file=file, id=stop.visit_id, field="visit_id")
+            if stop.client_id != visit.client_id:
+                raise InputError(f"visit {stop.visit_id!r} is for client {visit.client_id!r} in "
+                                 f"visits.csv, not {stop.client_id!r}{hint}", file=file,
+                                 id=stop.visit_id, field="client_id")
+            if stop.partner is not None and stop.partner not in day.worker_by_id:
+                raise InputError(f"double-up partner {stop.partner!r} is not in workers.csv{hint}",
+                                 file=file, id=stop.visit_id, field="partner")
+    for o in rota.outcomes:
+        # a visit merged into another is not in the merged day the rota was planned on
+        if o.visit_id not in day.visit_by_id and o.status != "merged":
+            raise InputError(f"visit {o.visit_id!r} is not in visits.csv{hint}", file=file,
+                             id=o.visit_id, field="visit_id")

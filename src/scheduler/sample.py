@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import InputError
+from .units import format_hhmm
 
 # ---- region facts ----------------------------------------------------------------------------
 
@@ -566,7 +567,7 @@ def write_sample(sample: SampleDay, out_dir: Path) -> list[Path]:
 
 
 def _hhmm(minutes: int) -> str:
-    return f"{minutes // 60:02d}:{minutes % 60:02d}"
+    return format_hhmm(minutes * 60)
 
 
 def _offset(lat: float, lon: float, north_m: float, east_m: float) -> tuple[float, float]:

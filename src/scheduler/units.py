@@ -1,0 +1,78 @@
+"""Clock times, durations and distances: parsed and formatted here, once.
+
+Inside the package every time is an integer number of seconds since midnight of the
+plan date (``*_s``) and every distance integer metres (``*_m``); text such as ``07:30``,
+``45 min`` or ``3.2 mi`` exists only at the edges (CSV files, pages, the terminal).
+"""
+
+from __future__ import annotations
+
+import re
+
+__all__ = ["METRES_PER_MILE", "format_hhmm", "format_hhmmss", "format_miles", "format_minutes",
+           "miles", "parse_hhmm", "parse_hhmmss"]
+
+#: Metres in a statute mile (exact, by definition).
+METRES_PER_MILE = 1609.344
+
+_HHMM = re.compile(r"^(\d{1,2}):(\d{2})$")
+_HHMMSS = re.compile(r"^(\d{1,2}):(\d{2})(?::(\d{2}))?$")
+
+
+def format_hhmm(seconds: int) -> str:
+    """Seconds since midnight as ``HH:MM`` (seconds dropped; ``24:00`` for midnight at the end)."""
+    return f"{seconds // 3600:02d}:{seconds % 3600 // 60:02d}"
+
+
+def format_hhmmss(seconds: int) -> str:
+    """Seconds since midnight as ``HH:MM:SS``."""
+    return f"{seconds // 3600:02d}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}"
+
+
+def parse_hhmm(text: str) -> int:
+    """``HH:MM`` (24-hour, ``00:00`` to ``24:00``) as seconds since midnight.
+
+    Raises
+    ------
+    ValueError
+        For anything else; the caller turns it into an error naming file, row and field.
+    """
+    match = _HHMM.match(text.strip()) if isinstance(text, str) else None
+    if not match:
+        raise ValueError(f"{text!r} is not a time; use HH:MM (24-hour), e.g. 07:30")
+    hours, minutes = int(match.group(1)), int(match.group(2))
+    if minutes > 59 or hours > 24 or (hours == 24 and minutes):
+        raise ValueError(f"{text!r} is not a valid time of day (00:00 to 24:00)")
+    return hours * 3600 + minutes * 60
+
+
+def parse_hhmmss(text: str) -> int:
+    """``HH:MM`` or ``HH:MM:SS`` as seconds since midnight (as written in ``rota.json``).
+
+    Raises
+    ------
+    ValueError
+        When the text is not such a time.
+    """
+    match = _HHMMSS.match(text.strip()) if isinstance(text, str) else None
+    if not match:
+        raise ValueError(f"{text!r} is not a time HH:MM:SS")
+    hours, minutes, secs = int(match.group(1)), int(match.group(2)), int(match.group(3) or 0)
+    if minutes > 59 or secs > 59 or hours > 24 or (hours == 24 and (minutes or secs)):
+        raise ValueError(f"{text!r} is not a valid time of day (00:00:00 to 24:00:00)")
+    return hours * 3600 + minutes * 60 + secs
+
+
+def format_minutes(seconds: int) -> str:
+    """A duration as whole minutes: ``"45 min"`` (rounded down, as run sheets show it)."""
+    return f"{seconds // 60} min"
+
+
+def miles(metres: float) -> float:
+    """Metres in miles."""
+    return metres / METRES_PER_MILE
+
+
+def format_miles(metres: float, *, digits: int = 1) -> str:
+    """Metres as miles with ``digits`` decimals: ``"3.2 mi"``."""
+    return f"{miles(metres):.{digits}f} mi"

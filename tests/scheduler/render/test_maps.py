@@ -1,0 +1,230 @@
+"""Maps: route geometry, the self-contained map.html (checked in headless Chromium), map.png."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import pytest
+
+from carerounds.scheduler.cli import build_parser
+from carerounds.scheduler.render.maps import (area_slug, map_day, shift_paths,
+                                       worker_areas, write_maps)
+from carerounds.scheduler.rota import write_rota_json
+
+from ...conftest import PLAN_DATE, write_day
+from .test_sheets import (BREAKOUT_NAME, IMG_NAME, nasty_day, nasty_tables,  # noqa: F401
+                          road_travel, rota, tiny_rota)
+
+CHROMIUM = Path("/usr/bin/chromium")
+
+
+@dataclass(frozen=True)
+class Pair:
+    """Stands in for a duplicates.DuplicatePair: the maps only read the two visit ids."""
+
+    visit_id_a: str
+    visit_id_b: str
+
+
+def html_of(fmap) -> str:
+    return fmap.get_root().render()
+
+
+# ---- geometry -----------------------------------------------------------------------------------
+
+def test_shift_paths_without_roads_are_straight_legs(nasty_day, rota):
+    paths = shift_paths(nasty_day, rota)
+    w1 = paths[("W1", 1)]
+    assert len(w1.legs) == len(rota.shifts[0].stops) + 1
+    assert all(len(leg) == 2 for leg in w1.legs)
+    assert not w1.on_roads
+    assert w1.line[0] == w1.line[-1] == w1.home
+
+
+def test_shift_paths_follow_the_roads_when_a_network_was_used(nasty_day, rota):
+    travel = road_travel(nasty_day)
+    w1 = shift_paths(nasty_day, rota, travel)[("W1", 1)]
+    assert w1.on_roads
+    dalkeith_to_bonnyrigg = w1.legs[1]
+    assert len(dalkeith_to_bonnyrigg) > 3  # turns at grid corners, not one straight segment
+    network = travel.networks["drive"]
+    corners = set(zip(network.lat.round(6).tolist(), network.lon.round(6).tolist()))
+    inner = dalkeith_to_bonnyrigg[1:-1]
+    assert all((round(lat, 6), round(lon, 6)) in corners for lat, lon in inner)
+
+
+def test_idle_shifts_have_no_path(nasty_day, rota):
+    idle = replace(rota, shifts=rota.shifts[:2] + (replace(rota.shifts[2], stops=()),)
+                   + rota.shifts[3:])
+    assert ("W2", 1) not in shift_paths(nasty_day, idle)
+
+
+def test_worker_area_is_where_most_visits_are(nasty_day, rota):
+    assert worker_areas(nasty_day, rota) == {"W1": "Dalkeith", "W2": "Bonnyrigg",
+                                             "W3": 'Caerffili & "Pont-y-pŵl"'}
+
+
+@pytest.mark.parametrize("area, slug", [("Dalkeith", "dalkeith"),
+                                        ('Caerffili & "Pont-y-pŵl"', "caerffili_pont_y_pwl"),
+                                        ("../../etc", "etc"), ("***", "area")])
+def test_area_slug_is_safe_for_file_names(area, slug):
+    assert area_slug(area) == slug
+
+
+# ---- map.html -----------------------------------------------------------------------------------
+
+def test_map_html_loads_nothing_from_a_cdn(nasty_day, rota):
+    page = html_of(map_day(nasty_day, rota))
+    assert not re.search(r"<script[^>]+src=", page)
+    assert not re.search(r"<link[^>]+href=[\"']?https?:", page)
+    assert "L.version" in page or "leaflet" in page.lower()  # Leaflet itself is inline
+    assert "jquery" not in page.lower()
+
+
+def test_map_html_credits_openstreetmap(nasty_day, rota):
+    page = html_of(map_day(nasty_day, rota))
+    attribution = re.search(r'"attribution": (".*?[^\\]")', page).group(1)
+    assert json.loads(attribution) == ('&copy; <a href="https://www.openstreetmap.org/copyright">'
+                                       "OpenStreetMap</a> contributors")
+
+
+def test_map_html_has_one_route_line_per_worker_used(nasty_day, rota):
+    page = html_of(map_day(nasty_day, rota))
+    assert page.count('"className": "cr-route"') == 3
+
+
+def test_map_html_never_contains_user_markup_raw(nasty_day, rota):
+    page = html_of(map_day(nasty_day, rota, duplicates=[Pair("V3", "V5")]))
+    for raw in ("<script>alert(1)", IMG_NAME, BREAKOUT_NAME, "<img"):
+        assert raw not in page
+
+
+def test_map_html_marks_unplaced_visits_with_their_reason(nasty_day, rota):
+    page = html_of(map_day(nasty_day, rota))
+    assert page.count("Unplaced visit V5") == 1
+    assert "no shift covers window 10:00-11:00" in page
+
+
+def test_map_html_marks_duplicate_visits(nasty_day, rota):
+    without = html_of(map_day(nasty_day, rota))
+    with_pair = html_of(map_day(nasty_day, rota, duplicates=[Pair("V3", "V5")]))
+    assert "cr-duplicate\\" not in without and "Possible duplicate visits" not in without
+    assert "Possible duplicate visits" in with_pair
+
+
+def test_map_accepts_duplicate_pairs_from_the_duplicates_module(nasty_day, rota):
+    from carerounds.scheduler.duplicates import find_duplicate_visits
+
+    pairs = find_duplicate_visits(nasty_day)
+    assert [(p.visit_a, p.visit_b) for p in pairs] == [("V3", "V5")]
+    page = html_of(map_day(nasty_day, rota, duplicates=pairs))
+    assert "Possible duplicate visits" in page
+    assert "V5 could be absorbed into V3" in page  # the pair's own explanation
+
+
+def test_area_map_keeps_only_that_areas_rounds(nasty_day, rota):
+    page = html_of(map_day(nasty_day, rota, area="Bonnyrigg"))
+    assert page.count('"className": "cr-route"') == 1
+    assert "no shift covers window" not in page  # V5 is in another area
+
+
+def test_write_maps_writes_html_png_and_one_map_per_area(nasty_day, rota, tmp_path):
+    written = write_maps(nasty_day, rota, None, tmp_path)
+    names = sorted(p.name for p in written)
+    assert names == ["map.html", "map.png", "map_bonnyrigg.html", "map_caerffili_pont_y_pwl.html",
+                     "map_dalkeith.html"]
+    assert (tmp_path / "map.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_write_maps_along_roads(nasty_day, rota, tmp_path):
+    write_maps(nasty_day, rota, road_travel(nasty_day), tmp_path, per_area=False)
+    assert "(along the roads)" in (tmp_path / "map.html").read_text(encoding="utf-8")
+
+
+def test_map_cli_writes_the_maps(tmp_path):
+    inputs = write_day(tmp_path / "inputs", nasty_tables())
+    rota_path = write_rota_json(tiny_rota(), tmp_path / "rota.json")
+    args = build_parser().parse_args(["map", "--rota", str(rota_path), "--inputs", str(inputs),
+                              "--out", str(tmp_path / "out"), "--no-areas"])
+    assert args.func(args) == 0
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["map.html", "map.png"]
+
+
+# ---- in a real browser --------------------------------------------------------------------------
+
+PROBE = """
+<script>
+window.addEventListener("load", function () {
+  var map = Object.values(window).find(function (v) { return v instanceof L.Map; });
+  var contents = [];
+  map.eachLayer(function (layer) {
+    if (layer.getPopup && layer.getPopup()) {
+      contents.push(layer.getPopup().getContent());
+      layer.openPopup();
+    }
+    if (layer.getTooltip && layer.getTooltip()) {
+      contents.push(layer.getTooltip().getContent());
+      layer.openTooltip();
+    }
+  });
+  // Leaflet shows popup text as HTML: do the same with all of it at once.
+  var probe = document.createElement("div");
+  probe.id = "cr-probe";
+  probe.innerHTML = contents.join("<hr>");
+  document.body.appendChild(probe);
+  var box = document.querySelector(".leaflet-container").getBoundingClientRect();
+  document.body.setAttribute("data-routes", document.querySelectorAll("path.cr-route").length);
+  document.body.setAttribute("data-map-height", Math.round(box.height));
+  document.body.setAttribute("data-popups", contents.length);
+});
+</script>
+"""
+
+
+def dump_dom(page: Path, profile: Path) -> str:
+    """The DOM of a page after its scripts ran, from headless Chromium with no network."""
+    result = subprocess.run(
+        [str(CHROMIUM), "--headless", "--no-sandbox", "--disable-gpu",
+         "--disable-background-networking", "--no-first-run", f"--user-data-dir={profile}",
+         "--host-resolver-rules=MAP * ~NOTFOUND",  # tiles fail fast: tests never touch the network
+         "--window-size=1000,800", "--virtual-time-budget=5000", "--dump-dom", page.as_uri()],
+        capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr[-2000:]
+    return result.stdout
+
+
+@pytest.fixture
+def browser_page(nasty_day, rota, tmp_path):
+    if not CHROMIUM.exists() or shutil.which(str(CHROMIUM)) is None:
+        pytest.skip("Debian's chromium is not installed (/usr/bin/chromium): "
+                    "apt-get install -y chromium")
+    write_maps(nasty_day, rota, None, tmp_path, duplicates=[Pair("V3", "V5")], per_area=False)
+    page = tmp_path / "probe.html"
+    page.write_text((tmp_path / "map.html").read_text(encoding="utf-8") + PROBE, encoding="utf-8")
+    return dump_dom(page, tmp_path / "profile")
+
+
+@pytest.mark.browser
+def test_browser_renders_the_map_with_one_line_per_worker(browser_page):
+    assert 'class="leaflet-container' in browser_page or "leaflet-container" in browser_page
+    height = int(re.search(r'data-map-height="(\d+)"', browser_page).group(1))
+    assert height > 200
+    assert re.search(r'data-routes="(\d+)"', browser_page).group(1) == "3"
+    assert browser_page.count("cr-stop") >= 4
+    assert "OpenStreetMap</a> contributors" in browser_page  # the attribution control shows
+
+
+@pytest.mark.browser
+def test_browser_runs_no_script_from_user_data(browser_page):
+    assert int(re.search(r'data-popups="(\d+)"', browser_page).group(1)) > 5
+    title = re.search(r"<title>(.*?)</title>", browser_page).group(1)
+    assert title == f"Rota map {PLAN_DATE.isoformat()}"
+    assert "pwned" not in title
+    assert '<img src="x"' not in browser_page
+    assert "&lt;img src=x onerror=document.title='pwned'&gt;" in browser_page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in browser_page

@@ -1,0 +1,208 @@
+"""The nightly plan end to end on the tiny day: rules honoured, every visit accounted for, checked."""
+
+from __future__ import annotations
+
+import csv
+import json
+from dataclasses import replace
+
+import pytest
+
+from carerounds.routing import SolveParams
+from carerounds.scheduler.build import PlanOptions, build_problem
+from carerounds.scheduler.check import check_rota
+from carerounds.scheduler.cli import main
+from carerounds.scheduler.inputs import read_day
+from carerounds.scheduler.plan import plan_day
+from carerounds.scheduler.rota import read_rota
+from carerounds.scheduler.travel import build_travel
+
+from ..conftest import PLAN_DATE, tiny_tables, write_day
+
+PARAMS = SolveParams(time_limit_s=1, seed=1)
+
+
+@pytest.fixture
+def day(tiny_dir):
+    return read_day(tiny_dir, date=PLAN_DATE)
+
+
+@pytest.fixture
+def travel(day):
+    return build_travel(day)
+
+
+def _plan(day, travel, **options):
+    rota = plan_day(day, travel, params=PARAMS, options=PlanOptions(**options))
+    assert check_rota(day, rota, travel) == []
+    return rota
+
+
+def test_tiny_day_is_fully_planned(day, travel):
+    rota = _plan(day, travel)
+    assert {o.visit_id for o in rota.scheduled} == {"V1", "V2", "V3", "V4", "V5"}
+
+
+def test_double_up_gets_two_workers(day, travel):
+    rota = _plan(day, travel)
+    assert sorted(rota.outcome("V2").workers) == ["W1", "W2"]
+
+
+def test_gender_preference_and_exclusion_respected(day, travel):
+    rota = _plan(day, travel)
+    # C1 wants a female carer and excludes W2; only W1 qualifies
+    assert rota.outcome("V1").workers == ("W1",)
+    assert rota.outcome("V4").workers == ("W1",)
+
+
+def test_split_shift_used_for_the_evening(day, travel):
+    rota = _plan(day, travel)
+    evening = [sh for sh in rota.shifts if sh.worker_id == "W1" and sh.shift == 2][0]
+    assert [s.visit_id for s in evening.stops] == ["V4"]
+
+
+def test_missing_skill_gives_a_specific_reason(day, travel):
+    day = replace(day, visits=tuple(replace(v, skills=v.skills | {"peg"}) if v.visit_id == "V3"
+                                    else v for v in day.visits))
+    rota = _plan(day, travel)
+    assert rota.outcome("V3").status == "unplaced"
+    assert rota.outcome("V3").reason == "no worker with skill peg"
+
+
+def test_window_outside_every_shift_gives_a_specific_reason(day, travel):
+    day = replace(day, visits=tuple(
+        replace(v, window_start_s=22 * 3600, window_end_s=22 * 3600 + 1800)
+        if v.visit_id == "V1" else v for v in day.visits))
+    rota = _plan(day, travel)
+    assert rota.outcome("V1").reason == "no shift covers window 22:00-22:30"
+
+
+def test_double_up_without_second_carer_gives_a_reason(day, travel):
+    workers = tuple(w for w in day.workers if w.worker_id != "W2")
+    rota = _plan(replace(day, workers=workers), travel)
+    assert rota.outcome("V2").status == "unplaced"
+    assert "no second carer" in rota.outcome("V2").reason
+
+
+def test_blank_provider_is_taken_by_any_provider(day, travel):
+    rota = _plan(day, travel)
+    assert rota.outcome("V5").status == "scheduled"
+    assert rota.outcome("V5").provider_id in {"P1", "P2"}
+
+
+def test_provider_rule_binds_without_pool(day, travel):
+    built = build_problem(day, travel, PlanOptions())
+    job = built.problem.jobs[built.job_visit.index("V3")]
+    assert "provider:P2" in job.skills
+    pooled = build_problem(day, travel, PlanOptions(pool=True))
+    assert "provider:P2" not in pooled.problem.jobs[built.job_visit.index("V3")].skills
+
+
+def test_capacity_shortage_keeps_critical_visit(tmp_path):
+    tables = tiny_tables()
+    # two visits for C1 at the same time; only W1 may do them; V1 is critical
+    tables["visits.csv"].append(dict(tables["visits.csv"][0], visit_id="V6", priority="normal",
+                                     window_start="07:30", window_end="07:40",
+                                     duration_min="60"))
+    tables["visits.csv"][0].update(window_start="07:30", window_end="07:40", duration_min="60")
+    day = read_day(write_day(tmp_path / "in", tables), date=PLAN_DATE)
+    travel = build_travel(day)
+    rota = _plan(day, travel)
+    assert rota.outcome("V1").status == "scheduled"
+    assert rota.outcome("V6").status == "unplaced"
+    assert rota.outcome("V6").reason.startswith("capacity")
+
+
+def test_plan_and_check_commands_write_valid_outputs(tiny_dir, tmp_path, capsys):
+    out = tmp_path / "out"
+    assert main(["plan", "--inputs", str(tiny_dir), "--out", str(out), "--date", "2026-11-24",
+                 "--time-limit", "2", "--quiet"]) == 0
+    printed = capsys.readouterr().out
+    assert "Visits placed:   5 of 5" in printed
+    assert "straight-line estimate" in printed
+    data = json.loads((out / "rota.json").read_text())
+    assert data["run"]["seed"] == 1
+    assert set(data["run"]["inputs"]) == {"providers.csv", "workers.csv", "clients.csv",
+                                          "visits.csv"}
+    rows = list(csv.DictReader((out / "rota.csv").open()))
+    assert len(rows) == 6  # five visits, one of them a double-up
+    assert main(["check", "--inputs", str(tiny_dir), "--rota", str(out / "rota.json"),
+                 "--quiet"]) == 0
+    assert "VALID" in capsys.readouterr().out
+
+
+def test_check_command_reports_violations(tiny_dir, tmp_path, capsys):
+    out = tmp_path / "out"
+    main(["plan", "--inputs", str(tiny_dir), "--out", str(out), "--date", "2026-11-24",
+          "--time-limit", "1", "--quiet"])
+    data = json.loads((out / "rota.json").read_text())
+    data["visits"] = data["visits"][1:]
+    (out / "bad.json").write_text(json.dumps(data))
+    assert main(["check", "--inputs", str(tiny_dir), "--rota", str(out / "bad.json"),
+                 "--quiet"]) == 1
+    assert "missing_visit" in capsys.readouterr().out
+
+
+def test_same_solution_limit_gives_same_rota(day, travel):
+    params = SolveParams(time_limit_s=5, solution_limit=20, seed=3)
+    first = plan_day(day, travel, params=params)
+    second = plan_day(day, travel, params=params)
+    assert first.shifts == second.shifts and first.outcomes == second.outcomes
+
+
+def test_rota_json_round_trips(day, travel, tmp_path):
+    from carerounds.scheduler.rota import write_rota_json
+
+    rota = _plan(day, travel)
+    back = read_rota(write_rota_json(rota, tmp_path / "rota.json"))
+    assert back.shifts == rota.shifts and back.outcomes == rota.outcomes
+
+
+# ---- a rota never places nothing while placing is possible -----------------------------------
+
+def _sample_with_max_hours(tmp_path):
+    """The Midlothian small sample with every third worker limited to 4 hours."""
+    from ..conftest import ROOT
+
+    source = ROOT / "data" / "samples" / "midlothian-small"
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for path in source.glob("*.csv"):
+        rows = list(csv.DictReader(path.open(encoding="utf-8")))
+        if path.name == "workers.csv":
+            ids = sorted({r["worker_id"] for r in rows})[::3]
+            for r in rows:
+                if r["worker_id"] in ids:
+                    r["max_hours"] = "4"
+        with (folder / path.name).open("w", newline="", encoding="utf-8") as handle:
+            writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+            writer.writeheader()
+            writer.writerows(rows)
+    return folder
+
+
+@pytest.mark.parametrize("time_limit", ["0.01", "3"])
+def test_max_hours_and_any_time_limit_still_place_visits(tmp_path, capsys, time_limit):
+    inputs = _sample_with_max_hours(tmp_path)
+    out = tmp_path / "out"
+    assert main(["plan", "--inputs", str(inputs), "--out", str(out), "--date", "2026-11-24",
+                 "--time-limit", time_limit, "--quiet"]) == 0
+    data = json.loads((out / "rota.json").read_text())
+    placed = sum(o["status"] == "scheduled" for o in data["visits"])
+    # insertion alone places 53 of these 59 visits within the max_hours limits
+    assert placed >= 50
+    assert data["run"]["solution_source"] in ("search", "insertion")
+    capsys.readouterr()
+    assert main(["check", "--inputs", str(inputs), "--rota", str(out / "rota.json"),
+                 "--quiet"]) == 0
+    assert "VALID" in capsys.readouterr().out
+
+
+def test_insertion_rota_that_stands_is_said_so(tmp_path, capsys):
+    inputs = _sample_with_max_hours(tmp_path)
+    out = tmp_path / "out"
+    assert main(["plan", "--inputs", str(inputs), "--out", str(out), "--date", "2026-11-24",
+                 "--time-limit", "0.01", "--quiet"]) == 0
+    data = json.loads((out / "rota.json").read_text())
+    assert data["run"]["solution_source"] == "insertion"
+    assert "insertion" in capsys.readouterr().out
