@@ -6,8 +6,8 @@ import json
 import math
 import statistics
 import sys
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import Callable, Iterable, Sequence
 
 #: ``../shared/benchmarks`` beside the project root (never an absolute path).
 BENCH_DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "benchmarks"
@@ -24,8 +24,10 @@ def require(path: Path, what: str) -> Path:
 def load_our_solver() -> tuple[Callable | None, str]:
     """Our engine's ``solve`` and ``""``, or ``None`` and why it is unavailable."""
     try:
-        from carerounds.routing import solver  # noqa: F401  (the adapter may not exist yet)
-        from carerounds.routing import solve
+        from carerounds.routing import (
+            solve,
+            solver,  # noqa: F401  (the adapter may not exist yet)
+        )
     except ImportError as exc:
         return None, (f"our solver is not available yet (carerounds.routing.solver: {exc}); "
                       f"runs of 'ours' are skipped")

@@ -10,7 +10,13 @@ from pathlib import Path
 import numpy as np
 from scipy.optimize import minimize
 
-from carerounds.geo import ESTIMATE_PROFILES, EstimateProfile, haversine_m, load_network, road_matrix
+from carerounds.geo import (
+    ESTIMATE_PROFILES,
+    EstimateProfile,
+    haversine_m,
+    load_network,
+    road_matrix,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_ROADS = ROOT / ".." / "shared" / "data" / "osm" / "alternatives" / "rutland-latest.osm.pbf"
@@ -107,7 +113,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--roads", default=str(DEFAULT_ROADS), help="road network file (default Rutland)")
     parser.add_argument("--nodes", type=int, default=120,
-                        help="random nodes; all ordered pairs among them are used (default 120: 14,280 pairs)")
+                        help="random nodes; all ordered pairs among them are used "
+                             "(default 120: 14,280 pairs)")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     parser.add_argument("--json", default=None, metavar="FILE", help="write the fit as JSON")
     args = parser.parse_args(argv)
@@ -144,7 +151,8 @@ def main(argv: list[str] | None = None) -> int:
                   f"band-balanced mean {r['duration_band_balanced_mean_abs_pct']}%), "
                   f"distance mean {r['distance_mean_abs_pct']}% median {r['distance_median_abs_pct']}%")
             for band, b in r["bands"].items():
-                print(f"           {band:>8}: {b['pairs']:5d} pairs, median abs {b['duration_median_abs_pct']}%,"
+                print(f"           {band:>8}: {b['pairs']:5d} pairs, "
+                      f"median abs {b['duration_median_abs_pct']}%,"
                       f" bias {b['duration_mean_bias_pct']:+}%")
     if args.json:
         Path(args.json).write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")

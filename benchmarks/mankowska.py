@@ -23,9 +23,9 @@ import sys
 import time
 
 from _common import BENCH_DATA, load_our_solver, mean, require, split_names, table, write_json
+from instances import check_mankowska, read_mankowska
 
 from carerounds.routing import SolveParams
-from instances import check_mankowska, read_mankowska
 
 SETS = {"A": 10, "B": 25, "C": 50, "D": 75, "E": 100, "F": 200, "G": 300}
 MANKOWSKA_DIR = BENCH_DATA / "hhc" / "mankowska2014"

@@ -25,12 +25,19 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 import numpy as np
-
-from _common import (BENCH_DATA, load_our_solver, mean, median, require, split_names, table,
-                     write_json)
+from _common import (
+    BENCH_DATA,
+    load_our_solver,
+    mean,
+    median,
+    require,
+    split_names,
+    table,
+    write_json,
+)
+from instances import SolomonInstance, check_solomon, read_solomon
 
 from carerounds.routing import SolveParams
-from instances import SolomonInstance, check_solomon, read_solomon
 
 SOLVERS = ("ours", "pyvrp", "vroom", "ortools-default")
 FAMILIES = ("C1", "C2", "R1", "R2", "RC1", "RC2")

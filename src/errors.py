@@ -53,3 +53,7 @@ class NetworkUnavailableError(CareroundsError, ConnectionError):
 
 class SolverError(CareroundsError, RuntimeError):
     """The routing solver failed in a way that is not the input's fault."""
+
+
+class MissingExtraError(CareroundsError, ImportError):
+    """An optional dependency is not installed; the message names the extra to install."""

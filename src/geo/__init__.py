@@ -4,7 +4,21 @@ from __future__ import annotations
 
 import importlib
 
-from .travel import ESTIMATE_PROFILES, EstimateProfile, TravelMatrix, estimate_matrix, haversine_m
+from .travel import (
+    ESTIMATE_PROFILES as ESTIMATE_PROFILES,
+)
+from .travel import (
+    EstimateProfile as EstimateProfile,
+)
+from .travel import (
+    TravelMatrix as TravelMatrix,
+)
+from .travel import (
+    estimate_matrix as estimate_matrix,
+)
+from .travel import (
+    haversine_m as haversine_m,
+)
 
 # osmnx, geopandas and friends take seconds to import; a plan on the straight-line
 # estimate needs none of them, so the road-network names load on first use (PEP 562).

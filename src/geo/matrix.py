@@ -100,8 +100,9 @@ def road_matrix(network: RoadNetwork, nodes, *, cache_dir=None) -> TravelMatrix:
     TravelMatrix
         ``duration_s[i, j]``: seconds of the fastest path from ``nodes[i]`` to
         ``nodes[j]`` (edge times in whole ms, summed exactly, rounded half up);
-        ``distance_m``: metres along that same path (the shortest of equally fast ones). Not symmetric on one-way streets. Pairs with no
-        path are listed in ``unreachable`` and hold :data:`UNREACHABLE` in both.
+        ``distance_m``: metres along that same path (the shortest of equally fast ones).
+        Not symmetric on one-way streets. Pairs with no path are listed in
+        ``unreachable`` and hold :data:`UNREACHABLE` in both.
 
     Raises
     ------

@@ -6,9 +6,9 @@ import hashlib
 import logging
 import socket
 import tempfile
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Mapping
 
 import networkx as nx
 import numpy as np
@@ -258,7 +258,7 @@ class RoadNetwork:
                    source_sha256: str = "", largest_component: bool = True,
                    add_speeds: bool = True,
                    highway_speeds_kph: Mapping[str, float] | None = None,
-                   speed_factor: float = DRIVE_SPEED_FACTOR) -> "RoadNetwork":
+                   speed_factor: float = DRIVE_SPEED_FACTOR) -> RoadNetwork:
         """Build a network from an osmnx-style graph (not changed; a copy is made).
 
         Parameters

@@ -1,9 +1,21 @@
 """Home-care vehicle routing: a solver-neutral problem type and its OR-Tools adapter."""
 
-from typing import Sequence
+from collections.abc import Sequence
 
-from .problem import (Break, BreakTaken, Job, Link, Problem, Route, Solution, SolveParams,
-                      Stop, Unassigned, Vehicle, Weights)
+from .problem import (
+    Break,
+    BreakTaken,
+    Job,
+    Link,
+    Problem,
+    Route,
+    Solution,
+    SolveParams,
+    Stop,
+    Unassigned,
+    Vehicle,
+    Weights,
+)
 
 __all__ = ["Break", "BreakTaken", "Job", "Link", "Problem", "Route", "Solution", "SolveParams",
            "Stop", "Unassigned", "Vehicle", "Weights", "solve", "solve_by_insertion"]
@@ -36,6 +48,6 @@ def solve_by_insertion(problem: Problem, params: SolveParams | None = None) -> S
     params : SolveParams, optional
         ``seed`` orders the insertion and ``time_limit_s`` bounds it.
     """
-    from .solver import solve_by_insertion as _insert
+    from .insertion import solve_by_insertion as _insert
 
     return _insert(problem, params or SolveParams())

@@ -5,8 +5,8 @@ from __future__ import annotations
 import concurrent.futures as cf
 import multiprocessing
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from typing import Callable, Sequence
 
 import numpy as np
 
@@ -215,14 +215,14 @@ def _nearest_groups(problem: Problem, groups: Sequence[Group]) -> list[list[int]
     return near
 
 
-def _groups_by_dropped(problem: Problem, groups: Sequence[Group], state: "_State") -> list[int]:
+def _groups_by_dropped(problem: Problem, groups: Sequence[Group], state: _State) -> list[int]:
     """Groups with unassigned jobs, the largest dropped penalty first."""
     dropped = [(sum(problem.jobs[j].drop_penalty or 0 for j in g.jobs if j in state.unassigned), i)
                for i, g in enumerate(groups)]
     return [i for d, i in sorted(dropped, reverse=True) if d > 0]
 
 
-def _parts_of(problem: Problem, groups: Sequence[Group], state: "_State"
+def _parts_of(problem: Problem, groups: Sequence[Group], state: _State
               ) -> list[tuple[tuple[int, ...], tuple[int, ...], dict[int, int]]]:
     """Disjoint (jobs, vehicles, pinned starts) parts of the current rota, one per group.
 
@@ -305,7 +305,7 @@ def solve_decomposed(problem: Problem, groups: Sequence[Group], params: SolvePar
     report = on_progress or (lambda p: None)
     # phase 0: one cheapest-insertion pass over the whole day gives a complete rota in
     # about a second (an OR-Tools model of a county day takes minutes just to build)
-    from .solver import solve_by_insertion
+    from .insertion import solve_by_insertion
 
     seeded = solve_by_insertion(problem, replace(params, time_limit_s=max(
         MIN_SOLVE_S, (deadline - time.perf_counter()) * 0.1)), complete=True)

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
-from typing import Mapping
 
 import numpy as np
 
@@ -168,7 +168,7 @@ class Weights:
     drop_normal: int = 1_000_000
 
     @classmethod
-    def from_toml(cls, path: str | Path) -> "Weights":
+    def from_toml(cls, path: str | Path) -> Weights:
         """Read weights from the ``[weights]`` table of a TOML file (or its top level).
 
         Unknown keys and non-integer values are input errors naming the file and key.
@@ -184,7 +184,7 @@ class Weights:
         return cls.from_mapping(table, source=path.name)
 
     @classmethod
-    def from_mapping(cls, table: Mapping[str, object], *, source: str = "weights") -> "Weights":
+    def from_mapping(cls, table: Mapping[str, object], *, source: str = "weights") -> Weights:
         """Build weights from a mapping, rejecting unknown keys and non-integers."""
         known = {f.name for f in fields(cls)}
         values = {}
@@ -318,7 +318,7 @@ class Problem:
             if link.first == link.second or link.min_gap_s > link.max_gap_s:
                 raise ValueError(f"invalid link {link}")
 
-    def with_weights(self, weights: Weights) -> "Problem":
+    def with_weights(self, weights: Weights) -> Problem:
         """Return a copy with other objective weights."""
         return replace(self, weights=weights)
 

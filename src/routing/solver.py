@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
-import random
 import time
-from dataclasses import dataclass, replace
-from typing import Sequence
-
+from collections.abc import Sequence
+from dataclasses import replace
 
 import numpy as np
 from ortools.constraint_solver import pywrapcp, routing_enums_pb2, routing_ils_pb2
 
 from ..errors import InputError, SolverError
 from .explain import explain_unassigned
-from .problem import BreakTaken, Problem, Route, Solution, SolveParams, Stop
+from .insertion import (
+    Inserter,
+    TimedPlan,
+    build_routes,
+    drop_penalty,
+    solve_by_insertion,
+    tighten_times,
+)
+from .problem import BreakTaken, Problem, Route, Solution, SolveParams
 
 _FSS = routing_enums_pb2.FirstSolutionStrategy
 _LSM = routing_enums_pb2.LocalSearchMetaheuristic
@@ -22,7 +28,7 @@ _LSM = routing_enums_pb2.LocalSearchMetaheuristic
 FIRST_SOLUTION_STRATEGIES: dict[str, int] = {
     name.lower(): value for name, value in _FSS.Value.items() if name not in ("UNSET",)}
 FIRST_SOLUTION_STRATEGIES["auto"] = _FSS.PARALLEL_CHEAPEST_INSERTION
-# Our own pair-aware insertion (see _Inserter); OR-Tools' strategy is then only a fallback.
+# Our own pair-aware insertion (see Inserter); OR-Tools' strategy is then only a fallback.
 FIRST_SOLUTION_STRATEGIES["pair_insertion"] = _FSS.PARALLEL_CHEAPEST_INSERTION
 
 #: Metaheuristic names accepted in ``SolveParams.local_search``.
@@ -178,12 +184,6 @@ def _at_least_insertion(problem: Problem, params: SolveParams, found: Solution,
     return found
 
 
-def drop_penalty(problem: Problem, solution: Solution) -> int:
-    """The summed drop penalties of a solution's unassigned jobs (mandatory ones count 10**15)."""
-    return sum(10**15 if problem.jobs[u.job].drop_penalty is None
-               else problem.jobs[u.job].drop_penalty for u in solution.unassigned)
-
-
 def _solve_one(problem: Problem, params: SolveParams, *, pair_aware: bool, repair: bool,
                worker: int | None, initial: Sequence[Sequence[int]] | None) -> Solution:
     started = time.perf_counter()
@@ -207,69 +207,6 @@ def _solve_one(problem: Problem, params: SolveParams, *, pair_aware: bool, repai
                     params=params)
 
 
-def solve_by_insertion(problem: Problem, params: SolveParams, *,
-                       complete: bool = False) -> Solution:
-    """A rota from pair-aware cheapest insertion alone, without a solver model.
-
-    On a county day this takes about a second where building the OR-Tools model takes
-    minutes, so it gives the decomposed engine its first complete rota. Pairs that do
-    not fit may displace cheaper single jobs (as in :func:`solve`'s repair).
-
-    Parameters
-    ----------
-    problem : Problem
-    params : SolveParams
-        ``seed`` orders the insertion (0: by priority and window); ``time_limit_s``
-        bounds it.
-    complete : bool, default False
-        Let the first pass (each job offered once) finish whatever the time limit; the
-        limit then bounds only the second pass, where pairs may displace single jobs.
-        A first pass is one cheapest-insertion sweep: about 0.1 s at 350 jobs, 0.4 s at
-        1,600 (measured), so it stays a bounded amount of work.
-
-    Returns
-    -------
-    Solution
-        Status ``"feasible"``; every job not placed is in ``unassigned`` with a cause.
-    """
-    _check_params(params)
-    started = time.perf_counter()
-    deadline = started + params.time_limit_s
-    ins = _Inserter(problem, float("inf") if complete else deadline, params.seed)
-    everything = list(range(len(problem.jobs)))
-    ins.insert_all(everything)
-    ins.deadline = deadline
-    placed = {j for seq in ins.sequences() for j in seq}
-    ins.insert_all([j for j in everything if j not in placed], eject=True)
-    plans = []
-    for v, seq in enumerate(ins.seqs):
-        sched = ins.schedule(v, seq)
-        if sched is None or not sched.used:
-            veh = problem.vehicles[v]
-            plans.append(_Plan(v, (), (), veh.shift_start_s, veh.shift_start_s, ()))
-            continue
-        jobs, starts, breaks = [], [], []
-        for item, free_s in zip(seq, sched.dep):
-            if item >= 0:
-                jobs.append(item)
-                starts.append(free_s - problem.jobs[item].service_s)
-            elif free_s >= 0:
-                duration = problem.vehicles[v].breaks[-item - 1].duration_s
-                breaks.append(BreakTaken(start_s=free_s - duration, duration_s=duration))
-        plans.append(_Plan(v, tuple(jobs), tuple(starts), sched.leave_s, sched.back_s,
-                           tuple(sorted(breaks, key=lambda b: b.start_s))))
-    routes = _build_routes(problem, _tighten_times(problem, plans))
-    served = {st.job for r in routes for st in r.stops}
-    dropped = [j for j in everything if j not in served]
-    w = problem.weights
-    objective = (sum(w.travel_s * r.travel_s + w.distance_m * r.distance_m for r in routes)
-                 + sum(problem.jobs[j].drop_penalty or 0 for j in dropped))
-    return Solution(routes=routes, unassigned=explain_unassigned(problem, dropped, routes),
-                    objective=int(objective), wall_s=time.perf_counter() - started,
-                    first_solution_s=time.perf_counter() - started, status="feasible",
-                    params=params)
-
-
 #: Ruin sizes of iterated local search per worker: (average visits removed, longest string).
 PORTFOLIO: tuple[tuple[int, int], ...] = ((30, 15), (20, 10), (40, 20), (15, 5))
 
@@ -281,8 +218,10 @@ def _copy_params(sp):
 
 
 def _set_ils(sp, avg_removed: int = 20, max_string: int = 10) -> None:
-    """Ruin (SISR: about ``avg_removed`` visits in strings of up to ``max_string``) and
-    recreate (local cheapest insertion), accepted by simulated annealing.
+    """Ruin and recreate, accepted by simulated annealing.
+
+    Ruin is SISR (about ``avg_removed`` visits in strings of up to ``max_string``),
+    recreate local cheapest insertion.
 
     Tuned on Solomon instances at 5-10 s; see docs/routing.md.
     """
@@ -684,7 +623,7 @@ class _Model:
         """Run the search; the best assignment or None.
 
         With linked jobs (or ``first_solution="pair_insertion"``) the first solution is
-        built by :class:`_Inserter`, which places both jobs of a pair at once; local
+        built by :class:`Inserter`, which places both jobs of a pair at once; local
         search then runs for part of the time, dropped pairs are re-inserted, and local
         search resumes. Otherwise OR-Tools builds the first solution itself, and the
         insertion heuristic is the fallback if that fails.
@@ -745,7 +684,7 @@ class _Model:
 
     def _construct(self, deadline: float):
         """A first solution from pair-aware insertion, or None if it cannot be restored."""
-        ins = _Inserter(self.problem, deadline, self.params.seed + self.worker)
+        ins = Inserter(self.problem, deadline, self.params.seed + self.worker)
         ins.insert_all(list(range(self.n_jobs)))
         placed = {j for seq in ins.sequences() for j in seq}
         if any(job.drop_penalty is None and j not in placed
@@ -773,7 +712,7 @@ class _Model:
         dropped = [j for j in range(self.n_jobs) if j not in served]
         if not dropped:
             return None
-        ins = _Inserter(self.problem, deadline, self.params.seed + self.worker)
+        ins = Inserter(self.problem, deadline, self.params.seed + self.worker)
         ins.load_routes(routes)
         if not ins.insert_all(dropped, eject=True):
             return None
@@ -807,593 +746,7 @@ class _Model:
                             duration_s=int(assignment.DurationValue(iv)))
                  for iv in self.breaks.get(v, ()) if assignment.PerformedValue(iv)),
                 key=lambda b: b.start_s)) if jobs else ()
-            plans.append(_Plan(v, tuple(jobs), tuple(times),
+            plans.append(TimedPlan(v, tuple(jobs), tuple(times),
                                int(assignment.Value(t.CumulVar(r.Start(v)))),
                                int(assignment.Value(t.CumulVar(r.End(v)))), breaks))
-        return _build_routes(p, _tighten_times(p, plans))
-
-
-@dataclass(frozen=True)
-class _Plan:
-    """One vehicle's sequence with service starts, leave and return times and breaks."""
-
-    vehicle: int
-    jobs: tuple[int, ...]
-    starts: tuple[int, ...]
-    leave_s: int
-    back_s: int
-    breaks: tuple[BreakTaken, ...]
-
-
-def _build_routes(problem: Problem, plans: list[_Plan]) -> tuple[Route, ...]:
-    """Turn timed sequences into Routes with legs measured on the matrices."""
-    routes = []
-    for plan in plans:
-        veh = problem.vehicles[plan.vehicle]
-        if not plan.jobs:
-            routes.append(Route(vehicle=plan.vehicle, stops=(), start_s=veh.shift_start_s,
-                                end_s=veh.shift_start_s, return_travel_s=0, return_distance_m=0))
-            continue
-        dur, dist = problem.duration_s[veh.profile], problem.distance_m[veh.profile]
-        stops = []
-        loc, prev_end = veh.start_location, plan.leave_s
-        for j, begin in zip(plan.jobs, plan.starts):
-            job = problem.jobs[j]
-            travel = int(dur[loc, job.location])
-            stops.append(Stop(job=j, arrival_s=_arrival(prev_end, travel, begin, plan.breaks),
-                              start_s=begin, end_s=begin + job.service_s, travel_s=travel,
-                              distance_m=int(dist[loc, job.location])))
-            loc, prev_end = job.location, begin + job.service_s
-        routes.append(Route(vehicle=plan.vehicle, stops=tuple(stops), start_s=plan.leave_s,
-                            end_s=plan.back_s, return_travel_s=int(dur[loc, veh.end_location]),
-                            return_distance_m=int(dist[loc, veh.end_location]),
-                            breaks=plan.breaks))
-    return tuple(routes)
-
-
-def _tighten_times(problem: Problem, plans: list[_Plan]) -> list[_Plan]:
-    """Move every service start to its earliest value consistent with the solver's choices.
-
-    The solver leaves waiting time wherever it likes. Keeping its sequences, its break
-    times and each route's duration as upper bounds, the earliest schedule is the least
-    solution of monotone lower-bound constraints (travel, windows, breaks, link gaps,
-    one resource's routes in order), found by iterating to a fixed point; it is never
-    later than the solver's, so every upper bound the solver met still holds. Each route
-    then leaves as late as its first stop allows. Falls back to the solver's times if
-    anything looks off.
-    """
-    used = [pl for pl in plans if pl.jobs]
-    x = {j: problem.jobs[j].tw_start_s for pl in used for j in pl.jobs}
-    solver_x = {j: s for pl in used for j, s in zip(pl.jobs, pl.starts)}
-    gaps = {}
-    for pl in used:
-        g = _break_gaps(problem, pl)
-        if g is None:
-            return plans
-        gaps[pl.vehicle] = g
-    previous: dict[int, int] = {}
-    by_resource: dict[str, list[_Plan]] = {}
-    for pl in used:
-        by_resource.setdefault(problem.vehicles[pl.vehicle].resource, []).append(pl)
-    for group in by_resource.values():
-        group.sort(key=lambda pl: pl.leave_s)
-        for a, b in zip(group, group[1:]):
-            previous[b.vehicle] = a.vehicle
-    back = {pl.vehicle: 0 for pl in used}
-    for _ in range(10 * len(problem.links) + 10):
-        changed = False
-        for pl in used:
-            veh = problem.vehicles[pl.vehicle]
-            dur = problem.duration_s[veh.profile]
-            before, inner = gaps[pl.vehicle]
-            ready = max([veh.shift_start_s, back[pl.vehicle] - (pl.back_s - pl.leave_s)]
-                        + [b.start_s + b.duration_s for b in before]
-                        + ([back[previous[pl.vehicle]]] if pl.vehicle in previous else []))
-            loc = veh.start_location
-            for k, j in enumerate(pl.jobs):
-                job = problem.jobs[j]
-                lb = max(job.tw_start_s, _after_gap(ready, int(dur[loc, job.location]), inner[k]))
-                if lb > x[j]:
-                    x[j], changed = lb, True
-                ready, loc = x[j] + job.service_s, job.location
-            end = _after_gap(ready, int(dur[loc, veh.end_location]), inner[-1])
-            if end != back[pl.vehicle]:
-                back[pl.vehicle], changed = end, True
-        for link in problem.links:
-            a, b = link.first, link.second
-            if a in x and b in x:
-                if x[a] + link.min_gap_s > x[b]:
-                    x[b], changed = x[a] + link.min_gap_s, True
-                if x[b] - link.max_gap_s > x[a]:
-                    x[a], changed = x[b] - link.max_gap_s, True
-        if not changed:
-            break
-    else:
-        return plans
-    if any(x[j] > solver_x[j] for j in x) or any(back[pl.vehicle] > pl.back_s for pl in used):
-        return plans
-    out = []
-    for pl in plans:
-        if not pl.jobs:
-            out.append(pl)
-            continue
-        veh = problem.vehicles[pl.vehicle]
-        first = problem.jobs[pl.jobs[0]]
-        gap0 = gaps[pl.vehicle][1][0]
-        leave = x[pl.jobs[0]] - int(problem.duration_s[veh.profile][veh.start_location,
-                                                                     first.location])
-        leave -= sum(b.duration_s for b in gap0)
-        leave = min([leave] + [b.start_s for b in gap0])
-        out.append(_Plan(pl.vehicle, pl.jobs, tuple(x[j] for j in pl.jobs), leave,
-                         back[pl.vehicle], pl.breaks))
-    return out
-
-
-def _after_gap(ready: int, travel: int, breaks: list[BreakTaken]) -> int:
-    """Earliest time after ``ready`` that fits ``travel`` plus breaks fixed in this gap."""
-    return max([ready + travel + sum(b.duration_s for b in breaks)]
-               + [b.start_s + b.duration_s for b in breaks])
-
-
-def _break_gaps(problem: Problem, pl: _Plan):
-    """Assign each break to before the route or to the gap before stop k (k = n: return)."""
-    ends = [pl.leave_s] + [s + problem.jobs[j].service_s for j, s in zip(pl.jobs, pl.starts)]
-    begins = list(pl.starts) + [pl.back_s]
-    before: list[BreakTaken] = []
-    inner: list[list[BreakTaken]] = [[] for _ in begins]
-    for b in pl.breaks:
-        b_end = b.start_s + b.duration_s
-        if b_end <= pl.leave_s:
-            before.append(b)
-            continue
-        if b.start_s >= pl.back_s:
-            continue
-        for k, (lo, hi) in enumerate(zip(ends, begins)):
-            if lo <= b.start_s and b_end <= hi:
-                inner[k].append(b)
-                break
-        else:
-            return None
-    return before, inner
-
-
-def _arrival(leave_s: int, travel_s: int, latest_s: int, breaks: tuple[BreakTaken, ...]) -> int:
-    """When travel started at ``leave_s`` ends, pausing for breaks taken on the way."""
-    t, remaining = leave_s, travel_s
-    for b in breaks:
-        b_end = b.start_s + b.duration_s
-        if b_end <= t or b.start_s >= latest_s:
-            continue
-        if b.start_s >= t + remaining:
-            break
-        remaining -= max(0, b.start_s - t)
-        t = max(t, b_end)
-    return min(t + remaining, latest_s)
-
-
-
-# -- pair-aware insertion (plain Python on the Problem; no OR-Tools) -------------------------
-
-
-@dataclass(frozen=True)
-class _Sched:
-    """A route's timing under the insertion heuristic's conservative rules."""
-
-    cost: int
-    leave_s: int
-    back_s: int
-    dep: tuple[int, ...]       # time the vehicle is free after each item of the sequence
-    used: bool
-
-
-_UNUSED = _Sched(cost=0, leave_s=0, back_s=0, dep=(), used=False)
-
-
-class _Inserter:
-    """Cheapest insertion that places both jobs of a link at once.
-
-    Sequences hold job indices (>= 0) and the vehicle's breaks as ``-(k + 1)``. Timing
-    is conservative with respect to the OR-Tools model (a break is taken where it sits
-    in the sequence, before the next trip; a linked job is pinned to one start time),
-    so a sequence feasible here is feasible there. Used to build the first solution
-    when jobs are linked and to re-insert dropped pairs after local search.
-    """
-
-    def __init__(self, problem: Problem, deadline: float, seed: int = 0) -> None:
-        p = self.p = problem
-        # Seed 0 keeps the plain order; another seed jitters window starts by up to 30 min.
-        self.jitter = random.Random(seed) if seed else None
-        self.w = p.weights
-        self.deadline = deadline
-        self.dur = {k: m.tolist() for k, m in p.duration_s.items()}
-        self.dist = {k: m.tolist() for k, m in p.distance_m.items()} if self.w.distance_m else None
-        self.eligible = []
-        for j, job in enumerate(p.jobs):
-            self.eligible.append([v for v in p.eligible_vehicles(j)
-                                  if self._shift_can_cover(v, j)
-                                  and (p.vehicles[v].capacity is None
-                                       or job.demand <= p.vehicles[v].capacity)])
-        self.resource_of = [veh.resource for veh in p.vehicles]
-        self.siblings: dict[int, list[int]] = {}
-        for v, veh in enumerate(p.vehicles):
-            self.siblings.setdefault(veh.resource, []).append(v)
-        self.pinned: dict[int, int] = {}
-        self.linked = {j for link in p.links for j in (link.first, link.second)}
-        self.seqs: list[list[int]] = [[-(k + 1) for k in self._break_order(v)]
-                                      for v in range(len(p.vehicles))]
-        self.frozen: set[int] = set()
-        self.scheds: list[_Sched] = [_UNUSED for _ in p.vehicles]
-
-    def _break_order(self, v: int) -> list[int]:
-        breaks = self.p.vehicles[v].breaks
-        return sorted(range(len(breaks)), key=lambda k: (breaks[k].earliest_s, breaks[k].latest_s))
-
-    def _shift_can_cover(self, v: int, j: int) -> bool:
-        veh, job = self.p.vehicles[v], self.p.jobs[j]
-        dur = self.p.duration_s[veh.profile]
-        arrive = veh.shift_start_s + int(dur[veh.start_location, job.location])
-        if max(arrive, job.tw_start_s) > job.tw_end_s + job.max_lateness_s:
-            return False
-        back = (max(arrive, job.tw_start_s) + job.service_s
-                + int(dur[job.location, veh.end_location]))
-        return back <= veh.shift_end_s
-
-    # -- timing ---------------------------------------------------------------------------
-
-    def schedule(self, v: int, seq: list[int]) -> _Sched | None:
-        """Timing and cost of a sequence on vehicle ``v``, or None if infeasible."""
-        p, w = self.p, self.w
-        veh = p.vehicles[v]
-        last = max((i for i, item in enumerate(seq) if item >= 0), default=-1)
-        if last < 0:
-            return _UNUSED
-        dur = self.dur[veh.profile]
-        dist = self.dist[veh.profile] if self.dist is not None else None
-        jobs = p.jobs
-        t, loc = veh.shift_start_s, veh.start_location
-        cost, load = veh.fixed_cost, 0
-        first_start = first_travel = None
-        pre_breaks: list[tuple[int, int]] = []
-        dep = []
-        for i, item in enumerate(seq):
-            if item < 0:
-                b = veh.breaks[-item - 1]
-                if i > last:
-                    dep.append(-1)
-                    continue
-                bs = max(t, b.earliest_s)
-                if bs > b.latest_s:
-                    return None
-                t = bs + b.duration_s
-                if first_start is None:
-                    pre_breaks.append((bs, t))
-                dep.append(t)
-                continue
-            job = jobs[item]
-            travel = dur[loc][job.location]
-            s = t + travel
-            pin = self.pinned.get(item)
-            if pin is not None:
-                if s > pin:
-                    return None
-                s = pin
-            elif s < job.tw_start_s:
-                s = job.tw_start_s
-            if s > job.tw_end_s + job.max_lateness_s:
-                return None
-            if s > job.tw_end_s:
-                cost += (s - job.tw_end_s) * w.lateness_s
-            if first_start is None:
-                first_start, first_travel = s, travel
-            cost += travel * w.travel_s
-            if dist is not None:
-                cost += dist[loc][job.location] * w.distance_m
-            if job.preferred_resources and veh.resource not in job.preferred_resources:
-                cost += w.non_preferred
-            load += job.demand
-            t, loc = s + job.service_s, job.location
-            dep.append(t)
-        back_travel = dur[loc][veh.end_location]
-        back = t + back_travel
-        cost += back_travel * w.travel_s
-        if dist is not None:
-            cost += dist[loc][veh.end_location] * w.distance_m
-        if back > veh.shift_end_s:
-            return None
-        after = back
-        for i in range(last + 1, len(seq)):
-            b = veh.breaks[-seq[i] - 1]
-            bs = max(after, b.earliest_s)
-            if bs > b.latest_s or bs + b.duration_s > veh.shift_end_s:
-                return None
-            after = bs + b.duration_s
-            dep[i] = after
-        leave = first_start - first_travel
-        if pre_breaks and pre_breaks[-1][1] > leave:
-            leave = min([leave - sum(e - s for s, e in pre_breaks)] + [s for s, _ in pre_breaks])
-        if veh.max_work_s is not None and back - leave > veh.max_work_s:
-            return None
-        if veh.capacity is not None and load > veh.capacity:
-            return None
-        return _Sched(cost=cost, leave_s=leave, back_s=back, dep=tuple(dep), used=True)
-
-    def _resource_ok(self, v: int, sched: _Sched) -> bool:
-        if not sched.used:
-            return True
-        p = self.p
-        veh = p.vehicles[v]
-        others = [u for u in self.siblings[veh.resource] if u != v and self.scheds[u].used]
-        # The limit binds a resource with one shift too (a worker's max_hours).
-        limit = p.resource_max_work_s.get(veh.resource)
-        if limit is not None:
-            total = sched.back_s - sched.leave_s + sum(self.scheds[u].back_s
-                                                       - self.scheds[u].leave_s for u in others)
-            if total > limit:
-                return False
-        for u in others:
-            o = self.scheds[u]
-            if o.leave_s < sched.back_s and sched.leave_s < o.back_s:
-                return False
-        return True
-
-    # -- insertion --------------------------------------------------------------------------
-
-    def _candidates(self, j: int, vehicles=None):
-        """Every feasible single insertion of job ``j``: (delta, vehicle, position, sched)."""
-        p = self.p
-        job = p.jobs[j]
-        hi_j = job.tw_end_s + job.max_lateness_s
-        pin = self.pinned.get(j)
-        out = []
-        for v in (self.eligible[j] if vehicles is None else vehicles):
-            if v in self.frozen:
-                continue
-            veh = p.vehicles[v]
-            dur = self.dur[veh.profile]
-            seq = self.seqs[v]
-            old = self.scheds[v]
-            prev_free, prev_loc = veh.shift_start_s, veh.start_location
-            for pos in range(len(seq) + 1):
-                if pos > 0:
-                    item = seq[pos - 1]
-                    if item >= 0:
-                        prev_loc = p.jobs[item].location
-                    if old.used and old.dep[pos - 1] >= 0:
-                        prev_free = old.dep[pos - 1]
-                arrive = prev_free + dur[prev_loc][job.location]
-                if arrive > (pin if pin is not None else hi_j):
-                    break
-                if pos < len(seq) and seq[pos] >= 0:
-                    nxt = p.jobs[seq[pos]]
-                    s = max(arrive, job.tw_start_s if pin is None else pin)
-                    nxt_hi = self.pinned.get(seq[pos], nxt.tw_end_s + nxt.max_lateness_s)
-                    if s + job.service_s + dur[job.location][nxt.location] > nxt_hi:
-                        continue
-                new_seq = seq[:pos] + [j] + seq[pos:]
-                sched = self.schedule(v, new_seq)
-                if sched is None or not self._resource_ok(v, sched):
-                    continue
-                out.append((sched.cost - old.cost, v, pos, sched))
-        return out
-
-    def _ejection_candidates(self, j: int, budget: int):
-        """Insertions of ``j`` that first remove one unlinked, cheaper job from the route.
-
-        Entries are (delta, vehicle, position, sched, base sequence, ejected job), where
-        delta includes the ejected job's drop penalty; only ejections whose penalty is
-        below ``budget`` are tried.
-        """
-        p = self.p
-        linked = self.linked
-        out = []
-        for v in self.eligible[j]:
-            if v in self.frozen:
-                continue
-            seq, old = self.seqs[v], self.scheds[v]
-            for k in [i for i in seq if i >= 0 and i not in linked]:
-                pen = p.jobs[k].drop_penalty
-                if pen is None or pen >= budget:
-                    continue
-                base = [i for i in seq if i != k]
-                base_sched = self.schedule(v, base)
-                if base_sched is None:
-                    continue
-                self.seqs[v], self.scheds[v] = base, base_sched
-                try:
-                    for delta, _, pos, sched in self._candidates(j, [v]):
-                        out.append((delta + base_sched.cost - old.cost + pen, v, pos, sched,
-                                    base, k))
-                finally:
-                    self.seqs[v], self.scheds[v] = seq, old
-        return out
-
-    def _start_in(self, v: int, seq: list[int], j: int) -> int:
-        """Service start of ``j`` in a feasible sequence (recomputed from the departures)."""
-        p = self.p
-        veh = p.vehicles[v]
-        dur = self.dur[veh.profile]
-        sched = self.schedule(v, seq)
-        pos = seq.index(j)
-        prev_free, prev_loc = veh.shift_start_s, veh.start_location
-        for i in range(pos):
-            if seq[i] >= 0:
-                prev_loc = p.jobs[seq[i]].location
-            if sched.dep[i] >= 0:
-                prev_free = sched.dep[i]
-        s = prev_free + dur[prev_loc][p.jobs[j].location]
-        return self.pinned.get(j, max(s, p.jobs[j].tw_start_s))
-
-    def _apply(self, v: int, pos: int, j: int, sched: _Sched) -> None:
-        self.seqs[v].insert(pos, j)
-        self.scheds[v] = sched
-
-    def insert_single(self, j: int) -> bool:
-        """Insert one job at its cheapest feasible place; False if there is none."""
-        cands = self._candidates(j)
-        if not cands:
-            return False
-        delta, v, pos, sched = min(cands, key=lambda c: (c[0], c[1], c[2]))
-        self._apply(v, pos, j, sched)
-        return True
-
-    def insert_pair(self, a: int, b: int, lo: int, hi: int, *, eject: bool = False,
-                    top: int = 25, enough: int = 4) -> bool:
-        """Insert linked jobs a, b with start(b) - start(a) in [lo, hi] on two resources.
-
-        With ``eject``, each half may also displace one cheaper unlinked job from its
-        route; the displaced jobs are re-inserted elsewhere where they fit, and the move
-        is kept only if the pair's drop penalties outweigh the extra cost plus the
-        penalties of displaced jobs left out.
-        """
-        p = self.p
-
-        def plain(j):
-            return [(d, v, pos, sc, self.seqs[v], None) for d, v, pos, sc in self._candidates(j)]
-
-        ca, cb = plain(a), plain(b)
-        budget = 0
-        if eject:
-            pa_, pb_ = p.jobs[a].drop_penalty, p.jobs[b].drop_penalty
-            budget = (pa_ or 0) + (pb_ or 0)
-            ca += self._ejection_candidates(a, budget)
-            cb += self._ejection_candidates(b, budget)
-        ca = sorted(ca, key=lambda c: (c[0], c[1], c[2]))[:top]
-        cb = sorted(cb, key=lambda c: (c[0], c[1], c[2]))[:top]
-        combos = sorted(((x[0] + y[0], i, k) for i, x in enumerate(ca) for k, y in enumerate(cb)
-                         if self.resource_of[x[1]] != self.resource_of[y[1]]))
-        feasible = []
-        for _, i, k in combos:
-            if len(feasible) >= enough or time.perf_counter() > self.deadline:
-                break
-            _, va, pa, _, base_a, ej_a = ca[i]
-            _, vb, pb, _, base_b, ej_b = cb[k]
-            seq_a = base_a[:pa] + [a] + base_a[pa:]
-            seq_b = base_b[:pb] + [b] + base_b[pb:]
-            sa, sb = self._start_in(va, seq_a, a), self._start_in(vb, seq_b, b)
-            ta = max(sa, sb - hi)
-            tb = max(sb, ta + lo)
-            if tb - ta > hi:
-                continue
-            self.pinned[a], self.pinned[b] = ta, tb
-            new_a = self.schedule(va, seq_a)
-            new_b = self.schedule(vb, seq_b) if new_a is not None else None
-            ok = (new_b is not None and self._resource_ok(va, new_a)
-                  and self._resource_ok(vb, new_b))
-            del self.pinned[a], self.pinned[b]
-            if ok:
-                delta = new_a.cost - self.scheds[va].cost + new_b.cost - self.scheds[vb].cost
-                ejected = tuple(e for e in (ej_a, ej_b) if e is not None)
-                feasible.append((delta, (a, b, va, seq_a, new_a, vb, seq_b, new_b, ta, tb,
-                                         ejected)))
-        if not feasible:
-            return False
-        if not eject:
-            self._place_pair(*min(feasible, key=lambda f: f[0])[1])
-            return True
-        # An ejection pays only if the pair's penalties outweigh the extra cost and the
-        # penalties of the ejected jobs that find no other place: try each and undo.
-        best = None
-        for _, move in feasible:
-            saved = ([list(q) for q in self.seqs], list(self.scheds), dict(self.pinned))
-            before = sum(sc.cost for sc in self.scheds)
-            lost = self._place_pair(*move)
-            net = sum(sc.cost for sc in self.scheds) - before + lost
-            self.seqs, self.scheds, self.pinned = saved
-            if net < budget and (best is None or net < best[0]):
-                best = (net, move)
-        if best is None:
-            return False
-        self._place_pair(*best[1])
-        return True
-
-    def _place_pair(self, a, b, va, seq_a, new_a, vb, seq_b, new_b, ta, tb, ejected) -> int:
-        """Apply a pair insertion; re-insert ejected jobs; return penalties of those left out."""
-        self.pinned[a], self.pinned[b] = ta, tb
-        self.seqs[va], self.scheds[va] = list(seq_a), new_a
-        self.seqs[vb], self.scheds[vb] = list(seq_b), new_b
-        return sum(self.p.jobs[e].drop_penalty for e in ejected if not self.insert_single(e))
-
-    def load_routes(self, routes: list[tuple[list[int], list[int], list[int]]]) -> None:
-        """Start from given routes: per vehicle (jobs, service starts, break starts).
-
-        Linked jobs keep their starts (pinned). A route the heuristic's timing cannot
-        reproduce is frozen: nothing is inserted into it.
-        """
-        p = self.p
-        linked = {j for link in p.links for j in (link.first, link.second)}
-        for v, (jobs, starts, break_starts) in enumerate(routes):
-            for j, s in zip(jobs, starts):
-                if j in linked:
-                    self.pinned[j] = s
-        for v, (jobs, starts, break_starts) in enumerate(routes):
-            order = self._break_order(v)
-            seq: list[int] = []
-            pending = sorted(zip(break_starts, order)) if len(break_starts) == len(order) else \
-                [(0, k) for k in order]
-            for j, s in zip(jobs, starts):
-                while pending and pending[0][0] < s:
-                    seq.append(-(pending.pop(0)[1] + 1))
-                seq.append(j)
-            seq.extend(-(k + 1) for _, k in pending)
-            self.seqs[v] = seq
-            sched = self.schedule(v, seq)
-            if sched is None:
-                self.frozen.add(v)
-                self.scheds[v] = _Sched(cost=0, leave_s=int(starts[0]) if starts else 0,
-                                        back_s=int(starts[-1]) if starts else 0, dep=(),
-                                        used=bool(jobs))
-            else:
-                self.scheds[v] = sched
-
-    def units(self, jobs: list[int]) -> list[tuple]:
-        """Jobs to insert as ``("single", j)`` or ``("pair", a, b, lo, hi)``, hardest first."""
-        p = self.p
-        link_of: dict[int, list] = {}
-        for link in p.links:
-            link_of.setdefault(link.first, []).append(link)
-            link_of.setdefault(link.second, []).append(link)
-        todo = set(jobs)
-        out = []
-        for j in sorted(todo):
-            links = link_of.get(j, [])
-            if not links:
-                out.append(("single", j))
-            elif len(links) == 1 and len(link_of[links[0].first]) == 1 \
-                    and len(link_of[links[0].second]) == 1:
-                link = links[0]
-                if j == link.first and link.second in todo:
-                    out.append(("pair", link.first, link.second, link.min_gap_s, link.max_gap_s))
-            # Jobs in chains of three or more links are left to the solver.
-
-        def key(unit):
-            jobs_ = unit[1:3] if unit[0] == "pair" else unit[1:2]
-            pen = min(float("inf") if p.jobs[j].drop_penalty is None else p.jobs[j].drop_penalty
-                      for j in jobs_)
-            first = p.jobs[jobs_[0]]
-            # Pairs before singles of the same priority: measured better than one
-            # chronological order (more pairs placed, fewer jobs dropped).
-            return (-pen, unit[0] != "pair", first.tw_start_s + shift[jobs_[0]],
-                    first.tw_end_s, jobs_[0])
-
-        shift = {u[1]: self.jitter.randrange(1800) if self.jitter else 0 for u in out}
-        return sorted(out, key=key)
-
-    def insert_all(self, jobs: list[int], *, eject: bool = False) -> int:
-        """Insert what fits of ``jobs``; returns how many jobs were placed.
-
-        With ``eject``, pairs that do not fit may displace cheaper single jobs.
-        """
-        placed = 0
-        for unit in self.units(jobs):
-            if time.perf_counter() > self.deadline:
-                break
-            if unit[0] == "single":
-                placed += self.insert_single(unit[1])
-            elif self.insert_pair(*unit[1:]) or (eject and self.insert_pair(*unit[1:],
-                                                                               eject=True)):
-                placed += 2
-        return placed
-
-    def sequences(self) -> list[list[int]]:
-        """The job sequence of every vehicle (breaks removed)."""
-        return [[i for i in seq if i >= 0] for seq in self.seqs]
+        return build_routes(p, tighten_times(p, plans))

@@ -12,8 +12,8 @@ from pathlib import Path
 
 from ..errors import InputError
 from .model import Day
-from .units import format_hhmm
 from .rota import Rota
+from .units import format_hhmm
 
 CALLS_COLUMNS = ("visit_id", "worker_id", "check_in", "check_out")
 #: Every category a planned or actual visit can fall in, in report order.

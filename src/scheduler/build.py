@@ -6,8 +6,8 @@ from dataclasses import dataclass, field
 
 from ..routing import Break, Job, Link, Problem, Vehicle, Weights
 from .model import Day, Visit, Worker
-from .units import format_hhmm
 from .travel import DayTravel
+from .units import format_hhmm
 
 PROVIDER_TAG = "provider:"
 GENDER_TAG = "gender:"

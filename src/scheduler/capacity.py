@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import csv
 from collections import Counter, defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Mapping
 
 import numpy as np
 
 from ..geo.travel import haversine_m
 from .model import Day, Visit
-from .units import format_hhmm
 from .rota import Rota
+from .units import format_hhmm
 
 #: Named time bands of the care day by the start of a visit's window: (name, start_s, end_s).
 TIME_BANDS: tuple[tuple[str, int, int], ...] = (
@@ -431,8 +431,11 @@ def capacity_exceptions(day: Day, rota: Rota, *, band_s: int = 1800,
 
 
 def write_capacity_csv(report: CapacityReport, path: Path) -> Path:
-    """Write ``capacity.csv``: one row per area and band; ``exception`` is ``short`` when
-    demand exceeds rostered capacity. Minutes are whole minutes."""
+    """Write ``capacity.csv``: one row per area and band.
+
+    ``exception`` is ``short`` when demand exceeds rostered capacity. Minutes are whole
+    minutes.
+    """
     path = Path(path)
     with path.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)

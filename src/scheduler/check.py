@@ -6,9 +6,9 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass
 
 from .model import Day
-from .units import format_hhmm, format_hhmmss
 from .rota import PlannedShift, Rota
 from .travel import DayTravel
+from .units import format_hhmm, format_hhmmss
 
 #: Breaks owed by Working Time rules: a shift over this many seconds needs ...
 BREAK_AFTER_S = 6 * 3600
@@ -235,11 +235,11 @@ def check_rota(day: Day, rota: Rota, travel: DayTravel) -> list[Violation]:
             by_worker[sh.worker_id].append((stop.start_s, stop.end_s, f"visit {stop.visit_id}"))
     for worker_id, spans in by_worker.items():
         visits = sorted(s for s in spans if s[2].startswith("visit"))
-        for (s1, e1, a), (s2, e2, b) in zip(visits, visits[1:]):
+        for (_, e1, a), (s2, _, b) in zip(visits, visits[1:]):
             if s2 < e1:
                 out.append(Violation("overlap", f"worker {worker_id}", f"{a} and {b} overlap"))
         rounds = sorted(s for s in spans if s[2].startswith("shift"))
-        for (s1, e1, a), (s2, e2, b) in zip(rounds, rounds[1:]):
+        for (_, e1, a), (s2, _, b) in zip(rounds, rounds[1:]):
             if s2 < e1:
                 out.append(Violation("overlap", f"worker {worker_id}", f"{a} and {b} overlap"))
         worker = day.worker_by_id.get(worker_id)

@@ -6,10 +6,10 @@ import argparse
 import datetime as dt
 import sys
 import threading
-from collections import Counter
 import time
+from collections import Counter
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Callable, Sequence
 
 from rich.console import Console
 from rich.markup import escape
@@ -99,6 +99,7 @@ class _nothing:
 # ---- sample -------------------------------------------------------------------------------
 
 def cmd_sample(args: argparse.Namespace) -> int:
+    """``carerounds sample``: write a synthetic day of inputs."""
     from .sample import generate_sample, write_sample
 
     sample = generate_sample(args.region, date=args.date, seed=args.seed, size=args.size)
@@ -133,6 +134,7 @@ def _plan_options(args: argparse.Namespace):
 
 
 def cmd_plan(args: argparse.Namespace) -> int:
+    """``carerounds plan``: the nightly rota, with every output file."""
     from ..routing import SolveParams
     from .plan import plan_with_duplicates
     from .render import write_plan
@@ -151,8 +153,11 @@ def cmd_plan(args: argparse.Namespace) -> int:
                               engine=args.engine, processes=args.processes,
                               on_progress=report))
     out_dir = Path(args.out)
+    skipped: list[str] = []
     written = phases.run("Writing rota, reports, run sheets and maps",
-                         lambda: write_plan(result, out_dir))
+                         lambda: write_plan(result, out_dir, skipped=skipped))
+    for note in skipped:
+        stderr.print(f"[yellow]note[/] {escape(note)}")
     rota = result.rota
     stdout.print(format_summary(summarise(rota, result.planned)))
     if rota.run.get("solution_source") == "insertion":
@@ -178,6 +183,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
 # ---- check --------------------------------------------------------------------------------
 
 def cmd_check(args: argparse.Namespace) -> int:
+    """``carerounds check``: 0 when the rota is valid, 1 with its violations."""
     from .check import check_rota
     from .rota import read_rota
 
@@ -202,6 +208,7 @@ def cmd_check(args: argparse.Namespace) -> int:
 # ---- roads --------------------------------------------------------------------------------
 
 def cmd_roads_fetch(args: argparse.Namespace) -> int:
+    """``carerounds roads fetch``: download a road network (online only)."""
     from ..geo import fetch_network
 
     path = fetch_network(region=args.region, polygon_path=args.polygon, out_path=Path(args.out))
@@ -226,8 +233,12 @@ def cmd_duplicates(args: argparse.Namespace) -> int:
 
     Returns 0 when no pair is found and 1 when there are pairs (findings).
     """
-    from .duplicates import (DEFAULT_ALLOWED_PAIRS, find_duplicate_visits, format_duplicates,
-                             write_duplicates_csv)
+    from .duplicates import (
+        DEFAULT_ALLOWED_PAIRS,
+        find_duplicate_visits,
+        format_duplicates,
+        write_duplicates_csv,
+    )
     from .inputs import read_day
     from .travel import build_travel
 
@@ -259,7 +270,6 @@ def _non_negative(value: str) -> float:
 
 def _register_duplicates(subparsers) -> None:
     """Add ``carerounds duplicates`` to the CLI's subparsers."""
-
     p = subparsers.add_parser(
         "duplicates", help="find duplicate visits by different providers",
         description="Find visits by different providers to one client or household at the "
@@ -432,11 +442,18 @@ def cmd_compare(args: argparse.Namespace) -> int:
     """``carerounds compare``: run scenarios against the base day and print the comparison."""
     from ..routing import SolveParams, Weights
     from .build import PlanOptions
-    from .travel import build_travel
-    from .whatif.scenarios import (Scenario, comparison_frame, comparison_table, prepare_runs,
-                                   read_scenario, run_prepared, travel_modes,
-                                   write_comparison)
     from .inputs import read_day
+    from .travel import build_travel
+    from .whatif.scenarios import (
+        Scenario,
+        comparison_frame,
+        comparison_table,
+        prepare_runs,
+        read_scenario,
+        run_prepared,
+        travel_modes,
+        write_comparison,
+    )
     from .whatif.sweep import check_cluster_address
 
     if args.cluster:
@@ -598,6 +615,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_OTHER
     except CareroundsError as exc:
         stderr.print(f"[red]error:[/] {escape(str(exc))}", soft_wrap=True)
+        return EXIT_OTHER
+    except ModuleNotFoundError as exc:
+        from .._optional import EXTRA_OF, missing_extra
+
+        if (exc.name or "").split(".")[0] not in EXTRA_OF:
+            raise
+        stderr.print(f"[red]error:[/] {escape(str(missing_extra(exc, purpose='this command')))}",
+                     soft_wrap=True)
         return EXIT_OTHER
     except KeyboardInterrupt:
         stderr.print("interrupted")

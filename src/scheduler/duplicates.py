@@ -4,17 +4,17 @@ from __future__ import annotations
 
 import csv
 import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Iterable, Sequence
 
 import numpy as np
 
 from ..geo.travel import haversine_m
 from .model import Client, Day, Visit
-from .units import format_hhmm
 from .rota import VisitOutcome
 from .travel import DayTravel
+from .units import format_hhmm
 
 #: Planned handovers that are not duplicates: (one visit, the other visit) tokens, matched
 #: against a visit's service, provider id or provider kind; ``"*"`` matches any visit.
@@ -191,8 +191,10 @@ def _keep_key(visit: Visit, day: Day, rule: str, order: dict[str, int]) -> tuple
 
 
 def _trip_s(provider_id: str | None, client_id: str, day: Day, travel: DayTravel) -> int | None:
-    """Round trip to a client from the nearest home of the provider's workers (any worker
-    when the visit has no provider yet), each worker by their own travel mode."""
+    """Round trip to a client from the nearest home of the provider's workers.
+
+    Any worker when the visit has no provider yet; each worker by their own travel mode.
+    """
     workers = [w for w in day.workers if provider_id is None or w.provider_id == provider_id]
     try:
         target = travel.location("client", client_id)

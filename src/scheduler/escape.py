@@ -36,9 +36,9 @@ def html_text(value: object) -> str:
 
 
 def js_string(text: str) -> str:
-    """A JavaScript string literal safe inside an HTML ``<script>`` block and in Jinja.
+    r"""A JavaScript string literal safe inside an HTML ``<script>`` block and in Jinja.
 
-    ``<``, ``>``, ``&`` and braces are written as ``\\uXXXX`` escapes, so the literal
+    ``<``, ``>``, ``&`` and braces are written as ``\uXXXX`` escapes, so the literal
     cannot close the script block or open a template tag; the browser reads the same text.
     """
     return (json.dumps(text, ensure_ascii=True)

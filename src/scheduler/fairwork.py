@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import csv
 from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Mapping
 
 from ..geo.travel import haversine_m
 from .duplicates import normalise_address, normalise_postcode
 from .model import Client, Day
-from .units import format_hhmm
 from .rota import PlannedShift, PlannedStop, Rota
+from .units import format_hhmm
 
 #: Tasks that justify a visit shorter than 30 minutes (still at least 15): all of a short
 #: visit's tasks must be among these (compared lower case, ``_`` read as a space).

@@ -7,13 +7,24 @@ import datetime as dt
 import hashlib
 import io
 import re
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Callable, Iterator
 
 from ..errors import InputError
+from .model import (
+    GENDERS,
+    PRIORITIES,
+    PROVIDER_KINDS,
+    TRAVEL_MODES,
+    Client,
+    Day,
+    Provider,
+    Shift,
+    SourceFile,
+    Visit,
+    Worker,
+)
 from .units import parse_hhmm
-from .model import (GENDERS, PRIORITIES, PROVIDER_KINDS, TRAVEL_MODES, Client, Day, Provider,
-                    Shift, SourceFile, Visit, Worker)
 
 #: Columns every file must have, in contract order; optional columns are read when present.
 COLUMNS: dict[str, tuple[str, ...]] = {

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Mapping
 
 PRIORITIES = ("critical", "high", "normal")
 PROVIDER_KINDS = ("in_house", "independent")

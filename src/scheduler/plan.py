@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import datetime as dt
 import platform
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from importlib import metadata
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 
@@ -22,8 +22,13 @@ from ..errors import InputError
 from ..routing import Solution, SolveParams, Weights, solve
 from ..routing.decompose import Group, Progress, solve_decomposed
 from .build import BuiltProblem, PlanOptions, build_problem, describe_cause
-from .duplicates import (DuplicatePair, Merge, find_duplicate_visits, merge_duplicates,
-                         merged_outcomes)
+from .duplicates import (
+    DuplicatePair,
+    Merge,
+    find_duplicate_visits,
+    merge_duplicates,
+    merged_outcomes,
+)
 from .model import Day
 from .rota import PlannedBreak, PlannedShift, PlannedStop, Rota, VisitOutcome
 from .travel import DayTravel
@@ -53,7 +58,7 @@ def run_info(day: Day, travel: DayTravel, params: SolveParams, options: PlanOpti
         "versions": {"carerounds": __version__, "ortools": _version("ortools"),
                      "osmnx": _version("osmnx"), "python": platform.python_version()},
         "weights": options.weights.__dict__,
-        "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
     }
 
 

@@ -449,8 +449,8 @@ class _Client:
     service: str
     needs: frozenset[str]          # dementia, hoist, peg, catheter, insulin
     gender_preference: str = ""
-    preferred: list["_Worker"] = field(default_factory=list)
-    excluded: list["_Worker"] = field(default_factory=list)
+    preferred: list[_Worker] = field(default_factory=list)
+    excluded: list[_Worker] = field(default_factory=list)
     notes: str = ""
     planted: bool = False          # part of a planted pair: keep it as it is
     id: str = ""

@@ -9,8 +9,9 @@ import pytest
 
 from carerounds.errors import InputError
 from carerounds.routing import Break, Job, Link, SolveParams, Vehicle, Weights, solve
-from carerounds.routing.solver import (BREAKS_LNS_ABOVE, BREAKS_LNS_TIME_LIMIT_MS, _Inserter,
-                                       _Model, solve_by_insertion, solve_with)
+from carerounds.routing.insertion import Inserter, solve_by_insertion
+from carerounds.routing.solver import (BREAKS_LNS_ABOVE, BREAKS_LNS_TIME_LIMIT_MS, _Model,
+                                       solve_with)
 
 from ._helpers import H, assert_feasible, line_matrix, make_problem, served_by, start_of
 
@@ -438,7 +439,7 @@ def test_repair_lets_a_critical_pair_displace_a_normal_visit(three_points):
     vehicles = [day_vehicle("w", start=8 * H, end=11 * H),
                 day_vehicle("x", start=8 * H, end=11 * H)]
     problem = make_problem(three_points, jobs, vehicles, links=(Link(2, 3),))
-    ins = _Inserter(problem, deadline=float("inf"))
+    ins = Inserter(problem, deadline=float("inf"))
     ins.load_routes([([0], [9 * H], []), ([1], [9 * H], [])])
     assert ins.insert_all([2, 3]) == 0
     assert ins.insert_all([2, 3], eject=True) == 2

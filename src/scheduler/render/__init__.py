@@ -14,8 +14,13 @@ if TYPE_CHECKING:
 
 __all__ = ["write_plan"]
 
+#: Packages each optional part of a plan's output set needs (see ``carerounds._optional``).
+SHEETS_NEED = ("reportlab",)
+MAPS_NEED = ("folium", "js_lib_leaflet", "matplotlib", "geopandas", "shapely", "pyproj")
 
-def write_plan(result: "PlanResult", out_dir: str | Path) -> list[Path]:
+
+def write_plan(result: PlanResult, out_dir: str | Path, *,
+               skipped: list[str] | None = None) -> list[Path]:
     """Write every file ``carerounds plan`` writes for a planned day into ``out_dir``.
 
     ``rota.json``, ``rota.csv`` and ``unplaced.csv``; the reports (duplicates, unplaced
@@ -27,14 +32,19 @@ def write_plan(result: "PlanResult", out_dir: str | Path) -> list[Path]:
         From :func:`carerounds.scheduler.plan.plan_folder` or ``plan_with_duplicates``.
     out_dir : str or Path
         Created if missing.
+    skipped : list of str, optional
+        Receives one line per part not written because its extra is not installed
+        (run sheets need ``carerounds[sheets]``, maps ``carerounds[maps]``); the base
+        install still writes the rota, the CSV reports and ``report.html``.
 
     Returns
     -------
     list of Path
         The files written, in that order.
     """
+    from ..._optional import available
     from ..rota import write_rota_csv, write_rota_json, write_unplaced_csv
-    from . import maps, report, sheets
+    from . import report
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -44,6 +54,17 @@ def write_plan(result: "PlanResult", out_dir: str | Path) -> list[Path]:
                write_unplaced_csv(rota, day, out / "unplaced.csv")]
     written += report.write_plan_report(day, rota, travel, out, duplicates=result.duplicates,
                                         merges=result.merges)
-    written += sheets.write_run_sheets(day, rota, out, travel=travel)
-    written += maps.write_maps(day, rota, travel, out, duplicates=result.duplicates)
+    notes = skipped if skipped is not None else []
+    if available(*SHEETS_NEED):
+        from . import sheets
+
+        written += sheets.write_run_sheets(day, rota, out, travel=travel)
+    else:
+        notes.append("run sheets skipped: pip install 'carerounds[sheets]' to print them")
+    if available(*MAPS_NEED):
+        from . import maps
+
+        written += maps.write_maps(day, rota, travel, out, duplicates=result.duplicates)
+    else:
+        notes.append("maps skipped: pip install 'carerounds[maps]' to draw them")
     return written

@@ -7,16 +7,16 @@ import json
 import re
 import unicodedata
 from collections import Counter, defaultdict
+from collections.abc import Iterable
 from importlib import resources
 from pathlib import Path
-from typing import Iterable
 
 from ..escape import html_text, js_string
 from ..model import Day
-from ..units import METRES_PER_MILE, format_hhmm
-from .paths import OSM_ATTRIBUTION, LatLon, shift_paths
 from ..rota import PlannedShift, Rota, check_rota_inputs
 from ..travel import DayTravel
+from ..units import METRES_PER_MILE, format_hhmm
+from .paths import OSM_ATTRIBUTION, LatLon, shift_paths
 
 OSM_TILES = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
 
@@ -113,7 +113,7 @@ _MAP_CSS = """
 
 
 def _element_classes():
-    """folium element classes (imported lazily: folium is only needed for maps)."""
+    """Folium element classes (imported lazily: folium is only needed for maps)."""
     from branca.element import MacroElement
     from folium.template import Template
 

@@ -56,7 +56,7 @@ class ShiftPath:
 
 
 # Road legs per network, kept while the network lives: sheets and maps of one plan share them.
-_ROAD_LEGS: "weakref.WeakKeyDictionary[object, dict[tuple[int, int], tuple[LatLon, ...] | None]]" = \
+_ROAD_LEGS: weakref.WeakKeyDictionary[object, dict[tuple[int, int], tuple[LatLon, ...] | None]] = \
     weakref.WeakKeyDictionary()
 
 

@@ -3,23 +3,35 @@
 from __future__ import annotations
 
 import csv
-
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Sequence
 
 from ... import __version__
-from ..capacity import (CapacityBand, CapacityReport, UnplacedBreakdown, capacity_exceptions,
-                       unplaced_breakdown, write_capacity_csv, write_idle_csv,
-                       write_priority_queue_csv, write_unplaced_breakdown_csv)
+from ..capacity import (
+    CapacityBand,
+    CapacityReport,
+    UnplacedBreakdown,
+    capacity_exceptions,
+    unplaced_breakdown,
+    write_capacity_csv,
+    write_idle_csv,
+    write_priority_queue_csv,
+    write_unplaced_breakdown_csv,
+)
 from ..duplicates import DuplicatePair, Merge, find_duplicate_visits, write_duplicates_csv
-from ..fairwork import (RULES, FairWorkReport, fair_work_checks, write_fair_work_csv,
-                       write_fair_work_workers_csv)
 from ..escape import html_text
+from ..fairwork import (
+    RULES,
+    FairWorkReport,
+    fair_work_checks,
+    write_fair_work_csv,
+    write_fair_work_workers_csv,
+)
 from ..model import Day
-from ..units import METRES_PER_MILE, format_hhmm
 from ..rota import Rota, RotaSummary, summarise
 from ..travel import DayTravel
+from ..units import METRES_PER_MILE, format_hhmm
 
 #: Rows shown per table on the one-page report; the CSV files hold them all.
 TOP = 8
@@ -138,7 +150,8 @@ def _kpi(label: str, value: str, note: str = "", *, alert: bool = False) -> str:
 
 def short_runs(bands: Sequence[CapacityBand]) -> list[tuple[str, int, int, int, int]]:
     """Consecutive short bands of one area joined: (area, start_s, end_s, worst shortfall
-    in carer-seconds, total shortfall in carer-seconds), largest total first."""
+    in carer-seconds, total shortfall in carer-seconds), largest total first.
+    """
     runs: list[list] = []
     for band in sorted((b for b in bands if b.short), key=lambda b: (b.area, b.start_s)):
         last = runs[-1] if runs else None
@@ -192,7 +205,8 @@ section { break-inside: avoid; page-break-inside: avoid; }
 def render_report_html(day: Day, rota: Rota, reports: PlanReports,
                        travel: DayTravel | None = None) -> str:
     """The one-page run report as a self-contained HTML document (inline CSS, no scripts,
-    no external resources); every piece of user text is HTML-escaped."""
+    no external resources); every piece of user text is HTML-escaped.
+    """
     s = reports.summary
     dup, fw, cap, un = reports.duplicates, reports.fair_work, reports.capacity, reports.unplaced
     care_saved = sum(p.care_saved_s for p in dup if p.match == "same_client")

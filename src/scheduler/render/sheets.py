@@ -13,11 +13,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..escape import html_text, pdf_text
-from .paths import OSM_ATTRIBUTION, ShiftPath, shift_paths
 from ..model import Day
-from ..units import METRES_PER_MILE, format_hhmm
 from ..rota import PlannedBreak, Rota, check_rota_inputs
 from ..travel import DayTravel
+from ..units import METRES_PER_MILE, format_hhmm
+from .paths import OSM_ATTRIBUTION, ShiftPath, shift_paths
 
 log = logging.getLogger(__name__)
 
@@ -126,7 +126,7 @@ class RunSheets:
 # ---- building the content --------------------------------------------------------------------
 
 # Road segments per network (computed once per network, shared by every sheet).
-_SEGMENTS: "weakref.WeakKeyDictionary[object, tuple]" = weakref.WeakKeyDictionary()
+_SEGMENTS: weakref.WeakKeyDictionary[object, tuple] = weakref.WeakKeyDictionary()
 _MAJOR_ROADS = frozenset({"motorway", "trunk", "primary", "secondary", "tertiary",
                           "motorway_link", "trunk_link", "primary_link", "secondary_link"})
 MAX_BACKGROUND_SEGMENTS = 2500
@@ -491,8 +491,14 @@ def render_run_sheets_pdf(sheets: RunSheets) -> bytes:
     from reportlab.lib.pagesizes import A4
     from reportlab.lib.styles import ParagraphStyle
     from reportlab.lib.units import mm
-    from reportlab.platypus import (PageBreak, Paragraph, SimpleDocTemplate,
-                                    Spacer, Table, TableStyle)
+    from reportlab.platypus import (
+        PageBreak,
+        Paragraph,
+        SimpleDocTemplate,
+        Spacer,
+        Table,
+        TableStyle,
+    )
 
     regular, bold = pdf_fonts()
     base = ParagraphStyle("base", fontName=regular, fontSize=8.5, leading=10.5)

@@ -5,9 +5,9 @@ from __future__ import annotations
 import heapq
 import json
 from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Mapping, Sequence
 
 import numpy as np
 import shapely
@@ -15,8 +15,8 @@ import shapely
 from ...errors import InputError
 from ...geo import Area, assign_areas, haversine_m, projected_crs
 from ..model import Day
-from .pricing import PatchFigures
 from ..rota import Rota
+from .pricing import PatchFigures
 
 #: Settlements of at least this many residents count as towns (the ONS rural-urban
 #: classification's threshold for an urban settlement).

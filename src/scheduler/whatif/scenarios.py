@@ -6,9 +6,10 @@ import math
 import re
 import tomllib
 from collections import defaultdict
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
-from typing import Any, Iterable, Protocol, Sequence
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -17,10 +18,10 @@ from ...geo import Area, haversine_m
 from ...routing import SolveParams, Weights
 from ..build import PlanOptions
 from ..model import TRAVEL_MODES, Client, Day, Shift, Visit, Worker
-from .pricing import CostRates, delivery_cost_pence
 from ..rota import Rota
 from ..travel import DayTravel, build_travel, day_places
 from ..units import METRES_PER_MILE, format_hhmm, parse_hhmm
+from .pricing import CostRates, delivery_cost_pence
 
 #: Skill tag prefix that ties visits and workers to a patch (see :class:`RestrictToPatches`).
 PATCH_TAG = "patch:"
@@ -488,7 +489,7 @@ class ChangeWeights:
         Weights.from_mapping(dict(self.values), source="weights")
 
     @classmethod
-    def of(cls, **values: int) -> "ChangeWeights":
+    def of(cls, **values: int) -> ChangeWeights:
         """Build from keyword arguments."""
         return cls(tuple(sorted(values.items())))
 
@@ -588,7 +589,7 @@ class Scenario:
         """The name made safe for a folder name."""
         return _SLUG.sub("-", self.name.strip()).strip("-") or "scenario"
 
-    def then(self, *changes: Change) -> "Scenario":
+    def then(self, *changes: Change) -> Scenario:
         """A new scenario with more changes after these."""
         return replace(self, changes=self.changes + tuple(changes))
 
@@ -1176,7 +1177,8 @@ def compare(base: Day, *scenarios: Scenario, params: SolveParams | None = None,
 
 def write_comparison(runs: Sequence[ScenarioRun], out_dir: str | Path) -> list[Path]:
     """Write ``comparison.csv`` (tidy), ``summary.csv`` (wide) and each run's ``rota.json`` and
-    ``unplaced.csv`` under ``<out>/<scenario>/``."""
+    ``unplaced.csv`` under ``<out>/<scenario>/``.
+    """
     from ..rota import write_rota_json, write_unplaced_csv
 
     out = Path(out_dir)
