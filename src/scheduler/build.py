@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ..routing import Break, Job, Link, Problem, Vehicle, Weights
-from .model import Day, Visit, Worker
+from .model import BREAK_RULE, Day, Visit, Worker
 from .travel import DayTravel
 from .units import format_hhmm
 
@@ -32,8 +32,8 @@ class PlanOptions:
     """
 
     pool: bool = False
-    break_after_s: int = 6 * 3600
-    break_s: int = 20 * 60
+    break_after_s: int = BREAK_RULE.after_s
+    break_s: int = BREAK_RULE.min_s
     weights: Weights = field(default_factory=Weights)
     regular_carers: int = 3
 

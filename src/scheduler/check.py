@@ -5,15 +5,10 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 
-from .model import Day
+from .model import BreakRule, Day
 from .rota import PlannedShift, Rota
 from .travel import DayTravel
 from .units import format_hhmm, format_hhmmss
-
-#: Breaks owed by Working Time rules: a shift over this many seconds needs ...
-BREAK_AFTER_S = 6 * 3600
-#: ... a break of at least this many seconds.
-BREAK_MIN_S = 20 * 60
 
 
 @dataclass(frozen=True)
@@ -32,7 +27,7 @@ def _hm(seconds: int) -> str:
     return format_hhmmss(seconds) if seconds % 60 else format_hhmm(seconds)
 
 
-def _check_shift(day: Day, travel: DayTravel, sh: PlannedShift, pool: bool,
+def _check_shift(day: Day, travel: DayTravel, sh: PlannedShift, pool: bool, rule: BreakRule,
                  out: list[Violation]) -> None:
     subject = f"worker {sh.worker_id} shift {sh.shift}"
     worker = day.worker_by_id.get(sh.worker_id)
@@ -70,9 +65,9 @@ def _check_shift(day: Day, travel: DayTravel, sh: PlannedShift, pool: bool,
             out.append(Violation("break", subject, f"break at {_hm(b.start_s)} is outside the "
                                                    "worked time (leave home to return)"))
     worked_s = sh.return_s - sh.leave_s
-    if worked_s > BREAK_AFTER_S and not any(b.duration_s >= BREAK_MIN_S for b in breaks):
+    if worked_s > rule.after_s and not any(b.duration_s >= rule.min_s for b in breaks):
         out.append(Violation("break", subject, f"works {worked_s / 3600:.1f} h with no "
-                                               f"break of {BREAK_MIN_S // 60} min"))
+                                               f"break of {rule.min_s // 60} min"))
 
     place, ready = home, sh.leave_s
     for stop in sh.stops:
@@ -152,22 +147,11 @@ def check_rota(day: Day, rota: Rota, travel: DayTravel) -> list[Violation]:
     travel matrices, breaks owed on long shifts, no visit overlapping for a worker, and
     each worker within their maximum hours.
     """
-    out: list[Violation] = []
-    pool = bool(rota.run.get("pool", False))
-    if rota.run.get("roads") != travel.roads:
-        out.append(Violation("travel_source", "run", f"rota was planned with roads="
-                                                     f"{rota.run.get('roads')!r}, checked with "
-                                                     f"roads={travel.roads!r}; pass the same --roads"))
-        return out
-    planned_with = rota.run.get("travel") or {}
-    for mode, source in travel.describe().items():
-        if mode in planned_with and planned_with[mode] != source:
-            out.append(Violation("travel_source", "run", f"{mode} travel was planned with "
-                                                         f"{planned_with[mode]!r} but is checked "
-                                                         f"with {source!r}; re-plan or check with "
-                                                         "the same version and --roads"))
+    out = _check_travel_source(rota, travel)
     if out:
         return out
+    pool = bool(rota.run.get("pool", False))
+    rule = BreakRule.of_run(rota.run)
     if rota.date != day.date:
         out.append(Violation("date", "run", f"rota is for {rota.date}, inputs for {day.date}"))
 
@@ -188,10 +172,36 @@ def check_rota(day: Day, rota: Rota, travel: DayTravel) -> list[Violation]:
 
     served: dict[str, list[tuple[str, int]]] = defaultdict(list)
     for sh in rota.shifts:
-        _check_shift(day, travel, sh, pool, out)
+        _check_shift(day, travel, sh, pool, rule, out)
         for stop in sh.stops:
             served[stop.visit_id].append((sh.worker_id, stop.start_s))
 
+    _check_outcomes(day, rota, served, absorbed, out)
+    _check_worker_days(day, rota, out)
+    return out
+
+
+def _check_travel_source(rota: Rota, travel: DayTravel) -> list[Violation]:
+    """The rota was planned on the travel it is checked with (same roads, same estimate)."""
+    out: list[Violation] = []
+    if rota.run.get("roads") != travel.roads:
+        out.append(Violation("travel_source", "run", f"rota was planned with roads="
+                                                     f"{rota.run.get('roads')!r}, checked with "
+                                                     f"roads={travel.roads!r}; pass the same --roads"))
+        return out
+    planned_with = rota.run.get("travel") or {}
+    for mode, source in travel.describe().items():
+        if mode in planned_with and planned_with[mode] != source:
+            out.append(Violation("travel_source", "run", f"{mode} travel was planned with "
+                                                         f"{planned_with[mode]!r} but is checked "
+                                                         f"with {source!r}; re-plan or check with "
+                                                         "the same version and --roads"))
+    return out
+
+
+def _check_outcomes(day: Day, rota: Rota, served: dict[str, list[tuple[str, int]]],
+                    absorbed: dict[str, str], out: list[Violation]) -> None:
+    """Each outcome agrees with the rounds: merged, unplaced with a reason, or fully served."""
     for o in rota.outcomes:
         subject = f"visit {o.visit_id}"
         done = served.get(o.visit_id, [])
@@ -227,6 +237,9 @@ def check_rota(day: Day, rota: Rota, travel: DayTravel) -> list[Violation]:
         if sorted(workers) != sorted(o.workers):
             out.append(Violation("outcome", subject, "workers listed differ from the rounds"))
 
+
+def _check_worker_days(day: Day, rota: Rota, out: list[Violation]) -> None:
+    """No worker is in two places at once, and nobody works over their maximum hours."""
     by_worker: dict[str, list[tuple[int, int, str]]] = defaultdict(list)
     for sh in rota.shifts:
         if sh.stops:
@@ -247,4 +260,3 @@ def check_rota(day: Day, rota: Rota, travel: DayTravel) -> list[Violation]:
         if worker and worker.max_work_s is not None and worked > worker.max_work_s:
             out.append(Violation("max_hours", f"worker {worker_id}",
                                  f"works {worked / 3600:.2f} h, maximum {worker.max_work_s / 3600:g} h"))
-    return out

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from ..geo.travel import haversine_m
 from .duplicates import normalise_address, normalise_postcode
-from .model import Client, Day
+from .model import BreakRule, Client, Day
 from .rota import PlannedShift, PlannedStop, Rota
 from .units import format_hhmm
 
@@ -22,9 +22,6 @@ SHORT_VISIT_TASKS = frozenset({"medication prompt", "medication check", "welfare
 MIN_CARE_VISIT_S = 30 * 60
 #: No visit should be shorter than this, whatever its tasks.
 MIN_VISIT_S = 15 * 60
-#: Working Time rules: a stretch of work over 6 h needs a rest break of at least 20 min.
-BREAK_AFTER_S = 6 * 3600
-BREAK_MIN_S = 20 * 60
 #: Ways a worker may be paid: what counts as paid time.
 PAID_TIME = ("contact_and_travel", "contact", "shift")
 
@@ -195,7 +192,7 @@ def _check_short_visits(day: Day, rota: Rota, allowed: frozenset[str],
                                     detail + ("" if sh else "; visit is unplaced")))
 
 
-def _check_shift(day: Day, sh: PlannedShift, near_m: float, min_move_s: int,
+def _check_shift(day: Day, sh: PlannedShift, near_m: float, min_move_s: int, rule: BreakRule,
                  out: list[FairWorkFlag]) -> None:
     def flag(rule: str, detail: str, stop: PlannedStop | None = None) -> None:
         out.append(FairWorkFlag(rule, sh.worker_id, sh.provider_id, sh.shift,
@@ -218,9 +215,9 @@ def _check_shift(day: Day, sh: PlannedShift, near_m: float, min_move_s: int,
                                          f"{_gm(stop.travel_s)}", stop)
     if sh.stops:
         span = sh.return_s - sh.leave_s
-        if span > BREAK_AFTER_S and not any(b.duration_s >= BREAK_MIN_S for b in sh.breaks):
+        if span > rule.after_s and not any(b.duration_s >= rule.min_s for b in sh.breaks):
             flag("no_break", f"works {format_hhmm(sh.leave_s)}-{format_hhmm(sh.return_s)} "
-                             f"({span / 3600:.1f} h) with no break of {_gm(BREAK_MIN_S)} or more")
+                             f"({span / 3600:.1f} h) with no break of {_gm(rule.min_s)} or more")
 
 
 def _worker_pay(day: Day, rota: Rota, rate_p: int, paid_time: str) -> list[WorkerPay]:
@@ -321,7 +318,7 @@ def fair_work_checks(day: Day, rota: Rota, *, hourly_rate_gbp: float = 12.60,
     flags: list[FairWorkFlag] = []
     _check_short_visits(day, rota, allowed, flags)
     for sh in rota.shifts:
-        _check_shift(day, sh, near_m, min_move_s, flags)
+        _check_shift(day, sh, near_m, min_move_s, BreakRule.of_run(rota.run), flags)
     workers = _worker_pay(day, rota, rate_p, paid_time)
     for pay in workers:
         if paid_time == "contact" and pay.travel_s > 0:

@@ -15,6 +15,34 @@ SKILLS = ("medication", "hoist", "dementia", "peg", "catheter", "complex_care")
 
 
 @dataclass(frozen=True)
+class BreakRule:
+    """The rest break a long stretch of work is owed (Working Time Regulations 1998, reg. 12).
+
+    Parameters
+    ----------
+    after_s : int, default 6 h
+        A stretch of work (leave home to back home) longer than this needs a break.
+    min_s : int, default 20 min
+        The break's length.
+    """
+
+    after_s: int = 6 * 3600
+    min_s: int = 20 * 60
+
+    @classmethod
+    def of_run(cls, run: Mapping) -> BreakRule:
+        """The rule a rota was planned with, from its run record (defaults when absent)."""
+        default = cls()
+        return cls(after_s=int(run.get("break_after_s", default.after_s)),
+                   min_s=int(run.get("break_s", default.min_s)))
+
+
+#: The break rule of the Working Time Regulations; the planner, the checker and the
+#: fair-work report all read it from here (or from a rota's run record).
+BREAK_RULE = BreakRule()
+
+
+@dataclass(frozen=True)
 class SourceFile:
     """An input file as read: name (no directory), SHA-256 of its bytes and data rows."""
 

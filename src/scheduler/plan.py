@@ -58,6 +58,8 @@ def run_info(day: Day, travel: DayTravel, params: SolveParams, options: PlanOpti
         "versions": {"carerounds": __version__, "ortools": _version("ortools"),
                      "osmnx": _version("osmnx"), "python": platform.python_version()},
         "weights": options.weights.__dict__,
+        # the checker and the fair-work report judge breaks by the rule planned with
+        "break_after_s": options.break_after_s, "break_s": options.break_s,
         "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
     }
 

@@ -6,7 +6,9 @@ from dataclasses import replace
 
 import pytest
 
+from carerounds.routing import SolveParams
 from carerounds.scheduler.check import check_rota
+from carerounds.scheduler.plan import plan_day
 from carerounds.scheduler.inputs import read_day
 from carerounds.scheduler.rota import (PlannedBreak, PlannedShift, PlannedStop, Rota,
                                        VisitOutcome)
@@ -228,3 +230,19 @@ def test_changed_estimate_is_caught(day, travel, valid_rota):
     violations = check_rota(day, rota, travel)
     assert _kinds(violations) == ["travel_source"]
     assert "older" in violations[0].detail
+
+
+def test_checker_judges_breaks_by_the_rule_the_rota_was_planned_with(tiny_dir):
+    """Planner, checker and fair-work report share one break rule, read from the run record."""
+    from carerounds.scheduler.fairwork import fair_work_checks
+    from carerounds.scheduler.model import BREAK_RULE, BreakRule
+
+    day = read_day(tiny_dir, date=PLAN_DATE)
+    travel = build_travel(day)
+    rota = plan_day(day, travel, params=SolveParams(time_limit_s=1, seed=1))
+    assert BreakRule.of_run(rota.run) == BREAK_RULE
+    # a stricter rule recorded in the run: every worked stretch over 10 min owes an 8 h break
+    strict = replace(rota, run={**rota.run, "break_after_s": 600, "break_s": 8 * 3600})
+    assert any(v.kind == "break" for v in check_rota(day, strict, travel))
+    assert any(f.rule == "no_break" for f in fair_work_checks(day, strict).flags)
+    assert not any(v.kind == "break" for v in check_rota(day, rota, travel))
