@@ -108,7 +108,7 @@ def write_mode_xml(source: Path, target: Path, rules: str,
         if not way_allowed(tags, rules):
             continue
         runs: list[list[tuple[int, float, float]]] = [[]]
-        for ref in way.nodes:
+        for ref in way.nodes:  # type: ignore[union-attr]  # the filter passes ways only
             location = ref.location
             if location.valid():
                 runs[-1].append((ref.ref, location.lat, location.lon))

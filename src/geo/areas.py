@@ -117,7 +117,8 @@ def _read_poly(path: Path) -> Area:
     lines = [line for line in lines if line]
     if not lines:
         raise InputError("empty .poly file", file=name)
-    outers, holes = [], []
+    outers: list[shapely.Polygon] = []
+    holes: list[shapely.Polygon] = []
     ring: list[tuple[float, float]] | None = None
     hole = False
     for number, line in enumerate(lines[1:], start=2):

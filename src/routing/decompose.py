@@ -5,13 +5,13 @@ from __future__ import annotations
 import concurrent.futures as cf
 import multiprocessing
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
 
 from .explain import explain_unassigned
-from .problem import Link, Problem, Route, Solution, SolveParams, Unassigned
+from .problem import Job, Link, Problem, Route, Solution, SolveParams, Unassigned
 
 #: Share of the time left that each round of area re-solves may take.
 FIRST_PHASE_SHARE = 0.55
@@ -55,6 +55,19 @@ class _Sub:
     locations: tuple[int, ...]  # sub location -> full location
 
 
+def _sub_job(problem: Problem, j: int, where: dict[int, int], bind: Mapping[int, int],
+             pin: Mapping[int, int], top: int) -> Job:
+    """Job ``j`` in a subproblem: relocated, bound to its vehicle, or pinned to its start."""
+    job = problem.jobs[j]
+    skills = job.skills | ({_BOUND + problem.vehicles[bind[j]].id} if j in bind else set())
+    job = replace(job, location=where[job.location], skills=frozenset(skills))
+    if j in pin:
+        # a pinned job keeps its start; its penalty makes dropping it never worth it
+        job = replace(job, tw_start_s=pin[j], tw_end_s=pin[j], max_lateness_s=0,
+                      drop_penalty=100 * top + 1)
+    return job
+
+
 def subproblem(problem: Problem, jobs: Sequence[int], vehicles: Sequence[int], *,
                bind: dict[int, int] | None = None, pin: dict[int, int] | None = None) -> _Sub:
     """The problem restricted to some jobs and vehicles, on only the locations they use.
@@ -76,12 +89,7 @@ def subproblem(problem: Problem, jobs: Sequence[int], vehicles: Sequence[int], *
     take = np.array(used, dtype=np.int64)
     position = {j: i for i, j in enumerate(jobs)}
     top = max((job.drop_penalty or 0 for job in problem.jobs), default=0)
-    sub_jobs = tuple(replace(problem.jobs[j], location=where[problem.jobs[j].location],
-                             skills=problem.jobs[j].skills | (
-                                 {_BOUND + problem.vehicles[bind[j]].id} if j in bind else set()),
-                             **({"tw_start_s": pin[j], "tw_end_s": pin[j], "max_lateness_s": 0,
-                                 "drop_penalty": 100 * top + 1} if j in pin else {}))
-                     for j in jobs)
+    sub_jobs = tuple(_sub_job(problem, j, where, bind, pin, top) for j in jobs)
     sub_vehicles = tuple(replace(problem.vehicles[v],
                                  start_location=where[problem.vehicles[v].start_location],
                                  end_location=where[problem.vehicles[v].end_location],
@@ -366,7 +374,8 @@ def solve_decomposed(problem: Problem, groups: Sequence[Group], params: SolvePar
             order = _groups_by_dropped(problem, groups, state) if boundaries_help else []
             placed_before = state.placed()
             while order and deadline - time.perf_counter() > MIN_SOLVE_S:
-                batch, busy = [], set()
+                batch: list[tuple[tuple[int, ...], tuple[int, ...]]] = []
+                busy: set[int] = set()
                 for g in list(order):
                     scope = state.scope(problem, groups, group_of, (g, *near[g][:NEIGHBOURS]))
                     if busy & set(scope[1]):

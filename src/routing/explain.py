@@ -91,8 +91,12 @@ def _explain_one(problem: Problem, j: int, partners: list[tuple[int, int, int]],
 
 def _eligible(problem: Problem, j: int) -> list[int]:
     job = problem.jobs[j]
-    return [v for v in problem.eligible_vehicles(j)
-            if problem.vehicles[v].capacity is None or job.demand <= problem.vehicles[v].capacity]
+    eligible = []
+    for v in problem.eligible_vehicles(j):
+        capacity = problem.vehicles[v].capacity
+        if capacity is None or job.demand <= capacity:
+            eligible.append(v)
+    return eligible
 
 
 def _why_no_vehicle(problem: Problem, j: int) -> str:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import random
 import time
 from dataclasses import dataclass
+from typing import Any
 
 from ..errors import InputError
 from .explain import explain_unassigned
@@ -87,8 +88,11 @@ def solve_by_insertion(problem: Problem, params: SolveParams, *,
 
 def drop_penalty(problem: Problem, solution: Solution) -> int:
     """The summed drop penalties of a solution's unassigned jobs (mandatory ones count 10**15)."""
-    return sum(10**15 if problem.jobs[u.job].drop_penalty is None
-               else problem.jobs[u.job].drop_penalty for u in solution.unassigned)
+    total = 0
+    for u in solution.unassigned:
+        penalty = problem.jobs[u.job].drop_penalty
+        total += 10**15 if penalty is None else penalty
+    return total
 
 
 
@@ -179,12 +183,12 @@ def tighten_times(problem: Problem, plans: list[TimedPlan]) -> list[TimedPlan]:
             if end != back[pl.vehicle]:
                 back[pl.vehicle], changed = end, True
         for link in problem.links:
-            a, b = link.first, link.second
-            if a in x and b in x:
-                if x[a] + link.min_gap_s > x[b]:
-                    x[b], changed = x[a] + link.min_gap_s, True
-                if x[b] - link.max_gap_s > x[a]:
-                    x[a], changed = x[b] - link.max_gap_s, True
+            first, second = link.first, link.second
+            if first in x and second in x:
+                if x[first] + link.min_gap_s > x[second]:
+                    x[second], changed = x[first] + link.min_gap_s, True
+                if x[second] - link.max_gap_s > x[first]:
+                    x[first], changed = x[second] - link.max_gap_s, True
         if not changed:
             break
     else:
@@ -197,10 +201,10 @@ def tighten_times(problem: Problem, plans: list[TimedPlan]) -> list[TimedPlan]:
             out.append(pl)
             continue
         veh = problem.vehicles[pl.vehicle]
-        first = problem.jobs[pl.jobs[0]]
+        first_job = problem.jobs[pl.jobs[0]]
         gap0 = gaps[pl.vehicle][1][0]
         leave = x[pl.jobs[0]] - int(problem.duration_s[veh.profile][veh.start_location,
-                                                                     first.location])
+                                                                     first_job.location])
         leave -= sum(b.duration_s for b in gap0)
         leave = min([leave] + [b.start_s for b in gap0])
         out.append(TimedPlan(pl.vehicle, pl.jobs, tuple(x[j] for j in pl.jobs), leave,
@@ -254,6 +258,12 @@ def _arrival(leave_s: int, travel_s: int, latest_s: int, breaks: tuple[BreakTake
 # -- pair-aware insertion (plain Python on the Problem; no OR-Tools) -------------------------
 
 
+def _fits(problem: Problem, v: int, demand: int) -> bool:
+    """The job's load fits the vehicle's capacity (no capacity: always)."""
+    capacity = problem.vehicles[v].capacity
+    return capacity is None or demand <= capacity
+
+
 @dataclass(frozen=True)
 class _Sched:
     """A route's timing under the insertion heuristic's conservative rules."""
@@ -289,11 +299,9 @@ class Inserter:
         self.eligible = []
         for j, job in enumerate(p.jobs):
             self.eligible.append([v for v in p.eligible_vehicles(j)
-                                  if self._shift_can_cover(v, j)
-                                  and (p.vehicles[v].capacity is None
-                                       or job.demand <= p.vehicles[v].capacity)])
+                                  if self._shift_can_cover(v, j) and _fits(p, v, job.demand)])
         self.resource_of = [veh.resource for veh in p.vehicles]
-        self.siblings: dict[int, list[int]] = {}
+        self.siblings: dict[str, list[int]] = {}
         for v, veh in enumerate(p.vehicles):
             self.siblings.setdefault(veh.resource, []).append(v)
         self.pinned: dict[int, int] = {}
@@ -387,6 +395,7 @@ class Inserter:
                 return None
             after = bs + b.duration_s
             dep[i] = after
+        assert first_start is not None and first_travel is not None  # a job was placed
         leave = first_start - first_travel
         if pre_breaks and pre_breaks[-1][1] > leave:
             leave = min([leave - sum(e - s for s, e in pre_breaks)] + [s for s, _ in pre_breaks])
@@ -492,6 +501,8 @@ class Inserter:
         veh = p.vehicles[v]
         dur = self.dur[veh.profile]
         sched = self.schedule(v, seq)
+        if sched is None:  # callers pass sequences that may not fit: start at the window
+            return self.pinned.get(j, p.jobs[j].tw_start_s)
         pos = seq.index(j)
         prev_free, prev_loc = veh.shift_start_s, veh.start_location
         for i in range(pos):
@@ -540,7 +551,7 @@ class Inserter:
         cb = sorted(cb, key=lambda c: (c[0], c[1], c[2]))[:top]
         combos = sorted(((x[0] + y[0], i, k) for i, x in enumerate(ca) for k, y in enumerate(cb)
                          if self.resource_of[x[1]] != self.resource_of[y[1]]))
-        feasible = []
+        feasible: list[tuple] = []
         for _, i, k in combos:
             if len(feasible) >= enough or time.perf_counter() > self.deadline:
                 break
@@ -556,10 +567,10 @@ class Inserter:
             self.pinned[a], self.pinned[b] = ta, tb
             new_a = self.schedule(va, seq_a)
             new_b = self.schedule(vb, seq_b) if new_a is not None else None
-            ok = (new_b is not None and self._resource_ok(va, new_a)
+            ok = (new_a is not None and new_b is not None and self._resource_ok(va, new_a)
                   and self._resource_ok(vb, new_b))
             del self.pinned[a], self.pinned[b]
-            if ok:
+            if ok and new_a is not None and new_b is not None:
                 delta = new_a.cost - self.scheds[va].cost + new_b.cost - self.scheds[vb].cost
                 ejected = tuple(e for e in (ej_a, ej_b) if e is not None)
                 feasible.append((delta, (a, b, va, seq_a, new_a, vb, seq_b, new_b, ta, tb,
@@ -624,7 +635,7 @@ class Inserter:
             else:
                 self.scheds[v] = sched
 
-    def units(self, jobs: list[int]) -> list[tuple]:
+    def units(self, jobs: list[int]) -> list[tuple[Any, ...]]:
         """Jobs to insert as ``("single", j)`` or ``("pair", a, b, lo, hi)``, hardest first."""
         p = self.p
         link_of: dict[int, list] = {}
@@ -632,7 +643,7 @@ class Inserter:
             link_of.setdefault(link.first, []).append(link)
             link_of.setdefault(link.second, []).append(link)
         todo = set(jobs)
-        out = []
+        out: list[tuple[Any, ...]] = []
         for j in sorted(todo):
             links = link_of.get(j, [])
             if not links:

@@ -120,7 +120,7 @@ def _break_time_within(route: Route, lo: int, hi: int) -> int:
 
 
 def _check_route(problem: Problem, route: Route) -> list[Violation]:
-    out = []
+    out: list[Violation] = []
     veh = problem.vehicles[route.vehicle]
     vid = veh.id
     dur, dist = problem.duration_s[veh.profile], problem.distance_m[veh.profile]

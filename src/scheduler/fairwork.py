@@ -185,7 +185,7 @@ def _check_short_visits(day: Day, rota: Rota, allowed: frozenset[str],
                       f"(tasks: {tasks}); personal care needs at least {_gm(MIN_CARE_VISIT_S)}")
         else:
             continue
-        for sh, _ in planned or [(None, None)]:
+        for sh, _ in planned or [(None, None)]:  # type: ignore[list-item]  # unplaced: no shift
             out.append(FairWorkFlag("short_visit", sh.worker_id if sh else None,
                                     sh.provider_id if sh else visit.provider_id,
                                     sh.shift if sh else None, visit.client_id, visit.visit_id,

@@ -242,10 +242,9 @@ def plan_with_duplicates(day: Day, travel: DayTravel, *, params: SolveParams | N
         raise InputError(f"unknown dedupe mode {dedupe!r}; expected one of "
                          f"{', '.join(DEDUPE_MODES)}", field="dedupe")
     pairs = tuple(find_duplicate_visits(day, travel=travel))
-    planned, merges = day, ()
+    planned, merges = day, tuple[Merge, ...]()
     if dedupe == "merge":
-        planned, merged = merge_duplicates(day, pairs)
-        merges = tuple(merged)
+        planned, merges = merge_duplicates(day, pairs)
     rota = plan_day(planned, travel, params=params, options=options, engine=engine,
                     processes=processes, on_progress=on_progress)
     run = {**rota.run, "dedupe": dedupe, "duplicate_pairs": len(pairs),
@@ -258,7 +257,7 @@ def plan_with_duplicates(day: Day, travel: DayTravel, *, params: SolveParams | N
 def plan_folder(inputs: str | Path, *, date: dt.date | None = None, seed: int = 1,
                 time_limit_s: float = 30.0, solution_limit: int | None = None,
                 roads: str | Path | None = None, cache_dir: str | Path | None = None,
-                max_snap_m: float = 1000, pool: bool = False, weights: Weights | None = None,
+                max_snap_m: int = 1000, pool: bool = False, weights: Weights | None = None,
                 dedupe: str = "report", engine: str = "auto", processes: int = 2,
                 on_progress: Callable[[Progress], None] | None = None) -> PlanResult:
     """Plan a folder of input CSV files exactly as ``carerounds plan`` does.

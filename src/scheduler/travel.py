@@ -83,13 +83,17 @@ def build_travel(day: Day, *, roads: str | Path | None = None, cache_dir: str | 
     lats = np.array([p.lat for p in places], dtype=float)
     lons = np.array([p.lon for p in places], dtype=float)
     if roads is None:
-        matrices = {m: estimate_matrix(lats, lons, mode=m) for m in modes}
-        return DayTravel(places, index, matrices, roads=None)
+        estimated = {m: estimate_matrix(lats, lons, mode=m) for m in modes}
+        return DayTravel(places, index, estimated, roads=None)
 
     from ..geo import load_network, road_matrix, snap_locations
 
     labels = [p.label for p in places]
-    matrices, warnings, snaps, nodes, networks = {}, [], {}, {}, {}
+    matrices: dict = {}
+    warnings: list[str] = []
+    snaps: dict = {}
+    nodes: dict = {}
+    networks: dict = {}
     for mode in modes:
         network = load_network(roads, mode=mode, cache_dir=cache_dir)
         networks[mode] = network
