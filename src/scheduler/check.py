@@ -147,7 +147,9 @@ def check_rota(day: Day, rota: Rota, travel: DayTravel) -> list[Violation]:
     travel matrices, breaks owed on long shifts, no visit overlapping for a worker, and
     each worker within their maximum hours.
     """
-    out = _check_travel_source(rota, travel)
+    # other inputs than the rota was planned from would show as hundreds of violations;
+    # say which files differ instead
+    out = _check_input_files(day, rota) or _check_travel_source(rota, travel)
     if out:
         return out
     pool = bool(rota.run.get("pool", False))
@@ -178,6 +180,33 @@ def check_rota(day: Day, rota: Rota, travel: DayTravel) -> list[Violation]:
 
     _check_outcomes(day, rota, served, absorbed, out)
     _check_worker_days(day, rota, out)
+    return out
+
+
+def _check_input_files(day: Day, rota: Rota) -> list[Violation]:
+    """The inputs are the files the rota was planned from (by the SHA-256 its run recorded).
+
+    A rota without recorded inputs (built by hand or by an older version) is checked
+    rule by rule as it is.
+    """
+    recorded = rota.run.get("inputs")
+    if not isinstance(recorded, dict) or not recorded:
+        return []
+    read = {s.name: s.sha256 for s in day.sources}
+    out = []
+    for name in sorted(set(recorded) | set(read)):
+        planned = recorded.get(name, {}).get("sha256") if isinstance(recorded.get(name), dict) \
+            else None
+        if name not in read:
+            out.append(Violation("inputs_changed", name, "the rota was planned with this file "
+                                                         "but the inputs folder has none"))
+        elif name not in recorded:
+            out.append(Violation("inputs_changed", name, "this file was not among the inputs "
+                                                         "the rota was planned from"))
+        elif planned != read[name]:
+            out.append(Violation("inputs_changed", name, "differs from the file the rota was "
+                                                         "planned from (SHA-256); check against "
+                                                         "the --inputs folder used for plan"))
     return out
 
 

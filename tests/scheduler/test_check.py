@@ -246,3 +246,22 @@ def test_checker_judges_breaks_by_the_rule_the_rota_was_planned_with(tiny_dir):
     assert any(v.kind == "break" for v in check_rota(day, strict, travel))
     assert any(f.rule == "no_break" for f in fair_work_checks(day, strict).flags)
     assert not any(v.kind == "break" for v in check_rota(day, rota, travel))
+
+
+def test_check_against_other_inputs_names_the_files_that_differ(tiny_dir, tmp_path, capsys):
+    from carerounds.scheduler.cli import main
+
+    from ..conftest import tiny_tables, write_day
+
+    out = tmp_path / "out"
+    assert main(["plan", "--inputs", str(tiny_dir), "--out", str(out), "--date", "2026-11-24",
+                 "--time-limit", "2", "--quiet"]) == 0
+    tables = tiny_tables()
+    tables["visits.csv"][0]["duration_min"] = "35"
+    other = write_day(tmp_path / "other", tables)
+    capsys.readouterr()
+    assert main(["check", "--inputs", str(other), "--rota", str(out / "rota.json"),
+                 "--quiet"]) == 1
+    printed = capsys.readouterr().out
+    assert "INVALID: 1 violation(s)" in printed
+    assert "inputs_changed: visits.csv: differs from the file the rota was planned from" in printed
