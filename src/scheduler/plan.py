@@ -30,6 +30,7 @@ from .duplicates import (
     merged_outcomes,
 )
 from .model import Day
+from .reasons import binding_rule
 from .rota import PlannedBreak, PlannedShift, PlannedStop, Rota, VisitOutcome
 from .travel import DayTravel
 
@@ -65,8 +66,15 @@ def run_info(day: Day, travel: DayTravel, params: SolveParams, options: PlanOpti
 
 
 def rota_from_solution(day: Day, built: BuiltProblem, solution: Solution,
-                       options: PlanOptions) -> tuple[tuple[PlannedShift, ...], tuple[VisitOutcome, ...]]:
-    """Map a routing solution back to workers' shifts and visits' outcomes."""
+                       options: PlanOptions, *, on_roads: bool = False
+                       ) -> tuple[tuple[PlannedShift, ...], tuple[VisitOutcome, ...]]:
+    """Map a routing solution back to workers' shifts and visits' outcomes.
+
+    Each unplaced visit gets a reason in care terms: the routing cause, and for
+    ``capacity`` the rule that binds when re-testing shows one (see
+    :func:`carerounds.scheduler.reasons.binding_rule`); ``on_roads`` words the
+    unreachable case for a road network or the straight-line estimate.
+    """
     job_worker: dict[int, str] = {}
     for route in solution.routes:
         for stop in route.stops:
@@ -116,6 +124,11 @@ def rota_from_solution(day: Day, built: BuiltProblem, solution: Solution,
         # a half-served double-up never leaves the solver, but if it did it is unplaced
         cause = next((causes[j] for j in jobs if j in causes), "capacity")
         reason = describe_cause(cause, visit, day, pool=options.pool)
+        if cause == "capacity":
+            reason = binding_rule(day, built, solution, visit, pool=options.pool) or reason
+        elif cause == "unreachable" and not on_roads:
+            reason = ("client too far from every qualified worker's home to get there and "
+                      "back within a shift (straight-line travel estimate)")
         outcomes.append(VisitOutcome(visit.visit_id, "unplaced", visit.provider_id, reason=reason))
     return tuple(shifts), tuple(outcomes)
 
@@ -183,7 +196,8 @@ def plan_day(day: Day, travel: DayTravel, *, params: SolveParams | None = None,
                                     on_progress=on_progress)
     else:
         solution = solve(built.problem, params)
-    shifts, outcomes = rota_from_solution(day, built, solution, options)
+    shifts, outcomes = rota_from_solution(day, built, solution, options,
+                                          on_roads=travel.roads is not None)
     info = run_info(day, travel, params, options)
     info.update(engine=engine, objective=solution.objective, status=solution.status,
                 solution_source=solution.source,
