@@ -8,6 +8,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..errors import InputError
 from ..geo.travel import haversine_m
 from .duplicates import normalise_address, normalise_postcode
 from .model import BreakRule, Client, Day
@@ -23,7 +24,7 @@ MIN_CARE_VISIT_S = 30 * 60
 #: No visit should be shorter than this, whatever its tasks.
 MIN_VISIT_S = 15 * 60
 #: Ways a worker may be paid: what counts as paid time.
-PAID_TIME = ("contact_and_travel", "contact", "shift")
+PAID_TIME = ("contact_and_travel", "contact", "contact_travel_and_waiting", "shift")
 
 RULES = {
     "short_visit": "personal-care visit under 30 min, or any visit under 15 min",
@@ -56,8 +57,10 @@ class FairWorkFlag:
 class WorkerPay:
     """A worker's day: seconds of contact, travel and waiting, and pay in pence.
 
-    ``effective_p_per_h`` is pay divided by contact plus travel hours, rounded down to the
-    penny from the exact figure (``None`` with no work).
+    ``effective_p_per_h`` is pay divided by the hours the worker gives the day (contact,
+    travel and waiting between visits: leave home to back home, breaks excluded), rounded
+    down to the penny from the exact figure (``None`` with no work). Unpaid travel or
+    waiting therefore lowers it, as the UNISON Ethical Care Charter counts it.
     """
 
     worker_id: str
@@ -127,9 +130,45 @@ class FairWorkReport:
 
     @property
     def effective_p_per_h(self) -> int | None:
-        """Pay over contact plus travel hours, all workers together."""
-        work = sum(w.contact_s + w.travel_s for w in self.workers)
+        """Pay over contact, travel and waiting hours, all workers together."""
+        work = sum(w.contact_s + w.travel_s + w.wait_s for w in self.workers)
         return _per_hour(self.hourly_rate_p * sum(w.paid_s for w in self.workers), work)
+
+
+def read_pay_model(path: str | Path) -> dict[str, object]:
+    """A provider's pay rules from a TOML file, as keyword arguments of :func:`fair_work_checks`.
+
+    Keys (all optional): ``hourly_rate_gbp`` (pounds per paid hour), ``living_wage_gbp``
+    (pounds per hour to compare effective pay with) and ``paid_time`` (one of
+    :data:`PAID_TIME`).
+
+    Raises
+    ------
+    InputError
+        Naming the file and key of an unknown key or a bad value.
+    """
+    import tomllib
+
+    name = Path(path).name
+    try:
+        data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise InputError(f"cannot read pay rules: {exc.__class__.__name__}; write TOML such "
+                         "as hourly_rate_gbp = 12.60", file=name) from None
+    out: dict[str, object] = {}
+    for key, value in data.items():
+        if key in ("hourly_rate_gbp", "living_wage_gbp"):
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0:
+                raise InputError("must be a non-negative amount in pounds", file=name, field=key)
+            out[key] = float(value)
+        elif key == "paid_time":
+            if value not in PAID_TIME:
+                raise InputError(f"must be one of {', '.join(PAID_TIME)}", file=name, field=key)
+            out[key] = value
+        else:
+            raise InputError("unknown key; expected hourly_rate_gbp, living_wage_gbp or "
+                             "paid_time", file=name, field=key)
+    return out
 
 
 def _pence(gbp: float, name: str) -> int:
@@ -236,6 +275,8 @@ def _worker_pay(day: Day, rota: Rota, rate_p: int, paid_time: str) -> list[Worke
         wait = max(0, sum(sh.return_s - sh.leave_s for sh in mine) - contact - travel - breaks)
         if paid_time == "contact":
             paid = contact
+        elif paid_time == "contact_travel_and_waiting":
+            paid = contact + travel + wait
         elif paid_time == "shift":
             paid = sum(s.length_s for s in worker.shifts)
         else:
@@ -243,7 +284,7 @@ def _worker_pay(day: Day, rota: Rota, rate_p: int, paid_time: str) -> list[Worke
         pay = (rate_p * paid + 1800) // 3600
         pays.append(WorkerPay(worker.worker_id, worker.provider_id, len(mine),
                               sum(len(sh.stops) for sh in mine), contact, travel, wait, paid, pay,
-                              _per_hour(rate_p * paid, contact + travel)))
+                              _per_hour(rate_p * paid, contact + travel + wait)))
     return pays
 
 
@@ -329,7 +370,8 @@ def fair_work_checks(day: Day, rota: Rota, *, hourly_rate_gbp: float = 12.60,
             flags.append(FairWorkFlag(
                 "below_living_wage", pay.worker_id, pay.provider_id, None, None, None,
                 f"effective £{pay.effective_p_per_h / 100:.2f}/h over "
-                f"{(pay.contact_s + pay.travel_s) / 3600:.1f} h of contact and travel "
+                f"{(pay.contact_s + pay.travel_s + pay.wait_s) / 3600:.1f} h of contact, "
+                f"travel and waiting "
                 f"(paid {pay.paid_s / 3600:.1f} h at £{rate_p / 100:.2f}); living wage "
                 f"£{wage_p / 100:.2f}/h"))
     clients = _continuity(day, rota, history, regular_carers)

@@ -78,7 +78,8 @@ def rules(report) -> list[str]:
 
 
 def test_a_clean_rota_has_no_flags(clean):
-    report = fair_work_checks(*clean)
+    # its 10 min of waiting paid too: at the living wage rate, nothing to flag
+    report = fair_work_checks(*clean, paid_time="contact_travel_and_waiting")
     assert report.flags == ()
     assert report.counts() == {rule: 0 for rule in RULES}
 
@@ -146,14 +147,16 @@ def test_contact_only_pay_leaves_travel_unpaid_and_pay_below_the_living_wage(cle
     report = fair_work_checks(*clean, paid_time="contact")
     assert rules(report) == ["travel_unpaid", "below_living_wage"]
     (pay,) = report.workers
-    # 90 min contact paid at 1260 p/h = 1890 p, over 90 + 20 min of contact and travel
-    assert (pay.contact_s, pay.travel_s, pay.pay_p) == (90 * 60, 20 * 60, 1890)
-    assert pay.effective_p_per_h == 1030  # 1030.9 rounded down
-    assert "effective £10.30/h" in report.flags[1].detail
+    # 90 min contact paid at 1260 p/h = 1890 p, over 90 + 20 + 10 min of contact, travel
+    # and waiting
+    assert (pay.contact_s, pay.travel_s, pay.wait_s, pay.pay_p) == (90 * 60, 20 * 60, 600, 1890)
+    assert pay.effective_p_per_h == 945
+    assert "effective £9.45/h" in report.flags[1].detail
 
 
 def test_low_hourly_rate_is_below_the_living_wage(clean):
-    report = fair_work_checks(*clean, hourly_rate_gbp=11.44, living_wage_gbp=12.60)
+    report = fair_work_checks(*clean, hourly_rate_gbp=11.44, living_wage_gbp=12.60,
+                              paid_time="contact_travel_and_waiting")
     assert rules(report) == ["below_living_wage"]
     assert report.workers[0].effective_p_per_h == 1144
 
@@ -187,17 +190,17 @@ def test_over_six_hours_without_a_twenty_minute_break_is_flagged():
     visits = (visit("V1", "C1", "07:10", 30), visit("V2", "C2", "13:30", 30))
     stops = (stop("V1", "C1", "07:10", 30), stop("V2", "C2", "13:30", 30))
     day, rota = make(visits, (shift(stops),))
-    (flag,) = fair_work_checks(day, rota).flags
+    (flag,) = fair_work_checks(day, rota, paid_time="contact_travel_and_waiting").flags
     assert flag.rule == "no_break" and "07:05-14:05 (7.0 h)" in flag.detail
     day, rota = make(visits, (shift(stops, breaks=(PlannedBreak(hm("10:00"), 20 * 60),)),))
-    assert fair_work_checks(day, rota).flags == ()
+    assert fair_work_checks(day, rota, paid_time="contact_travel_and_waiting").flags == ()
 
 
 def test_client_seen_mostly_by_strangers_has_low_continuity(clean):
     day, rota = clean
     day = Day(day.date, day.providers, day.workers, day.clients, day.visits,
               history={"C1": {"W9": 20, "W2": 3}, "C2": {"W1": 4}})
-    report = fair_work_checks(day, rota)
+    report = fair_work_checks(day, rota, paid_time="contact_travel_and_waiting")
     (flag,) = report.flags
     assert (flag.rule, flag.client_id) == ("low_continuity", "C1")
     assert "0 of 1 carer-visits today by regular carers (0%)" in flag.detail
@@ -208,7 +211,8 @@ def test_client_seen_mostly_by_strangers_has_low_continuity(clean):
 
 
 def test_history_argument_overrides_the_days_history(clean):
-    report = fair_work_checks(*clean, history={"C3": {"W2": 5}})
+    report = fair_work_checks(*clean, history={"C3": {"W2": 5}},
+                              paid_time="contact_travel_and_waiting")
     assert [(f.rule, f.client_id) for f in report.flags] == [("low_continuity", "C3")]
 
 
@@ -236,4 +240,43 @@ def test_worker_csv_shows_time_pay_and_flags(clean, tmp_path):
     assert tuple(rows[0]) == WORKER_COLUMNS
     assert rows == [{"worker_id": "W1", "provider_id": "P1", "shifts": "1", "visits": "3",
                      "contact_min": "90", "travel_min": "20", "wait_min": "10", "paid_min": "90",
-                     "pay_gbp": "18.90", "effective_hourly_gbp": "10.30", "flags": "2"}]
+                     "pay_gbp": "18.90", "effective_hourly_gbp": "9.45", "flags": "2"}]
+
+
+def test_unpaid_waiting_lowers_effective_pay_so_rotas_differ():
+    """Effective pay is over the hours the worker gives the day, so waiting costs them."""
+    visits = (visit("V1", "C1", "08:00", 30), visit("V2", "C2", "08:40", 30))
+    tight = make(visits, (shift((stop("V1", "C1", "08:00", 30),
+                                 stop("V2", "C2", "08:40", 30))),))
+    visits = (visit("V1", "C1", "08:00", 30), visit("V2", "C2", "10:40", 30))
+    loose = make(visits, (shift((stop("V1", "C1", "08:00", 30),
+                                 stop("V2", "C2", "10:40", 30))),))
+    a = fair_work_checks(*tight).workers[0]
+    b = fair_work_checks(*loose).workers[0]
+    assert (a.pay_p, b.pay_p) == (a.pay_p, a.pay_p)  # same paid contact and travel
+    assert b.wait_s > a.wait_s
+    assert b.effective_p_per_h < a.effective_p_per_h
+    paid = fair_work_checks(*loose, paid_time="contact_travel_and_waiting").workers[0]
+    assert paid.effective_p_per_h == 1260
+
+
+def test_pay_rules_are_read_from_toml(tmp_path):
+    from carerounds.scheduler.fairwork import read_pay_model
+
+    path = tmp_path / "pay.toml"
+    path.write_text('hourly_rate_gbp = 13.45\npaid_time = "contact"\n', encoding="utf-8")
+    assert read_pay_model(path) == {"hourly_rate_gbp": 13.45, "paid_time": "contact"}
+
+
+@pytest.mark.parametrize("text, field", [
+    ("hourly_rate_gbp = -1", "hourly_rate_gbp"), ('paid_time = "piecework"', "paid_time"),
+    ("bonus = 1", "bonus"), ("hourly_rate_gbp = true", "hourly_rate_gbp")])
+def test_bad_pay_rules_name_the_file_and_key(tmp_path, text, field):
+    from carerounds.errors import InputError
+    from carerounds.scheduler.fairwork import read_pay_model
+
+    path = tmp_path / "pay.toml"
+    path.write_text(text + "\n", encoding="utf-8")
+    with pytest.raises(InputError) as info:
+        read_pay_model(path)
+    assert (info.value.file, info.value.field) == ("pay.toml", field)
