@@ -14,6 +14,7 @@ import shapely
 
 from ...errors import InputError
 from ...geo import Area, assign_areas, haversine_m, projected_crs
+from ...geo.regions import region as geo_region
 from ..model import Day
 from ..rota import Rota
 from .pricing import PatchFigures
@@ -433,14 +434,12 @@ def write_patches_geojson(plan: PatchPlan, path: str | Path) -> Path:
 
 def region_towns(region: str, *, min_population: int = TOWN_MIN_POPULATION
                  ) -> tuple[tuple[str, float, float], ...]:
-    """Towns of a sample region, as ``(name, lat, lon)``, with at least ``min_population`` residents."""
-    from ..sample import REGIONS
+    """Towns of a region, as ``(name, lat, lon)``, with at least ``min_population`` residents.
 
-    try:
-        towns = REGIONS[region].towns
-    except KeyError:
-        raise InputError(f"unknown region; expected one of {sorted(REGIONS)}", id=region,
-                         field="region") from None
+    ``region`` is a name in :data:`carerounds.geo.regions.REGIONS`; an unknown one is an
+    :class:`~carerounds.errors.InputError` listing the known ones.
+    """
+    towns = geo_region(region).towns
     return tuple((t.name, t.lat, t.lon) for t in towns if t.population >= min_population)
 
 
