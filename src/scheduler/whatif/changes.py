@@ -573,7 +573,7 @@ class SetPool:
         return "pooled providers" if self.pool else "each visit with its own provider"
 
 
-# ---- kinds of change -----------------------------------------------------------------------------
+# ---- kinds of change --------------------------------------------------------------------------
 
 #: Each change class by its ``kind`` in scenario files
 #: (:func:`carerounds.scheduler.whatif.scenario.read_scenario`).
