@@ -4,6 +4,15 @@ from __future__ import annotations
 
 import importlib
 
+from .regions import (
+    REGIONS as REGIONS,
+)
+from .regions import (
+    Region as Region,
+)
+from .regions import (
+    region as region,
+)
 from .travel import (
     ESTIMATE_PROFILES as ESTIMATE_PROFILES,
 )
@@ -32,8 +41,8 @@ _LAZY = {
     "Snapping": "snap", "snap_locations": "snap",
 }
 
-__all__ = sorted([*_LAZY, "ESTIMATE_PROFILES", "EstimateProfile", "TravelMatrix",
-                  "estimate_matrix", "haversine_m"])
+__all__ = sorted([*_LAZY, "ESTIMATE_PROFILES", "EstimateProfile", "REGIONS", "Region",
+                  "TravelMatrix", "estimate_matrix", "haversine_m", "region"])
 
 
 def __getattr__(name: str):

@@ -19,7 +19,7 @@ from scipy.sparse import csr_matrix
 from scipy.spatial import cKDTree
 
 from ..errors import InputError, NetworkUnavailableError
-from . import _osm
+from . import _osm, regions
 
 log = logging.getLogger(__name__)
 
@@ -75,11 +75,6 @@ MAX_PATH_MS = 2**53 // ROUTING_SCALE
 # British National Grid is exact to a metre or so over Great Britain; elsewhere we use UTM.
 _GB_BOUNDS = (-9.0, 49.5, 2.5, 61.5)
 
-_REGION_FILES = {
-    "midlothian": ("midlothian_osm.poly", "Midlothian, Scotland"),
-    "monmouthshire": ("monmouthshire_osm.poly", "Monmouthshire, Wales"),
-    "rutland": ("rutland_osm.poly", "Rutland, England"),
-}
 _SHARED_BOUNDARIES = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "osm" / "boundaries"
 
 
@@ -601,9 +596,11 @@ def fetch_network(*, region: str | None = None, polygon_path=None, out_path, buf
 
     Parameters
     ----------
-    region : {"midlothian", "monmouthshire", "rutland"}, optional
-        Use the region's boundary (the ``.poly`` in ``../shared/data/osm/boundaries``
-        when present, else osmnx geocoding of its name).
+    region : str, optional
+        A name in :data:`carerounds.geo.regions.REGIONS`: use the region's
+        :attr:`~carerounds.geo.regions.Region.boundary_file` in
+        ``../shared/data/osm/boundaries`` when present, else osmnx geocoding of its
+        :attr:`~carerounds.geo.regions.Region.geocode_query`.
     polygon_path : str or Path, optional
         Or a boundary file readable by :func:`read_areas` (GeoJSON, GeoPackage, .poly).
     out_path : str or Path
@@ -636,20 +633,21 @@ def fetch_network(*, region: str | None = None, polygon_path=None, out_path, buf
     if (region is None) == (polygon_path is None):
         raise InputError("give exactly one of a region or a polygon file", field="region")
     polygon = None
-    query = None
+    place = None
     if region is not None:
-        if region not in _REGION_FILES:
-            raise InputError(f"unknown region {region!r}; expected one of "
-                             f"{', '.join(sorted(_REGION_FILES))} or a polygon file", field="region")
-        poly_name, query = _REGION_FILES[region]
-        poly_file = Path(boundaries_dir or _SHARED_BOUNDARIES) / poly_name
+        try:
+            place = regions.region(region)
+        except InputError as exc:
+            raise InputError(f"{exc.message} or a polygon file", field="region") from None
+        poly_file = Path(boundaries_dir or _SHARED_BOUNDARIES) / place.boundary_file
         if poly_file.is_file():
             polygon = shapely.union_all([a.geometry for a in read_areas(poly_file)])
     else:
         polygon = shapely.union_all([a.geometry for a in read_areas(polygon_path)])
     _require_online(timeout_s)
     if polygon is None:
-        polygon = ox.geocode_to_gdf(query).union_all()
+        assert place is not None  # a polygon file always gives a polygon
+        polygon = ox.geocode_to_gdf(place.geocode_query).union_all()
     centre = polygon.centroid
     crs = projected_crs([centre.x], [centre.y])
     to_m = pyproj.Transformer.from_crs("EPSG:4326", crs, always_xy=True)

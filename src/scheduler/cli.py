@@ -543,13 +543,15 @@ def _add_inputs(p: argparse.ArgumentParser, *, roads: bool = True) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser for every subcommand."""
+    from ..geo.regions import REGIONS
+
     parser = argparse.ArgumentParser(
         prog="carerounds", description="Home-care visit scheduling on the real road network.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     p = sub.add_parser("sample", help="write a synthetic but realistic day of inputs",
                        description="Write a synthetic day (providers, workers, clients, visits).")
-    p.add_argument("--region", required=True, choices=["midlothian", "monmouthshire", "rutland"])
+    p.add_argument("--region", required=True, choices=sorted(REGIONS))
     p.add_argument("--date", type=_date, required=True, help="plan date YYYY-MM-DD")
     p.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
     p.add_argument("--size", choices=["small", "day"], default="small",
@@ -591,7 +593,7 @@ def build_parser() -> argparse.ArgumentParser:
     f = roads_sub.add_parser("fetch", help="download a region's drive network with osmnx (online)",
                              description="Download a road network with osmnx; fails at once offline.")
     where = f.add_mutually_exclusive_group(required=True)
-    where.add_argument("--region", choices=["midlothian", "monmouthshire", "rutland"])
+    where.add_argument("--region", choices=sorted(REGIONS))
     where.add_argument("--polygon", metavar="FILE", help="boundary polygon (GeoJSON, GPKG, .poly)")
     f.add_argument("--out", required=True, metavar="FILE.graphml")
     f.set_defaults(func=cmd_roads_fetch)

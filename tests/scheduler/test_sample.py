@@ -7,7 +7,7 @@ import datetime as dt
 import math
 import re
 from collections import Counter, defaultdict
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import pytest
@@ -38,7 +38,7 @@ SKILLS = {"medication", "hoist", "dementia", "peg", "catheter"}
 SERVICES = {"integrated", "adult_disability", "mental_health", "reablement", "hospital_discharge"}
 
 
-@lru_cache(maxsize=None)
+@cache
 def sample(region: str, size: str, seed: int = SEED) -> SampleDay:
     """Generate once per module run; the sample is immutable so sharing it is safe."""
     return generate_sample(region, date=DATE, seed=seed, size=size)
@@ -417,12 +417,13 @@ def test_workforce_has_a_morning_pinch_but_enough_hours():
 
 @pytest.mark.slow
 def test_the_small_sample_is_mostly_placed_by_the_planner():
+    import tempfile
+
     from carerounds.routing import SolveParams
     from carerounds.scheduler.inputs import read_day
     from carerounds.scheduler.plan import plan_day
     from carerounds.scheduler.travel import build_travel
 
-    import tempfile
     with tempfile.TemporaryDirectory() as folder:
         write_sample(sample("midlothian", "small", 1), Path(folder))
         day = read_day(folder, date=DATE)
@@ -526,3 +527,69 @@ def test_wrong_argument_types_are_type_errors(kwargs):
     arguments = {"date": DATE, "seed": 1, **kwargs}
     with pytest.raises(TypeError):
         generate_sample("rutland", **arguments)
+
+
+# ---- one list of skills, one list of regions ---------------------------------------------------
+
+def test_skill_odds_cover_exactly_the_models_skills():
+    from carerounds.scheduler import model
+    from carerounds.scheduler.sample_supply import REABLEMENT_SKILL_ODDS, SAMPLE_SKILLS, WORKER_SKILL_ODDS
+
+    assert set(WORKER_SKILL_ODDS) == set(model.SKILLS)
+    assert set(REABLEMENT_SKILL_ODDS) == set(model.SKILLS)
+    # a skill the sample never draws is never drawn for any provider
+    assert ({s for s, p in WORKER_SKILL_ODDS.items() if p is None}
+            == {s for s, p in REABLEMENT_SKILL_ODDS.items() if p is None})
+    assert SAMPLE_SKILLS == tuple(s for s in model.SKILLS if s in SKILLS)
+    assert set(SAMPLE_SKILLS) == SKILLS  # the contract's skills, as written in this file
+
+
+@pytest.mark.parametrize("region,size", ALL)
+def test_every_skill_in_the_files_is_a_model_skill_in_model_order(region, size):
+    from carerounds.scheduler import model
+
+    s = sample(region, size)
+    for column in (s.workers.column("skills"), s.visits.column("skills")):
+        for value in column:
+            tags = [k for k in value.split(";") if k]
+            assert set(tags) <= set(model.SKILLS)
+            assert tags == sorted(tags, key=model.SKILLS.index)
+
+
+def test_sample_regions_are_the_registrys_regions_with_its_towns():
+    from carerounds.geo.regions import REGIONS as REGISTRY
+
+    assert set(REGIONS) == set(REGISTRY)
+    for name, care in REGIONS.items():
+        place = REGISTRY[name]
+        assert care.place is place and care.name == name
+        assert care.council == place.council and care.nation == place.nation
+        # the same towns in the same order (the generator's draws depend on it), plus an area
+        assert [(t.name, t.lat, t.lon, t.population, t.district, t.alt_name, t.sectors)
+                for t in care.towns] == [
+            (t.name, t.lat, t.lon, t.population, t.district, t.alt_name, t.sectors)
+            for t in place.towns]
+
+
+def test_sample_regions_are_read_only():
+    with pytest.raises(TypeError):
+        REGIONS["atlantis"] = REGIONS["rutland"]
+
+
+def test_a_registry_region_without_care_data_is_an_input_error(monkeypatch):
+    from carerounds.geo import regions as geo_regions
+    from carerounds.scheduler import sample as sample_module
+
+    extra = geo_regions.Region("atlantis", "Atlantis", "england", "Atlantis Council",
+                               "atlantis_osm.poly", "Atlantis", ())
+    monkeypatch.setattr(geo_regions, "REGIONS", {**geo_regions.REGIONS, "atlantis": extra})
+    with pytest.raises(InputError, match="no care data for region 'atlantis'"):
+        sample_module.generate_sample("atlantis", date=DATE, seed=1)
+
+
+def test_care_areas_must_hold_each_town_once():
+    from carerounds.scheduler.sample_regions import _sample_region
+
+    with pytest.raises(ValueError, match="each of its towns exactly once"):
+        _sample_region("rutland", areas={"All": ("Oakham",)}, streets=(), rural_roads=(),
+                       house_names=(), independents=())

@@ -14,6 +14,7 @@ import shapely
 
 from ...errors import InputError
 from ...geo import Area, assign_areas, haversine_m, projected_crs
+from ...geo.regions import region as geo_region
 from ..model import Day
 from ..rota import Rota
 from .pricing import PatchFigures
@@ -76,8 +77,9 @@ def locate_points(lats, lons, areas: Sequence[Area]) -> list[str]:
         raise InputError("no areas given", field="areas")
     lats = np.asarray(lats, dtype=float).reshape(-1)
     lons = np.asarray(lons, dtype=float).reshape(-1)
-    names = assign_areas(lats, lons, areas)
-    outside = [i for i, name in enumerate(names) if name is None]
+    found = assign_areas(lats, lons, areas)
+    outside = [i for i, name in enumerate(found) if name is None]
+    names = [name or "" for name in found]  # the points outside are named below
     if outside:
         transformer = _transformer(areas)
         shapes = _project([a.geometry for a in areas], transformer)
@@ -86,7 +88,7 @@ def locate_points(lats, lons, areas: Sequence[Area]) -> list[str]:
         nearest = tree.query_nearest(shapely.points(x, y), all_matches=False)[1]
         for i, k in zip(outside, nearest.tolist()):
             names[i] = areas[k].name
-    return names  # type: ignore[return-value]
+    return names
 
 
 def client_areas(day: Day, areas: Sequence[Area]) -> dict[str, str]:
@@ -285,7 +287,7 @@ def _partition(weight: np.ndarray, neighbours: list[list[int]], centroids: np.nd
                          - deviation[p] ** 2 - deviation[q] ** 2)
                 if delta < 0:
                     candidates.append((delta, a, q))
-        for delta, a, q in sorted(candidates):
+        for _delta, a, q in sorted(candidates):
             p = int(owner[a])
             if is_contiguous({names[i] for i in members[p] - {a}}, graph):
                 members[p].discard(a)
@@ -358,12 +360,29 @@ def build_patches(areas: Sequence[Area], demand_s: Mapping[str, int], count: int
     areas = tuple(areas)
     _check_names(areas)
     names = [a.name for a in areas]
-    index = {name: i for i, name in enumerate(names)}
     if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= len(areas):
         raise InputError(f"number of patches must be between 1 and {len(areas)} (the number of "
                          f"areas), got {count!r}", field="count")
+    weight = _weights(names, demand_s)
+    graph = adjacency if adjacency is not None else area_adjacency(areas)
+    index = {name: i for i, name in enumerate(names)}
+    neighbours = [sorted(index[m] for m in graph[n]) for n in names]
+    centroids = np.array([[c.x, c.y] for c in (s.centroid for s in _project(
+        [a.geometry for a in areas], _transformer(areas)))])
+    limit = 20 * len(areas) if max_moves is None else max_moves
+    firsts = sorted(range(len(areas)), key=lambda i: (-int(weight[i]), i))[:max(1, restarts)]
+    runs = (_partition(weight, neighbours, centroids, names, count, first, limit, by_demand)
+            for by_demand in (False, True) for first in firsts)
+    owner, _, moves = min(runs, key=lambda run: run[1])  # the first of the most balanced
+    return _patch_plan(areas, weight, owner, count, centroids, prefix=prefix, moves=moves,
+                       adjacency=tuple((n, tuple(sorted(graph[n]))) for n in names))
+
+
+def _weights(names: Sequence[str], demand_s: Mapping[str, int]) -> np.ndarray:
+    """Each area's weight to balance, checked: demand, or 1 each when there is none at all."""
+    known = set(names)
     for name, value in demand_s.items():
-        if name not in index:
+        if name not in known:
             raise InputError("demand given for an area that is not in the area file",
                              id=str(name), field="demand_s")
         if value < 0:
@@ -371,22 +390,14 @@ def build_patches(areas: Sequence[Area], demand_s: Mapping[str, int], count: int
                              field="demand_s")
     weight = np.array([int(demand_s.get(n, 0)) for n in names], dtype=np.int64)
     if weight.sum() == 0:
-        weight = np.ones(len(areas), dtype=np.int64)  # nothing to balance: balance area counts
-    total = int(weight.sum())
-    graph = adjacency if adjacency is not None else area_adjacency(areas)
-    neighbours = [sorted(index[m] for m in graph[n]) for n in names]
-    centroids = np.array([[c.x, c.y] for c in (s.centroid for s in _project(
-        [a.geometry for a in areas], _transformer(areas)))])
-    limit = 20 * len(areas) if max_moves is None else max_moves
-    firsts = sorted(range(len(areas)), key=lambda i: (-int(weight[i]), i))[:max(1, restarts)]
-    best = None
-    for by_demand in (False, True):
-        for first in firsts:
-            owner, score, moves = _partition(weight, neighbours, centroids, names, count, first,
-                                             limit, by_demand)
-            if best is None or score < best[1]:
-                best = (owner, score, moves)
-    owner, _, moves = best
+        weight = np.ones(len(names), dtype=np.int64)  # nothing to balance: balance area counts
+    return weight
+
+
+def _patch_plan(areas: tuple[Area, ...], weight: np.ndarray, owner: np.ndarray, count: int,
+                centroids: np.ndarray, *, prefix: str, moves: int,
+                adjacency: tuple[tuple[str, tuple[str, ...]], ...]) -> PatchPlan:
+    """The ``count`` patches of a partition (``owner``: each area's patch), named and outlined."""
     members = [np.flatnonzero(owner == p).tolist() for p in range(count)]
 
     # name patches north to south (100 m bands), then west to east, so names read naturally
@@ -401,10 +412,10 @@ def build_patches(areas: Sequence[Area], demand_s: Mapping[str, int], count: int
                     for p in ordered)
     return PatchPlan(
         patches=patches,
-        assignment=tuple((names[i], label[int(owner[i])]) for i in range(len(areas))),
+        assignment=tuple((a.name, label[int(owner[i])]) for i, a in enumerate(areas)),
         demand_s=tuple(int(load[p]) for p in ordered),
-        target_s=int(round(total / count)),
-        adjacency=tuple((n, tuple(sorted(graph[n]))) for n in names),
+        target_s=int(round(int(weight.sum()) / count)),
+        adjacency=adjacency,
         moves=moves)
 
 
@@ -433,14 +444,12 @@ def write_patches_geojson(plan: PatchPlan, path: str | Path) -> Path:
 
 def region_towns(region: str, *, min_population: int = TOWN_MIN_POPULATION
                  ) -> tuple[tuple[str, float, float], ...]:
-    """Towns of a sample region, as ``(name, lat, lon)``, with at least ``min_population`` residents."""
-    from ..sample import REGIONS
+    """Towns of a region, as ``(name, lat, lon)``, with at least ``min_population`` residents.
 
-    try:
-        towns = REGIONS[region].towns
-    except KeyError:
-        raise InputError(f"unknown region; expected one of {sorted(REGIONS)}", id=region,
-                         field="region") from None
+    ``region`` is a name in :data:`carerounds.geo.regions.REGIONS`; an unknown one is an
+    :class:`~carerounds.errors.InputError` listing the known ones.
+    """
+    towns = geo_region(region).towns
     return tuple((t.name, t.lat, t.lon) for t in towns if t.population >= min_population)
 
 
@@ -467,11 +476,11 @@ def patch_figures(day: Day, rota: Rota, patches: Sequence[Area], *,
     """
     where = client_areas(day, patches)
     rural = rural_clients(day, towns, town_radius_m=town_radius_m)
-    demand = defaultdict(int)
-    rural_s = defaultdict(int)
-    unplaced = defaultdict(int)
-    contact = defaultdict(int)
-    travel = defaultdict(int)
+    demand: defaultdict[str, int] = defaultdict(int)
+    rural_s: defaultdict[str, int] = defaultdict(int)
+    unplaced: defaultdict[str, int] = defaultdict(int)
+    contact: defaultdict[str, int] = defaultdict(int)
+    travel: defaultdict[str, int] = defaultdict(int)
     outcome = {o.visit_id: o for o in rota.outcomes}
     for visit in day.visits:
         seconds = visit.service_s * visit.carers
@@ -520,8 +529,8 @@ def patch_metrics(day: Day, rota: Rota, patches: Sequence[Area], *,
     where = client_areas(day, patches)
     homes = locate_points([w.home_lat for w in day.workers], [w.home_lon for w in day.workers],
                           patches) if day.workers else []
-    clients = defaultdict(set)
-    visits = defaultdict(int)
+    clients: defaultdict[str, set[str]] = defaultdict(set)
+    visits: defaultdict[str, int] = defaultdict(int)
     for visit in day.visits:
         clients[where[visit.client_id]].add(visit.client_id)
         visits[where[visit.client_id]] += 1

@@ -7,6 +7,7 @@ import os
 import uuid
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from types import TracebackType
 from typing import Any, TypeVar
 
 from ...errors import InputError
@@ -39,7 +40,11 @@ def default_workers() -> int:
 
 
 class _Bar:
-    """A rich progress bar on stderr counting finished runs, or nothing."""
+    """A rich progress bar on stderr counting finished runs, or nothing.
+
+    The only output of the what-if modules, and only when the caller asks for it
+    (``run_sweep(progress=True)``): the bar, and a line above it naming each finished run.
+    """
 
     def __init__(self, total: int, label: str, enabled: bool) -> None:
         self.enabled = enabled
@@ -68,9 +73,10 @@ class _Bar:
             self.progress.update(self.task, advance=1)
             self.progress.console.print(f"[green]done[/] {name}", markup=True, highlight=False)
 
-    def __exit__(self, *exc: object) -> None:
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 traceback: TracebackType | None) -> None:
         if self.enabled:
-            self.progress.__exit__(*exc)
+            self.progress.__exit__(exc_type, exc, traceback)
 
 
 def run_sweep(fn: Callable[[Any, T], R], shared: Any, items: Sequence[T], *,

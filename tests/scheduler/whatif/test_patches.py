@@ -11,12 +11,22 @@ import shapely
 from carerounds.errors import InputError
 from carerounds.geo import Area, read_areas
 from carerounds.scheduler.model import Client, Day, Provider, Shift, Visit, Worker
-from carerounds.scheduler.whatif.patches import (area_adjacency, area_demand, build_patches,
-                                          client_areas, is_contiguous, locate_points,
-                                          patch_figures, patch_metrics, provider_seconds,
-                                          provider_shares, region_towns, rural_clients,
-                                          write_patches_geojson)
 from carerounds.scheduler.rota import PlannedShift, PlannedStop, Rota, VisitOutcome
+from carerounds.scheduler.whatif.patches import (
+    area_adjacency,
+    area_demand,
+    build_patches,
+    client_areas,
+    is_contiguous,
+    locate_points,
+    patch_figures,
+    patch_metrics,
+    provider_seconds,
+    provider_shares,
+    region_towns,
+    rural_clients,
+    write_patches_geojson,
+)
 
 from ...conftest import PLAN_DATE
 

@@ -5,9 +5,17 @@ from __future__ import annotations
 import pytest
 
 from carerounds.errors import InputError
-from carerounds.scheduler.whatif.pricing import (CostRates, PatchFigures, PricingFactors,
-                                          delivery_cost_pence, price_patch, price_patches,
-                                          price_table, provider_payments, split_payment)
+from carerounds.scheduler.whatif.pricing import (
+    CostRates,
+    PatchFigures,
+    PricingFactors,
+    delivery_cost_pence,
+    price_patch,
+    price_patches,
+    price_table,
+    provider_payments,
+    split_payment,
+)
 
 # 10 h asked for, 8 h placed with 2 h travel, half of it rural, 2 h unplaced
 RURAL_PATCH = PatchFigures("Patch 01", demand_s=36_000, contact_s=28_800, travel_s=7_200,

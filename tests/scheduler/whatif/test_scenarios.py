@@ -7,29 +7,45 @@ import datetime as dt
 import json
 import sys
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 import shapely
 
-from carerounds.scheduler.cli import build_parser
 from carerounds.errors import InputError
 from carerounds.geo import Area, haversine_m
 from carerounds.routing import SolveParams
 from carerounds.scheduler.build import PlanOptions
 from carerounds.scheduler.check import check_rota
+from carerounds.scheduler.cli import build_parser
 from carerounds.scheduler.inputs import read_day
 from carerounds.scheduler.plan import plan_day
 from carerounds.scheduler.rota import PlannedBreak, PlannedShift, PlannedStop, Rota, VisitOutcome
-from carerounds.scheduler.whatif.scenarios import (PATCH_TAG, AddWorkers, ChangeTravelMode,
-                                            ChangeWeights, Metric, RemoveProvider,
-                                            RemoveWorkers, RestrictToPatches, ScaleDemand,
-                                            Scenario, ScenarioRun, SetPool, compare,
-                                            comparison_frame, comparison_table, read_scenario,
-                                            rota_metrics, scenario_travel,
-                                            worker_areas)
 from carerounds.scheduler.travel import build_travel
+from carerounds.scheduler.whatif.scenarios import (
+    PATCH_TAG,
+    AddWorkers,
+    ChangeTravelMode,
+    ChangeWeights,
+    Metric,
+    RemoveProvider,
+    RemoveWorkers,
+    RestrictToPatches,
+    ScaleDemand,
+    Scenario,
+    ScenarioRun,
+    SetPool,
+    compare,
+    comparison_frame,
+    comparison_table,
+    read_scenario,
+    rota_metrics,
+    run_scenarios,
+    scenario_travel,
+    worker_areas,
+)
 
-from ...conftest import PLAN_DATE, SHARED
+from ...conftest import PLAN_DATE, SHARED, tiny_tables, write_day
 
 OPTIONS = PlanOptions()
 H = 3600
@@ -494,6 +510,78 @@ def test_scenario_travel_adds_a_new_mode(day):
     base = build_travel(day)
     walking, _ = ChangeTravelMode("walk").apply(day, OPTIONS)
     assert set(scenario_travel(base, walking).matrices) == {"drive", "walk"}
+
+
+TOWN = Path(__file__).resolve().parents[2] / "fixtures" / "osm" / "town.osm"
+#: The tiny day moved onto tests/fixtures/osm/town.osm: homes on the street grid, C2 on
+#: the island lane no road reaches, C3 about 200 m north of the last street.
+TOWN_HOMES = {"W1": (52.6700, -0.7300), "W2": (52.6710, -0.7285), "W3": (52.6720, -0.7270),
+              "C1": (52.6711, -0.7284), "C2": (52.6712, -0.7136), "C3": (52.6738, -0.7290)}
+
+
+@pytest.fixture(scope="module")
+def town_roads():
+    """town.osm's roads with no connectivity check, so the island lane stays unreachable."""
+    import osmnx as ox
+
+    from carerounds.geo import RoadNetwork
+
+    raw = ox.graph_from_xml(TOWN, simplify=False, retain_all=True)
+    raw.remove_edges_from([(u, v, k) for u, v, k, d in raw.edges(keys=True, data=True)
+                           if d["highway"] == "footway"])
+    raw.remove_nodes_from([n for n in list(raw.nodes) if raw.degree(n) == 0])
+    return RoadNetwork.from_graph(ox.simplify_graph(raw), largest_component=False)
+
+
+@pytest.fixture
+def town_day(tmp_path, monkeypatch, town_roads):
+    """The tiny day in the town; build_travel(roads=TOWN) loads ``town_roads``."""
+    import carerounds.geo
+
+    tables = tiny_tables()
+    for row in tables["workers.csv"]:
+        row["home_lat"], row["home_lon"] = (str(x) for x in TOWN_HOMES[row["worker_id"]])
+    for row in tables["clients.csv"]:
+        row["lat"], row["lon"] = (str(x) for x in TOWN_HOMES[row["client_id"]])
+    monkeypatch.setattr(carerounds.geo, "load_network",
+                        lambda path, *, mode="drive", cache_dir=None: town_roads)
+    return read_day(write_day(tmp_path / "town", tables), date=PLAN_DATE)
+
+
+def test_scenario_travel_warns_as_build_travel_does(town_day):
+    base = build_travel(town_day, roads=TOWN, max_snap_m=100)
+    more, _ = ScaleDemand(3.0, jitter_m=300).apply(town_day, OPTIONS, seed=1)
+    travel = scenario_travel(base, more, max_snap_m=100)
+    direct = build_travel(more, roads=TOWN, max_snap_m=100)
+    assert travel is not base and travel.roads == direct.roads == "town.osm"
+    assert travel.warnings == direct.warnings
+    assert any(w.endswith("to clients.csv row 3, client C2") for w in travel.warnings)
+    assert any("client C3: " in w and "(more than 100 m)" in w for w in travel.warnings)
+    assert any(w.endswith("more unreachable pairs") for w in travel.warnings)
+    assert travel.places == direct.places and travel.index == direct.index
+    for mode in direct.matrices:
+        assert (travel.matrices[mode].duration_s == direct.matrices[mode].duration_s).all()
+        assert (travel.matrices[mode].distance_m == direct.matrices[mode].distance_m).all()
+        assert travel.matrices[mode].unreachable == direct.matrices[mode].unreachable
+        assert (travel.snap_m[mode] == direct.snap_m[mode]).all()
+        assert (travel.network_nodes[mode] == direct.network_nodes[mode]).all()
+
+
+def test_scenario_travel_snap_warnings_follow_max_snap_m(town_day):
+    base = build_travel(town_day, roads=TOWN, max_snap_m=100)
+    more, _ = ScaleDemand(3.0, jitter_m=300).apply(town_day, OPTIONS, seed=1)
+    lenient = scenario_travel(base, more, max_snap_m=5000)
+    assert lenient.warnings == build_travel(more, roads=TOWN, max_snap_m=5000).warnings
+    assert not any("more than" in w and " m)" in w for w in lenient.warnings)
+
+
+def test_scenario_runs_carry_their_travel_warnings(town_day):
+    base = build_travel(town_day, roads=TOWN, max_snap_m=100)
+    grow = Scenario("grow", (ScaleDemand(3.0, jitter_m=300),), seed=1)
+    (run,) = run_scenarios(town_day, grow, travel=base, include_base=False, workers=1,
+                           params=SolveParams(time_limit_s=1, seed=1), max_snap_m=100)
+    more, _ = grow.apply(town_day, OPTIONS)
+    assert run.travel_warnings == build_travel(more, roads=TOWN, max_snap_m=100).warnings
 
 
 # ---- metrics -----------------------------------------------------------------------------------
