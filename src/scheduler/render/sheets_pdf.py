@@ -51,6 +51,8 @@ TASKS_SHOWN = 12
 LABEL_CHARS = 48        # running header and bookmark: "Run sheet: name (id)"
 
 MORE = "<font size=6.5><i>(cut short: see run_sheets.html)</i></font>"
+#: The same note for narrow columns (ids).
+MORE_SHORT = "<font size=6><i>(see HTML)</i></font>"
 
 
 def clip(text: str, limit: int) -> tuple[str, bool]:
@@ -69,10 +71,10 @@ def clip(text: str, limit: int) -> tuple[str, bool]:
     return cut.rstrip() + "…", True
 
 
-def _pc(text: str, limit: int) -> str:
-    """Input text as Paragraph markup, cut at ``limit`` characters with the note when cut."""
+def _pc(text: str, limit: int, note: str = MORE) -> str:
+    """Input text as Paragraph markup, cut at ``limit`` characters with ``note`` when cut."""
     shown, cut = clip(text, limit)
-    return pdf_text(shown) + (" " + MORE if cut else "")
+    return pdf_text(shown) + (" " + note if cut else "")
 
 
 @functools.lru_cache(maxsize=1)
@@ -377,12 +379,12 @@ def _visit_row(v: SheetVisit, st: _Styles) -> list:
     client = (f"<b>{_pc(v.client_name, NAME_CHARS)}</b><br/>{_pc(v.address, ADDRESS_CHARS)}"
               f"<br/>{_pc(v.postcode, POSTCODE_CHARS)}")
     double = ("<b>Double-up</b> with " + ", ".join(
-        f"{_pc(name, NAME_CHARS)} ({_pc(w, ID_CHARS)})" for w, name in v.partners)
+        f"{_pc(name, NAME_CHARS)} ({_pc(w, ID_CHARS, MORE_SHORT)})" for w, name in v.partners)
               if v.partners else "–")
     first, second = leg_lines(v)
     travel = "<br/>".join(part for part in (first, second) if part) + (
         "<br/><font size=7>from home</font>" if v.from_home else "")
-    return [Paragraph(f"<b>{v.seq}</b><br/><font size=6.5>{_pc(v.visit_id, ID_CHARS)}</font>",
+    return [Paragraph(f"<b>{v.seq}</b><br/><font size=6.5>{_pc(v.visit_id, ID_CHARS, MORE_SHORT)}</font>",
                       st.base),
             Paragraph("<br/>".join(time_lines), st.base),
             Paragraph(client, st.base),
