@@ -7,6 +7,7 @@ Leaflet is inlined (no CDN); input text reaches the page only through
 from __future__ import annotations
 
 import base64
+import functools
 import json
 import re
 from collections import defaultdict
@@ -75,8 +76,16 @@ _MAP_CSS = """
 """
 
 
-def element_classes():
-    """Folium element classes (imported lazily: folium is only needed for maps)."""
+@functools.lru_cache(maxsize=1)
+def element_classes() -> tuple[type, type, type]:
+    """The folium element classes ``Bind``, ``Legend`` and ``ZoomDetail``.
+
+    Made on first use: folium is imported only when a map is drawn.
+    """
+    return _bind_class(), _legend_class(), _zoom_class()
+
+
+def _bind_class() -> type:
     from branca.element import MacroElement
     from folium.template import Template
 
@@ -98,6 +107,13 @@ def element_classes():
             self.method = method
             self.content = js_string(content_html)
             self.options = json.dumps(options or {})
+
+    return Bind
+
+
+def _legend_class() -> type:
+    from branca.element import MacroElement
+    from folium.template import Template
 
     class Legend(MacroElement):
         """The key, bottom left and folding away; the view is fitted clear of it.
@@ -146,6 +162,13 @@ def element_classes():
             self.fold_width = int(fold_width)
             self.fold_height = int(fold_height)
 
+    return Legend
+
+
+def _zoom_class() -> type:
+    from branca.element import MacroElement
+    from folium.template import Template
+
     class ZoomDetail(MacroElement):
         """Hide visit numbers and homes when zoomed out on a crowded map (lines stay)."""
 
@@ -165,7 +188,7 @@ def element_classes():
             self._name = "ZoomDetail"
             self.zoom = int(zoom)
 
-    return Bind, Legend, ZoomDetail
+    return ZoomDetail
 
 
 
