@@ -149,7 +149,8 @@ def _legend_class() -> type:
   var bottom = Math.max(tall(".leaflet-bottom.leaflet-left"),
                         tall(".leaflet-bottom.leaflet-right"));
   map.fitBounds({{ this.bounds }}, {paddingTopLeft: [30, top + 20],
-                                    paddingBottomRight: [30, bottom + 20], maxZoom: 16});
+                                    paddingBottomRight: [30, bottom + 20], maxZoom: 16,
+                                    animate: false});
 })();
 {% endmacro %}""")
 

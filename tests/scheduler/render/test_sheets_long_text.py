@@ -13,14 +13,16 @@ import pytest
 from pypdf import PdfReader
 
 from carerounds.scheduler.cli import main
-from carerounds.scheduler.render.sheets import (render_run_sheets, render_run_sheets_html,
-                                                render_run_sheets_pdf)
+from carerounds.scheduler.render.sheets import (
+    render_run_sheets,
+    render_run_sheets_html,
+    render_run_sheets_pdf,
+)
 from carerounds.scheduler.render.sheets_pdf import clip
 
 from ...conftest import TINY_DAY, write_day
 from .handmade import client, day_of, rota_of, shift, stop, visit, worker
 from .test_maps import CHROMIUM, dump_dom
-from .test_sheets import nasty_day, rota  # noqa: F401
 
 LONG_ID = ("Vx_1.2-3/" * 600)[:5000]  # ids allow letters, digits and _ . - / only
 LONG_NOTES = " ".join(f"({i:02d}) key safe 4321 by the back door; ring twice, call out, wait "

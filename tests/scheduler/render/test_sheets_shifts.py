@@ -9,8 +9,11 @@ import re
 import pytest
 from pypdf import PdfReader
 
-from carerounds.scheduler.render.sheets import (render_run_sheets, render_run_sheets_html,
-                                                render_run_sheets_pdf)
+from carerounds.scheduler.render.sheets import (
+    render_run_sheets,
+    render_run_sheets_html,
+    render_run_sheets_pdf,
+)
 from carerounds.scheduler.render.sheets_text import zero_leg
 
 from .handmade import client, day_of, hm, north_of, rota_of, shift, stop, visit, worker
