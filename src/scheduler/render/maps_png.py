@@ -192,6 +192,7 @@ def _symbol_key(ax, *, unplaced: bool, duplicates: bool) -> None:
     key = ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, 0.0),
                     ncol=len(handles), fontsize=8, frameon=False)
     ax.add_artist(key)  # kept when the worker key below becomes the axes' legend
+    key.set_clip_on(False)  # add_artist clips to the axes; the key sits below them
 
 
 def _worker_key(ax, workers: list[str], colours: dict[str, str]) -> None:

@@ -10,6 +10,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pytest
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.colors import to_hex
 from matplotlib.legend import Legend
 
@@ -216,6 +217,16 @@ def test_png_keeps_the_key_of_symbols_too(nasty_day, rota):
     ax = plot_day(nasty_day, rota)
     texts = {t.get_text() for g in legends(ax) for t in g.get_texts()}
     assert {"a worker's round", "worker's home", "visit", "unplaced visit"} <= texts
+
+
+def test_png_saves_the_keys_whole(nasty_day, rota):
+    ax = plot_day(nasty_day, rota)
+    renderer = FigureCanvasAgg(ax.figure).get_renderer()
+    picture = ax.figure.get_tightbbox(renderer)  # what savefig(bbox_inches="tight") keeps
+    for key in legends(ax):
+        box = key.get_window_extent(renderer).transformed(ax.figure.dpi_scale_trans.inverted())
+        assert picture.x0 <= box.x0 + 0.01 and box.x1 <= picture.x1 + 0.01
+        assert picture.y0 <= box.y0 + 0.01 and box.y1 <= picture.y1 + 0.01
 
 
 def test_png_with_more_workers_than_colours_has_a_note_instead_of_a_key():
