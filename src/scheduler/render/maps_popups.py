@@ -33,16 +33,22 @@ def stop_popup(day: Day, stop: PlannedStop, seq: int, worker_label: str) -> str:
 
 
 def worker_popup(day: Day, worker_id: str, shifts: list[PlannedShift]) -> str:
-    """A worker's popup: name, provider, and each shift's visits, times, travel and miles."""
+    """A worker's popup: name, provider, and each shift's visits, times, travel and miles.
+
+    "leave home by" is the latest departure that reaches the shift's first visit on time,
+    as the run sheet prints it.
+    """
     worker = day.worker_by_id[worker_id]
     provider = day.provider_by_id.get(shifts[0].provider_id)
     lines = [f"<b>{html_text(worker.name)}</b> ({html_text(worker_id)})",
              html_text(provider.name if provider else shifts[0].provider_id)]
     for sh in shifts:
         visits = f"{len(sh.stops)} visit{'s' if len(sh.stops) != 1 else ''}"
+        # as on the run sheet: the latest departure that reaches the first visit on time
+        leave_by = sh.stops[0].start_s - sh.stops[0].travel_s if sh.stops else sh.leave_s
         lines.append(
             f"Shift {format_hhmm(sh.shift_start_s)}&ndash;{format_hhmm(sh.shift_end_s)}: "
-            f"{visits}, leave home {format_hhmm(sh.leave_s)}, back "
+            f"{visits}, leave home by {format_hhmm(leave_by)}, back "
             f"{format_hhmm(sh.return_s)}, travel {sh.travel_s // 60} min, "
             f"{format_miles(sh.distance_m)}")
     return '<div class="cr-popup">' + "<br>".join(lines) + "</div>"

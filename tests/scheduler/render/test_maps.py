@@ -198,6 +198,16 @@ def test_map_key_folds_away():
     assert key.startswith("<details open><summary>")
 
 
+def test_worker_popup_says_leave_home_by_as_the_run_sheet_does():
+    day, rota = away_visits()
+    first = rota.shifts[0].stops[0]
+    late = replace(rota, shifts=(replace(rota.shifts[0], leave_s=first.start_s - 3 * 3600),)
+                   + rota.shifts[1:])
+    page = html_of(map_day(day, late))
+    assert "leave home by 07:50, back" in page  # 08:00 less the 10 min leg, not 05:00
+    assert "leave home 05:00" not in page
+
+
 # ---- map.png ------------------------------------------------------------------------------------
 
 def legends(ax) -> list[Legend]:
@@ -378,3 +388,4 @@ def test_browser_folds_the_key_on_a_small_map(nasty_day, rota, tmp_path):
     page = probed_map(nasty_day, rota, tmp_path, window="600,450")
     assert 'data-key-open="no"' in page
     assert re.search(r'data-covered="(\d+)"', page).group(1) == "0"
+
