@@ -99,10 +99,12 @@ def shift_paths(day: Day, rota: Rota, travel: DayTravel | None = None
         points = [home] + [(day.client_by_id[s.client_id].lat, day.client_by_id[s.client_id].lon)
                            for s in sh.stops] + [home]
         network = networks.get(sh.travel_mode)
-        legs, on_roads = [], True
+        legs: list[tuple[LatLon, ...]] = []
+        on_roads = True
         for (ka, pa), (kb, pb) in zip(zip(keys, points), zip(keys[1:], points[1:])):
             road = None
-            if network is not None and sh.travel_mode in nodes and pa != pb:
+            if (network is not None and travel is not None and sh.travel_mode in nodes
+                    and pa != pb):
                 node_of = nodes[sh.travel_mode]
                 road = _road_leg(network, int(node_of[travel.location(*ka)]),
                                  int(node_of[travel.location(*kb)]))

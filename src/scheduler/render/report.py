@@ -149,8 +149,10 @@ def _kpi(label: str, value: str, note: str = "", *, alert: bool = False) -> str:
 
 
 def short_runs(bands: Sequence[CapacityBand]) -> list[tuple[str, int, int, int, int]]:
-    """Consecutive short bands of one area joined: (area, start_s, end_s, worst shortfall
-    in carer-seconds, total shortfall in carer-seconds), largest total first.
+    """Consecutive short bands of one area joined, largest total first.
+
+    Each run is (area, start_s, end_s, worst shortfall in carer-seconds, total shortfall
+    in carer-seconds).
     """
     runs: list[list] = []
     for band in sorted((b for b in bands if b.short), key=lambda b: (b.area, b.start_s)):
@@ -185,6 +187,7 @@ table { border-collapse: collapse; width: 100%; font-size: 8.5pt; }
 th, td { border-bottom: 1px solid #ddd; padding: 1px 4px; text-align: left; vertical-align: top; }
 th { background: #eef3f7; }
 td.n, th.n { text-align: right; font-variant-numeric: tabular-nums; }
+td { overflow-wrap: anywhere; }
 .none, .more, .note { font-size: 8.5pt; color: #555; margin: .2em 0; }
 section { break-inside: avoid; page-break-inside: avoid; }
 @media print {
@@ -204,31 +207,51 @@ section { break-inside: avoid; page-break-inside: avoid; }
 
 def render_report_html(day: Day, rota: Rota, reports: PlanReports,
                        travel: DayTravel | None = None) -> str:
-    """The one-page run report as a self-contained HTML document (inline CSS, no scripts,
-    no external resources); every piece of user text is HTML-escaped.
+    """The one-page run report as a self-contained HTML document.
+
+    Inline CSS, no scripts, no external resources; every piece of user text is
+    HTML-escaped. Sections: key figures, unplaced care, duplicates and merges,
+    capacity exceptions, fair work and continuity.
     """
-    s = reports.summary
-    dup, fw, cap, un = reports.duplicates, reports.fair_work, reports.capacity, reports.unplaced
-    care_saved = sum(p.care_saved_s for p in dup if p.match == "same_client")
-    trips = [p.travel_saved_s for p in dup if p.travel_saved_s is not None]
-    runs = short_runs(cap.bands)
-    idle_s = sum(i.length_s for i in cap.idle)
-    counts = fw.counts()
-    share = fw.regular_share
+    parts = [f"<!DOCTYPE html><html lang=\"en-GB\"><head><meta charset=\"utf-8\">"
+             f"<title>Rota report {_e(rota.date.isoformat())}</title><style>{_CSS}</style>"
+             f"</head><body>", _report_header(rota, travel), _kpis(reports),
+             _unplaced_section(reports.unplaced), _duplicates_section(reports),
+             _capacity_section(reports.capacity), _fair_work_section(reports.fair_work)]
+    parts.append('<p class="meta">Details: duplicates.csv, unplaced.csv, unplaced_breakdown.csv, '
+                 'priority_queue.csv, capacity.csv, idle_time.csv, fair_work.csv, '
+                 'fair_work_workers.csv' + (", merges.csv" if reports.merges else "") +
+                 ". Client names and addresses are left out of this page on purpose.</p>")
+    parts.append("</body></html>\n")
+    return "".join(parts)
+
+
+def _report_header(rota: Rota, travel: DayTravel | None) -> str:
     run = rota.run or {}
     travel_source = "; ".join(travel.describe().values()) if travel else \
         "; ".join(str(v) for v in (run.get("travel") or {}).values())
+    return (f"<header><h1>Rota report for {_e(rota.date.strftime('%A %d %B %Y'))}</h1>"
+            f"<p class=\"meta\">carerounds {_e(__version__)}; seed {_e(run.get('seed', ''))}, "
+            f"time limit {_e(run.get('time_limit_s', ''))} s"
+            f"{', pool mode' if run.get('pool') else ''}; travel: {_e(travel_source)}. "
+            f"Hours are carer-hours (a double-up counts twice).</p></header>")
 
-    parts = [f"<!DOCTYPE html><html lang=\"en-GB\"><head><meta charset=\"utf-8\">"
-             f"<title>Rota report {_e(rota.date.isoformat())}</title><style>{_CSS}</style>"
-             f"</head><body>"]
-    parts.append(f"<header><h1>Rota report for {_e(rota.date.strftime('%A %d %B %Y'))}</h1>"
-                 f"<p class=\"meta\">carerounds {_e(__version__)}; seed {_e(run.get('seed', ''))}, "
-                 f"time limit {_e(run.get('time_limit_s', ''))} s"
-                 f"{', pool mode' if run.get('pool') else ''}; travel: {_e(travel_source)}. "
-                 f"Hours are carer-hours (a double-up counts twice).</p></header>")
 
-    parts.append('<section class="kpis">')
+def _care_saved_s(dup: Sequence[DuplicatePair]) -> tuple[int, list[int]]:
+    """Care time a merge of the same-client pairs saves, and each pair's travel saved (s)."""
+    care_saved = sum(p.care_saved_s for p in dup if p.match == "same_client")
+    trips = [p.travel_saved_s for p in dup if p.travel_saved_s is not None]
+    return care_saved, trips
+
+
+def _kpis(reports: PlanReports) -> str:
+    s, dup, fw, cap, un = (reports.summary, reports.duplicates, reports.fair_work,
+                           reports.capacity, reports.unplaced)
+    care_saved, trips = _care_saved_s(dup)
+    runs = short_runs(cap.bands)
+    idle_s = sum(i.length_s for i in cap.idle)
+    share = fw.regular_share
+    parts = ['<section class="kpis">']
     parts.append(_kpi("visits placed", f"{s.placed} of {s.visits}",
                       f"{s.workers_used} of {s.workers} workers used"))
     parts.append(_kpi("visits unplaced", str(s.unplaced),
@@ -255,36 +278,42 @@ def render_report_html(day: Day, rota: Rota, reports: PlanReports,
     parts.append(_kpi("continuity", "n/a" if share is None else f"{share:.0%}",
                       "carer-visits by regular carers"))
     parts.append("</section>")
+    return "".join(parts)
 
-    # unplaced care
-    parts.append("<section><h2>Unplaced care</h2>")
+
+def _unplaced_section(un: UnplacedBreakdown) -> str:
+    parts = ["<section><h2>Unplaced care</h2>"]
     if not un.unplaced_visits:
-        parts.append('<p class="none">Every visit is placed.</p>')
-    else:
-        parts.append(f'<p class="note">{un.unplaced_visits} of {un.visits} visits '
-                     f'({_h(un.unplaced_carer_s)} h) and {un.unplaced_packages} of {un.packages} '
-                     f'packages unplaced; a package counts when any of its visits is.</p>'
-                     '<div class="cols4">')
-        titles = {"area": "By area", "service": "By service", "provider": "By provider",
-                  "time_band": "By time band"}
-        for dimension, title in titles.items():
-            groups = un.by(dimension)
-            rows = [(g.key, g.visits, _h(g.carer_s), g.packages) for g in groups[:TOP]]
-            parts.append(f"<div><h3>{title}</h3>"
-                         + _table(("", "visits", "hours", "pkgs"), rows, numeric=(1, 2, 3),
-                                  more=len(groups) - TOP, where="unplaced_breakdown.csv")
-                         + "</div>")
-        parts.append("</div><h3>Priority queue (hospital discharge and critical first)</h3>")
-        rows = [(q.rank, q.visit_id, q.client_id, q.service, q.area, q.priority,
-                 f"{format_hhmm(q.window_start_s)}-{format_hhmm(q.window_end_s)}",
-                 q.service_s // 60 * q.carers, q.reason) for q in un.queue[:TOP]]
-        parts.append(_table(("#", "visit", "client", "service", "area", "priority", "window",
-                             "carer-min", "why unplaced"), rows, numeric=(0, 7),
-                            more=len(un.queue) - TOP, where="priority_queue.csv"))
+        parts.append('<p class="none">Every visit is placed.</p></section>')
+        return "".join(parts)
+    parts.append(f'<p class="note">{un.unplaced_visits} of {un.visits} visits '
+                 f'({_h(un.unplaced_carer_s)} h) and {un.unplaced_packages} of {un.packages} '
+                 f'packages unplaced; a package counts when any of its visits is.</p>'
+                 '<div class="cols4">')
+    titles = {"area": "By area", "service": "By service", "provider": "By provider",
+              "time_band": "By time band"}
+    for dimension, title in titles.items():
+        groups = un.by(dimension)
+        rows = [(g.key, g.visits, _h(g.carer_s), g.packages) for g in groups[:TOP]]
+        parts.append(f"<div><h3>{title}</h3>"
+                     + _table(("", "visits", "hours", "pkgs"), rows, numeric=(1, 2, 3),
+                              more=len(groups) - TOP, where="unplaced_breakdown.csv")
+                     + "</div>")
+    parts.append("</div><h3>Priority queue (hospital discharge and critical first)</h3>")
+    queue = [(q.rank, q.visit_id, q.client_id, q.service, q.area, q.priority,
+              f"{format_hhmm(q.window_start_s)}-{format_hhmm(q.window_end_s)}",
+              q.service_s // 60 * q.carers, q.reason) for q in un.queue[:TOP]]
+    parts.append(_table(("#", "visit", "client", "service", "area", "priority", "window",
+                         "carer-min", "why unplaced"), queue, numeric=(0, 7),
+                        more=len(un.queue) - TOP, where="priority_queue.csv"))
     parts.append("</section>")
+    return "".join(parts)
 
-    # duplicates and merges
-    parts.append("<section><h2>Duplicate visits by different providers</h2>")
+
+def _duplicates_section(reports: PlanReports) -> str:
+    dup = reports.duplicates
+    care_saved, trips = _care_saved_s(dup)
+    parts = ["<section><h2>Duplicate visits by different providers</h2>"]
     if dup:
         parts.append(f'<p class="note">{len(dup)} pair(s): '
                      f'{sum(1 for p in dup if p.match == "same_client")} at the same client, '
@@ -304,14 +333,17 @@ def render_report_html(day: Day, rota: Rota, reports: PlanReports,
                         where="duplicates.csv"))
     if reports.merges:
         parts.append(f"<h3>Merged in this plan ({len(reports.merges)})</h3>")
-        rows = [(m.absorbed, m.kept, m.provider or "-", m.detail) for m in reports.merges[:TOP]]
-        parts.append(_table(("absorbed", "into", "provider", "merged visit"), rows,
+        merged = [(m.absorbed, m.kept, m.provider or "-", m.detail) for m in reports.merges[:TOP]]
+        parts.append(_table(("absorbed", "into", "provider", "merged visit"), merged,
                             more=len(reports.merges) - TOP, where="merges.csv"))
     parts.append("</section>")
+    return "".join(parts)
 
-    # capacity
-    parts.append('<section><h2>Capacity exceptions</h2><div class="cols"><div>'
-                 "<h3>Demand above rostered capacity</h3>")
+
+def _capacity_section(cap: CapacityReport) -> str:
+    runs = short_runs(cap.bands)
+    parts = ['<section><h2>Capacity exceptions</h2><div class="cols"><div>'
+             "<h3>Demand above rostered capacity</h3>"]
     rows = [(area, f"{format_hhmm(a)}-{format_hhmm(b)}", worst // 60, total // 60)
             for area, a, b, worst, total in runs[:TOP]]
     parts.append(_table(("area", "period", "worst band short (carer-min)", "total short"),
@@ -324,17 +356,21 @@ def render_report_html(day: Day, rota: Rota, reports: PlanReports,
     for i in cap.idle:
         by_worker.setdefault(i.worker_id, []).append(i)
     ranked = sorted(by_worker.items(), key=lambda kv: (-sum(i.length_s for i in kv[1]), kv[0]))
-    rows = [(w, items[0].provider_id, items[0].area,
+    idle = [(w, items[0].provider_id, items[0].area,
              ", ".join(f"{format_hhmm(i.start_s)}-{format_hhmm(i.end_s)}" for i in items),
              sum(i.length_s for i in items) // 60) for w, items in ranked[:TOP]]
-    parts.append(_table(("worker", "provider", "area", "idle", "min"), rows, numeric=(4,),
+    parts.append(_table(("worker", "provider", "area", "idle", "min"), idle, numeric=(4,),
                         more=len(ranked) - TOP, where="idle_time.csv"))
     parts.append("</div></div></section>")
+    return "".join(parts)
 
-    # fair work and continuity
-    parts.append('<section><h2>Fair work and continuity</h2><div class="cols"><div>')
-    rows = [(RULES[rule], n) for rule, n in counts.items()]
-    parts.append(_table(("check", "flags"), rows, numeric=(1,)))
+
+def _fair_work_section(fw: FairWorkReport) -> str:
+    counts = fw.counts()
+    share = fw.regular_share
+    parts = ['<section><h2>Fair work and continuity</h2><div class="cols"><div>']
+    checks = [(RULES[rule], n) for rule, n in counts.items()]
+    parts.append(_table(("check", "flags"), checks, numeric=(1,)))
     paid = {"contact_and_travel": "contact and travel time", "contact": "contact time only",
             "shift": "every rostered hour"}[fw.paid_time]
     parts.append(f'<p class="note">Pay £{fw.hourly_rate_p / 100:.2f}/h for {paid}; effective '
@@ -356,9 +392,4 @@ def render_report_html(day: Day, rota: Rota, reports: PlanReports,
                      f"{mean_today:.1f} carer(s) per client today and {mean_window:.1f} over "
                      f"the history window; {counts['low_continuity']} client(s) below half.</p>")
     parts.append("</div></div></section>")
-    parts.append('<p class="meta">Details: duplicates.csv, unplaced.csv, unplaced_breakdown.csv, '
-                 'priority_queue.csv, capacity.csv, idle_time.csv, fair_work.csv, '
-                 'fair_work_workers.csv' + (", merges.csv" if reports.merges else "") +
-                 ". Client names and addresses are left out of this page on purpose.</p>")
-    parts.append("</body></html>\n")
     return "".join(parts)

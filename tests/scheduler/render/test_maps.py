@@ -10,15 +10,26 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pytest
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.colors import to_hex
+from matplotlib.legend import Legend
 
 from carerounds.scheduler.cli import build_parser
-from carerounds.scheduler.render.maps import (area_slug, map_day, shift_paths,
-                                       worker_areas, write_maps)
+from carerounds.scheduler.render.maps import (
+    PALETTE,
+    area_slug,
+    area_workers,
+    map_day,
+    plot_day,
+    shift_paths,
+    worker_areas,
+    write_maps,
+)
 from carerounds.scheduler.rota import write_rota_json
 
 from ...conftest import PLAN_DATE, write_day
-from .test_sheets import (BREAKOUT_NAME, IMG_NAME, nasty_day, nasty_tables,  # noqa: F401
-                          road_travel, rota, tiny_rota)
+from .handmade import client, day_of, rota_of, shift, stop, visit, worker
+from .test_sheets import BREAKOUT_NAME, IMG_NAME, nasty_tables, road_travel, tiny_rota
 
 CHROMIUM = Path("/usr/bin/chromium")
 
@@ -127,10 +138,117 @@ def test_map_accepts_duplicate_pairs_from_the_duplicates_module(nasty_day, rota)
     assert "V5 could be absorbed into V3" in page  # the pair's own explanation
 
 
-def test_area_map_keeps_only_that_areas_rounds(nasty_day, rota):
-    page = html_of(map_day(nasty_day, rota, area="Bonnyrigg"))
-    assert page.count('"className": "cr-route"') == 1
+def test_area_map_keeps_out_rounds_with_no_visit_there(nasty_day, rota):
+    page = html_of(map_day(nasty_day, rota, area="Dalkeith"))
+    assert page.count('"className": "cr-route"') == 1  # W1's: W2 and W3 never visit Dalkeith
     assert "no shift covers window" not in page  # V5 is in another area
+
+
+def away_visits():
+    """W1 (area Dalkeith: two visits there) also does V3 in Bonnyrigg; W2 does two there."""
+    clients = (client("C1", area="Dalkeith"), client("C2", 55.88, area="Dalkeith"),
+               client("C3", 55.87, -3.10, area="Bonnyrigg"),
+               client("C4", 55.86, -3.11, area="Bonnyrigg"))
+    visits = (visit("V1", "C1", "08:00"), visit("V2", "C2", "09:00"), visit("V3", "C3", "10:00"),
+              visit("V4", "C4", "08:00"), visit("V5", "C4", "11:00"))
+    workers = (worker("W1", ("07:00", "14:00")), worker("W2", ("07:00", "14:00")))
+    rota = rota_of(
+        shift("W1", 1, ("07:00", "14:00"), (stop("V1", "C1", "08:00"), stop("V2", "C2", "09:00"),
+                                            stop("V3", "C3", "10:00"))),
+        shift("W2", 1, ("07:00", "14:00"), (stop("V4", "C4", "08:00"),
+                                            stop("V5", "C4", "11:00"))))
+    return day_of(workers, clients, visits), rota
+
+
+def test_area_workers_include_those_from_elsewhere_who_visit():
+    day, rota = away_visits()
+    assert worker_areas(day, rota) == {"W1": "Dalkeith", "W2": "Bonnyrigg"}
+    assert area_workers(day, rota, "Bonnyrigg") == {"W1", "W2"}
+    assert area_workers(day, rota, "Dalkeith") == {"W1"}
+
+
+def test_area_map_shows_a_visit_by_a_worker_from_another_area():
+    day, rota = away_visits()
+    page = html_of(map_day(day, rota, area="Bonnyrigg"))
+    assert "Visit V3 " in page
+    assert page.count('"className": "cr-route"') == 2
+
+
+def test_every_placed_visit_is_on_its_areas_map():
+    day, rota = away_visits()
+    for area in ("Dalkeith", "Bonnyrigg"):
+        page = html_of(map_day(day, rota, area=area))
+        for o in rota.scheduled:
+            if day.client_by_id[day.visit_by_id[o.visit_id].client_id].area == area:
+                assert f"Visit {o.visit_id} " in page, (area, o.visit_id)
+
+
+def test_area_map_key_counts_its_visits_and_workers_from_elsewhere():
+    day, rota = away_visits()
+    key = json.loads(re.search(r"div\.innerHTML = (\".*?[^\\]\");", html_of(
+        map_day(day, rota, area="Bonnyrigg"))).group(1))
+    assert "2 workers, 3 visits placed here, 0 unplaced" in key
+    assert "1 of the workers are based in other areas" in key
+
+
+def test_map_key_folds_away():
+    day, rota = away_visits()
+    page = html_of(map_day(day, rota))
+    key = json.loads(re.search(r"div\.innerHTML = (\".*?[^\\]\");", page).group(1))
+    assert key.startswith("<details open><summary>")
+
+
+def test_worker_popup_says_leave_home_by_as_the_run_sheet_does():
+    day, rota = away_visits()
+    first = rota.shifts[0].stops[0]
+    late = replace(rota, shifts=(replace(rota.shifts[0], leave_s=first.start_s - 3 * 3600),)
+                   + rota.shifts[1:])
+    page = html_of(map_day(day, late))
+    assert "leave home by 07:50, back" in page  # 08:00 less the 10 min leg, not 05:00
+    assert "leave home 05:00" not in page
+
+
+# ---- map.png ------------------------------------------------------------------------------------
+
+def legends(ax) -> list[Legend]:
+    return [child for child in ax.get_children() if isinstance(child, Legend)]
+
+
+def test_png_has_a_key_of_worker_colours_by_id(nasty_day, rota):
+    ax = plot_day(nasty_day, rota)
+    (key,) = [g for g in legends(ax) if g.get_title().get_text() == "Workers"]
+    labels = [t.get_text() for t in key.get_texts()]
+    assert labels == ["W1", "W2", "W3"]  # ids only: no names on map.png
+    colours = [to_hex(h.get_color()) for h in key.legend_handles]
+    assert colours == [PALETTE[0], PALETTE[1], PALETTE[2]]
+
+
+def test_png_keeps_the_key_of_symbols_too(nasty_day, rota):
+    ax = plot_day(nasty_day, rota)
+    texts = {t.get_text() for g in legends(ax) for t in g.get_texts()}
+    assert {"a worker's round", "worker's home", "visit", "unplaced visit"} <= texts
+
+
+def test_png_saves_the_keys_whole(nasty_day, rota):
+    ax = plot_day(nasty_day, rota)
+    renderer = FigureCanvasAgg(ax.figure).get_renderer()
+    picture = ax.figure.get_tightbbox(renderer)  # what savefig(bbox_inches="tight") keeps
+    for key in legends(ax):
+        box = key.get_window_extent(renderer).transformed(ax.figure.dpi_scale_trans.inverted())
+        assert picture.x0 <= box.x0 + 0.01 and box.x1 <= picture.x1 + 0.01
+        assert picture.y0 <= box.y0 + 0.01 and box.y1 <= picture.y1 + 0.01
+
+
+def test_png_with_more_workers_than_colours_has_a_note_instead_of_a_key():
+    n = len(PALETTE) + 1
+    clients = tuple(client(f"C{i}", 55.85 + 0.003 * i) for i in range(n))
+    visits = tuple(visit(f"V{i}", f"C{i}", "08:00") for i in range(n))
+    workers = tuple(worker(f"W{i:02d}", ("07:00", "12:00")) for i in range(n))
+    rota = rota_of(*(shift(f"W{i:02d}", 1, ("07:00", "12:00"), (stop(f"V{i}", f"C{i}", "08:00"),))
+                     for i in range(n)))
+    ax = plot_day(day_of(workers, clients, visits), rota)
+    assert not [g for g in legends(ax) if g.get_title().get_text() == "Workers"]
+    assert any(t.get_text().startswith(f"{n} workers: route colours repeat") for t in ax.texts)
 
 
 def test_write_maps_writes_html_png_and_one_map_per_area(nasty_day, rota, tmp_path):
@@ -160,6 +278,21 @@ def test_map_cli_writes_the_maps(tmp_path):
 PROBE = """
 <script>
 window.addEventListener("load", function () {
+  // Before any popup opens (and pans the map): markers under a control (the key included).
+  var covered = 0;
+  var controls = document.querySelectorAll(".leaflet-control");
+  document.querySelectorAll(".leaflet-marker-icon").forEach(function (marker) {
+    var a = marker.getBoundingClientRect();
+    controls.forEach(function (control) {
+      var b = control.getBoundingClientRect();
+      if (a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom) {
+        covered += 1;
+      }
+    });
+  });
+  document.body.setAttribute("data-covered", covered);
+  var key = document.querySelector(".cr-legend details");
+  document.body.setAttribute("data-key-open", key && key.open ? "yes" : "no");
   var map = Object.values(window).find(function (v) { return v instanceof L.Map; });
   var contents = [];
   map.eachLayer(function (layer) {
@@ -186,27 +319,36 @@ window.addEventListener("load", function () {
 """
 
 
-def dump_dom(page: Path, profile: Path) -> str:
+def dump_dom(page: Path, profile: Path, window: str = "1000,800") -> str:
     """The DOM of a page after its scripts ran, from headless Chromium with no network."""
     result = subprocess.run(
         [str(CHROMIUM), "--headless", "--no-sandbox", "--disable-gpu",
          "--disable-background-networking", "--no-first-run", f"--user-data-dir={profile}",
          "--host-resolver-rules=MAP * ~NOTFOUND",  # tiles fail fast: tests never touch the network
-         "--window-size=1000,800", "--virtual-time-budget=5000", "--dump-dom", page.as_uri()],
+         f"--window-size={window}", "--virtual-time-budget=5000", "--dump-dom", page.as_uri()],
         capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr[-2000:]
     return result.stdout
 
 
-@pytest.fixture
-def browser_page(nasty_day, rota, tmp_path):
+def need_chromium() -> None:
     if not CHROMIUM.exists() or shutil.which(str(CHROMIUM)) is None:
         pytest.skip("Debian's chromium is not installed (/usr/bin/chromium): "
                     "apt-get install -y chromium")
-    write_maps(nasty_day, rota, None, tmp_path, duplicates=[Pair("V3", "V5")], per_area=False)
-    page = tmp_path / "probe.html"
-    page.write_text((tmp_path / "map.html").read_text(encoding="utf-8") + PROBE, encoding="utf-8")
-    return dump_dom(page, tmp_path / "profile")
+
+
+def probed_map(day, rota, folder: Path, window: str = "1000,800") -> str:
+    """The DOM of the day's map.html with the probe run, in a window of that size."""
+    need_chromium()
+    write_maps(day, rota, None, folder, duplicates=[Pair("V3", "V5")], per_area=False)
+    page = folder / "probe.html"
+    page.write_text((folder / "map.html").read_text(encoding="utf-8") + PROBE, encoding="utf-8")
+    return dump_dom(page, folder / "profile", window)
+
+
+@pytest.fixture
+def browser_page(nasty_day, rota, tmp_path):
+    return probed_map(nasty_day, rota, tmp_path)
 
 
 @pytest.mark.browser
@@ -228,3 +370,22 @@ def test_browser_runs_no_script_from_user_data(browser_page):
     assert '<img src="x"' not in browser_page
     assert "&lt;img src=x onerror=document.title='pwned'&gt;" in browser_page
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in browser_page
+
+
+@pytest.mark.browser
+def test_browser_key_and_controls_cover_no_marker(browser_page):
+    assert browser_page.count("leaflet-marker-icon") >= 6
+    assert re.search(r'data-covered="(\d+)"', browser_page).group(1) == "0"
+
+
+@pytest.mark.browser
+def test_browser_key_starts_open_on_a_large_map(browser_page):
+    assert 'data-key-open="yes"' in browser_page
+
+
+@pytest.mark.browser
+def test_browser_folds_the_key_on_a_small_map(nasty_day, rota, tmp_path):
+    page = probed_map(nasty_day, rota, tmp_path, window="600,450")
+    assert 'data-key-open="no"' in page
+    assert re.search(r'data-covered="(\d+)"', page).group(1) == "0"
+

@@ -12,16 +12,26 @@ import numpy as np
 import pytest
 from pypdf import PdfReader
 
-from carerounds.scheduler.cli import build_parser
 from carerounds.errors import InputError
 from carerounds.geo import RoadNetwork
+from carerounds.scheduler.cli import build_parser
 from carerounds.scheduler.inputs import read_day
 from carerounds.scheduler.model import Client, Day, Provider, Shift, Visit, Worker
-from carerounds.scheduler.rota import (PlannedShift, PlannedStop, Rota, VisitOutcome, check_rota_inputs,
-                                       write_rota_json)
-from carerounds.scheduler.render.sheets import (pdf_fonts,
-                                         render_run_sheets, render_run_sheets_html,
-                                         render_run_sheets_pdf, write_run_sheets)
+from carerounds.scheduler.render.sheets import (
+    pdf_fonts,
+    render_run_sheets,
+    render_run_sheets_html,
+    render_run_sheets_pdf,
+    write_run_sheets,
+)
+from carerounds.scheduler.rota import (
+    PlannedShift,
+    PlannedStop,
+    Rota,
+    VisitOutcome,
+    check_rota_inputs,
+    write_rota_json,
+)
 from carerounds.scheduler.travel import build_travel
 
 from ...conftest import PLAN_DATE, tiny_tables, write_day
