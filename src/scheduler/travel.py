@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -86,26 +88,55 @@ def build_travel(day: Day, *, roads: str | Path | None = None, cache_dir: str | 
         estimated = {m: estimate_matrix(lats, lons, mode=m) for m in modes}
         return DayTravel(places, index, estimated, roads=None)
 
-    from ..geo import load_network, road_matrix, snap_locations
+    from ..geo import load_network
 
+    networks = {mode: load_network(roads, mode=mode, cache_dir=cache_dir) for mode in modes}
+    return road_travel(places, networks, roads=Path(roads).name, max_snap_m=max_snap_m,
+                       cache_dir=cache_dir)
+
+
+#: Unreachable pairs named one by one in the warnings before the rest are counted.
+UNREACHABLE_LISTED = 20
+
+
+def road_travel(places: Sequence[Place], networks: Mapping[str, Any], *, roads: str,
+                max_snap_m: int = 1000, cache_dir: str | Path | None = None) -> DayTravel:
+    """Travel over road networks already loaded: snapping, matrices and their warnings.
+
+    Parameters
+    ----------
+    places : sequence of Place
+        The rows and columns of the matrices, in order.
+    networks : mapping of str to RoadNetwork
+        One loaded network per travel mode.
+    roads : str
+        The road file's name, as the run report gives it.
+    max_snap_m : int, default 1000
+        A place further than this from the nearest road is a warning.
+    cache_dir : path, optional
+        Where travel matrices are cached between runs.
+    """
+    from ..geo import road_matrix, snap_locations
+
+    index = {(p.kind, p.id): i for i, p in enumerate(places)}
+    lats = np.array([p.lat for p in places], dtype=float)
+    lons = np.array([p.lon for p in places], dtype=float)
     labels = [p.label for p in places]
     matrices: dict = {}
     warnings: list[str] = []
     snaps: dict = {}
     nodes: dict = {}
-    networks: dict = {}
-    for mode in modes:
-        network = load_network(roads, mode=mode, cache_dir=cache_dir)
-        networks[mode] = network
+    for mode, network in networks.items():
         snapping = snap_locations(network, lats, lons, labels=labels, max_snap_m=max_snap_m)
         warnings.extend(f"{mode}: {w}" for w in snapping.warnings)
         matrix = road_matrix(network, snapping.nodes, cache_dir=cache_dir)
-        for i, j in matrix.unreachable[:20]:
+        for i, j in matrix.unreachable[:UNREACHABLE_LISTED]:
             warnings.append(f"{mode}: no road path from {labels[i]} to {labels[j]}")
-        if len(matrix.unreachable) > 20:
-            warnings.append(f"{mode}: {len(matrix.unreachable) - 20} more unreachable pairs")
+        if len(matrix.unreachable) > UNREACHABLE_LISTED:
+            warnings.append(f"{mode}: {len(matrix.unreachable) - UNREACHABLE_LISTED} more "
+                            "unreachable pairs")
         matrices[mode] = matrix
         snaps[mode] = np.asarray(snapping.snap_m)
         nodes[mode] = np.asarray(snapping.nodes)
-    return DayTravel(places, index, matrices, roads=Path(roads).name, warnings=tuple(warnings),
-                     snap_m=snaps, network_nodes=nodes, networks=networks)
+    return DayTravel(tuple(places), index, matrices, roads=roads, warnings=tuple(warnings),
+                     snap_m=snaps, network_nodes=nodes, networks=dict(networks))

@@ -13,15 +13,12 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-import numpy as np
-
 from ...errors import InputError
-from ...geo.travel import TravelMatrix
 from ...routing import SolveParams
 from ..build import PlanOptions
 from ..model import Day
 from ..rota import Rota
-from ..travel import DayTravel, Place, build_travel, day_places
+from ..travel import DayTravel, Place, build_travel, day_places, road_travel
 from ..units import METRES_PER_MILE
 from .pricing import CostRates, delivery_cost_pence
 from .scenario import Scenario
@@ -67,8 +64,8 @@ def scenario_travel(base: DayTravel, day: Day, *, max_snap_m: int = 1000) -> Day
         raise InputError(f"the scenario needs {', '.join(missing)} travel but the base travel has "
                          f"only {', '.join(sorted(base.networks))}; build the base travel with "
                          f"modes including {', '.join(missing)}", field="travel_mode")
-    return _road_travel(places, {m: base.networks[m] for m in modes}, roads=base.roads,
-                        max_snap_m=max_snap_m)
+    return road_travel(places, {m: base.networks[m] for m in modes}, roads=base.roads,
+                       max_snap_m=max_snap_m)
 
 
 def _covers(base: DayTravel, places: Sequence[Place], modes: Sequence[str]) -> bool:
@@ -80,45 +77,6 @@ def _covers(base: DayTravel, places: Sequence[Place], modes: Sequence[str]) -> b
         if row is None or (base.places[row].lat, base.places[row].lon) != (p.lat, p.lon):
             return False
     return True
-
-
-#: Unreachable pairs named one by one in the warnings before the rest are counted
-#: (as :func:`carerounds.scheduler.travel.build_travel` does).
-_UNREACHABLE_LISTED = 20
-
-
-def _road_travel(places: Sequence[Place], networks: dict[str, object], *, roads: str,
-                 max_snap_m: int) -> DayTravel:
-    """``build_travel``'s road branch on networks already loaded: same snapping, matrices, warnings.
-
-    ``scheduler/travel.py`` loads the network from its file inside that loop, so the loop
-    is repeated here; ``test_scenario_travel_warns_as_build_travel_does`` holds the two
-    to the same output.
-    """
-    from ...geo import road_matrix, snap_locations
-
-    index = {(p.kind, p.id): i for i, p in enumerate(places)}
-    lats = np.array([p.lat for p in places], dtype=float)
-    lons = np.array([p.lon for p in places], dtype=float)
-    labels = [p.label for p in places]
-    matrices: dict[str, TravelMatrix] = {}
-    warnings: list[str] = []
-    snaps: dict[str, np.ndarray] = {}
-    nodes: dict[str, np.ndarray] = {}
-    for mode, network in networks.items():
-        snapping = snap_locations(network, lats, lons, labels=labels, max_snap_m=max_snap_m)
-        warnings.extend(f"{mode}: {w}" for w in snapping.warnings)
-        matrix = road_matrix(network, snapping.nodes)
-        for i, j in matrix.unreachable[:_UNREACHABLE_LISTED]:
-            warnings.append(f"{mode}: no road path from {labels[i]} to {labels[j]}")
-        if len(matrix.unreachable) > _UNREACHABLE_LISTED:
-            warnings.append(f"{mode}: {len(matrix.unreachable) - _UNREACHABLE_LISTED} more "
-                            "unreachable pairs")
-        matrices[mode] = matrix
-        snaps[mode] = np.asarray(snapping.snap_m)
-        nodes[mode] = np.asarray(snapping.nodes)
-    return DayTravel(tuple(places), index, matrices, roads=roads, warnings=tuple(warnings),
-                     snap_m=snaps, network_nodes=nodes, networks=dict(networks))
 
 
 # ---- measuring a rota -------------------------------------------------------------------------
