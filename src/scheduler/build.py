@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ..routing import Break, Job, Link, Problem, Vehicle, Weights
-from .model import BREAK_RULE, Day, Visit, Worker
-from .travel import DayTravel
+from .model import BREAK_RULE, Day, TravelBuffer, Visit, Worker
+from .travel import DayTravel, buffer_matrix
 from .units import format_hhmm
 
 PROVIDER_TAG = "provider:"
@@ -29,6 +29,10 @@ class PlanOptions:
         Objective weights (travel, continuity, drop penalties by priority, ...).
     regular_carers : int, default 3
         How many of a client's most frequent past carers count as regulars.
+    buffer : TravelBuffer
+        Time kept free between visits at different addresses (default the larger of
+        5 min and 10 % of the travel); the solver sees it as part of the leg and the
+        rota reports travel and buffer apart.
     """
 
     pool: bool = False
@@ -36,6 +40,7 @@ class PlanOptions:
     break_s: int = BREAK_RULE.min_s
     weights: Weights = field(default_factory=Weights)
     regular_carers: int = 3
+    buffer: TravelBuffer = field(default_factory=TravelBuffer)
 
 
 @dataclass(frozen=True)
@@ -50,6 +55,8 @@ class BuiltProblem:
     job_visit: tuple[str, ...]
     job_part: tuple[int, ...]
     vehicle_shift: tuple[tuple[str, int], ...]
+    #: Per travel mode, the buffer seconds folded into each leg of ``problem.duration_s``.
+    buffer_s: dict = field(default_factory=dict)
 
 
 def visit_tags(visit: Visit, day: Day, *, pool: bool) -> frozenset[str]:
@@ -124,12 +131,15 @@ def build_problem(day: Day, travel: DayTravel, options: PlanOptions | None = Non
             job_part.append(part)
             if part > 1:
                 links.append(Link(first, len(jobs) - 1, 0, 0))
+    buffers = {m: buffer_matrix(travel, m, options.buffer) for m in travel.matrices}
     problem = Problem(
         jobs=tuple(jobs), vehicles=tuple(vehicles),
-        duration_s={m: t.duration_s for m, t in travel.matrices.items()},
+        # the buffer rides on the leg, so every engine keeps it without knowing of it
+        duration_s={m: t.duration_s + buffers[m] for m, t in travel.matrices.items()},
         distance_m={m: t.distance_m for m, t in travel.matrices.items()},
         links=tuple(links), resource_max_work_s=max_work, weights=weights)
-    return BuiltProblem(problem, tuple(job_visit), tuple(job_part), tuple(vehicle_shift))
+    return BuiltProblem(problem, tuple(job_visit), tuple(job_part), tuple(vehicle_shift),
+                        buffer_s=buffers)
 
 
 def describe_missing(visit: Visit, day: Day, *, pool: bool) -> str | None:

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 
-from .model import BreakRule, Day
+from ..geo.travel import haversine_m
+from .model import BreakRule, Day, TravelBuffer
 from .rota import PlannedShift, Rota
 from .travel import DayTravel
 from .units import format_hhmm, format_hhmmss
@@ -27,8 +28,18 @@ def _hm(seconds: int) -> str:
     return format_hhmmss(seconds) if seconds % 60 else format_hhmm(seconds)
 
 
+def _buffer_s(day: Day, buffer: TravelBuffer, previous: str | None, client_id: str,
+              leg_s: int) -> int:
+    """The buffer owed before a visit: after another client's home at a different address."""
+    if previous is None or previous == client_id:
+        return 0
+    a, b = day.client_by_id[previous], day.client_by_id[client_id]
+    apart = float(haversine_m(a.lat, a.lon, b.lat, b.lon)) > buffer.same_address_m
+    return buffer.seconds(leg_s) if apart and (buffer.min_s or buffer.share_bp) else 0
+
+
 def _check_shift(day: Day, travel: DayTravel, sh: PlannedShift, pool: bool, rule: BreakRule,
-                 out: list[Violation]) -> None:
+                 buffer: TravelBuffer, out: list[Violation]) -> None:
     subject = f"worker {sh.worker_id} shift {sh.shift}"
     worker = day.worker_by_id.get(sh.worker_id)
     if worker is None:
@@ -70,6 +81,7 @@ def _check_shift(day: Day, travel: DayTravel, sh: PlannedShift, pool: bool, rule
                                                f"break of {rule.min_s // 60} min"))
 
     place, ready = home, sh.leave_s
+    previous: str | None = None
     for stop in sh.stops:
         visit = day.visit_by_id.get(stop.visit_id)
         who = f"{subject}, visit {stop.visit_id}"
@@ -84,14 +96,17 @@ def _check_shift(day: Day, travel: DayTravel, sh: PlannedShift, pool: bool, rule
                                                 f"from the previous stop; recomputed {leg_s} s / "
                                                 f"{leg_m} m"))
         in_gap = [b for b in breaks if ready <= b.start_s < stop.start_s]
-        needed = ready + leg_s + sum(b.duration_s for b in in_gap)
+        owed = _buffer_s(day, buffer, previous, client.client_id, leg_s)
+        previous = client.client_id
+        needed = ready + leg_s + owed + sum(b.duration_s for b in in_gap)
         if stop.arrival_s < ready + leg_s:
             out.append(Violation("travel", who, f"arrives {_hm(stop.arrival_s)}, but leaving "
                                                 f"{_hm(ready)} it cannot arrive before "
                                                 f"{_hm(ready + leg_s)}"))
         if stop.start_s < max(stop.arrival_s, needed):
-            out.append(Violation("travel", who, f"starts {_hm(stop.start_s)} before travel and "
-                                                f"breaks allow ({_hm(needed)})"))
+            out.append(Violation("travel", who, f"starts {_hm(stop.start_s)} before travel, "
+                                                f"the {owed // 60} min buffer and breaks allow "
+                                                f"({_hm(needed)})"))
         if not visit.window_start_s <= stop.start_s <= visit.window_end_s:
             out.append(Violation("window", who, f"starts {_hm(stop.start_s)} outside the window "
                                                 f"{_hm(visit.window_start_s)}-"
@@ -154,6 +169,7 @@ def check_rota(day: Day, rota: Rota, travel: DayTravel) -> list[Violation]:
         return out
     pool = bool(rota.run.get("pool", False))
     rule = BreakRule.of_run(rota.run)
+    buffer = TravelBuffer.of_run(rota.run)
     if rota.date != day.date:
         out.append(Violation("date", "run", f"rota is for {rota.date}, inputs for {day.date}"))
 
@@ -174,7 +190,7 @@ def check_rota(day: Day, rota: Rota, travel: DayTravel) -> list[Violation]:
 
     served: dict[str, list[tuple[str, int]]] = defaultdict(list)
     for sh in rota.shifts:
-        _check_shift(day, travel, sh, pool, rule, out)
+        _check_shift(day, travel, sh, pool, rule, buffer, out)
         for stop in sh.stops:
             served[stop.visit_id].append((sh.worker_id, stop.start_s))
 

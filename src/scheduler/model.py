@@ -37,6 +37,54 @@ class BreakRule:
                    min_s=int(run.get("break_s", default.min_s)))
 
 
+@dataclass(frozen=True)
+class TravelBuffer:
+    """Time kept free between visits at different addresses, on top of the travel.
+
+    The UNISON Ethical Care Charter asks that carers are "not forced to rush": back-to-back
+    visits with only the bare driving time between them are call cramming. The planner
+    keeps ``max(min_s, travel x share_bp / 10,000)`` between the end of one visit and the
+    start of the next when the two homes are more than ``same_address_m`` apart; the
+    checker holds every rota to the rule it was planned with.
+
+    Parameters
+    ----------
+    min_s : int, default 5 min
+        The least buffer, seconds; 0 with ``share_bp`` 0 turns the buffer off.
+    share_bp : int, default 1,000 (10 %)
+        The buffer as a share of the leg's travel time, in basis points.
+    same_address_m : int, default 25
+        Homes closer than this, metres, are one address (a household): no buffer.
+    """
+
+    min_s: int = 5 * 60
+    share_bp: int = 1000
+    same_address_m: int = 25
+
+    def __post_init__(self) -> None:
+        for name in ("min_s", "share_bp", "same_address_m"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                raise ValueError(f"{name} must be a non-negative integer, got {value!r}")
+
+    def seconds(self, travel_s: int) -> int:
+        """The buffer after a leg of ``travel_s`` seconds between two addresses."""
+        return max(self.min_s, travel_s * self.share_bp // 10_000)
+
+    @classmethod
+    def of_run(cls, run: Mapping) -> TravelBuffer:
+        """The buffer a rota was planned with, from its run record (none when absent).
+
+        Rotas written before the buffer existed carry no record and were planned
+        without one.
+        """
+        recorded = run.get("travel_buffer")
+        if not isinstance(recorded, Mapping):
+            return cls(min_s=0, share_bp=0)
+        return cls(**{k: int(v) for k, v in recorded.items()
+                      if k in ("min_s", "share_bp", "same_address_m")})
+
+
 #: The break rule of the Working Time Regulations; the planner, the checker and the
 #: fair-work report all read it from here (or from a rota's run record).
 BREAK_RULE = BreakRule()

@@ -61,6 +61,7 @@ def run_info(day: Day, travel: DayTravel, params: SolveParams, options: PlanOpti
         "weights": options.weights.__dict__,
         # the checker and the fair-work report judge breaks by the rule planned with
         "break_after_s": options.break_after_s, "break_s": options.break_s,
+        "travel_buffer": dict(options.buffer.__dict__),
         "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
     }
 
@@ -89,13 +90,20 @@ def rota_from_solution(day: Day, built: BuiltProblem, solution: Solution,
         worker = day.worker_by_id[worker_id]
         shift = worker.shifts[number - 1]
         stops = []
+        vehicle = built.problem.vehicles[route.vehicle]
+        buffers = built.buffer_s.get(vehicle.profile)
+        place = vehicle.start_location
         for stop in route.stops:
             visit_id = built.job_visit[stop.job]
             partners = [job_worker[j] for j in parts[visit_id] if j != stop.job and j in job_worker]
+            here = built.problem.jobs[stop.job].location
+            # the solver's leg holds the travel buffer; the rota gives travel and arrival
+            buffer = int(buffers[place, here]) if buffers is not None else 0
+            place = here
             stops.append(PlannedStop(
                 visit_id=visit_id, client_id=day.visit_by_id[visit_id].client_id,
-                arrival_s=stop.arrival_s, start_s=stop.start_s, end_s=stop.end_s,
-                travel_s=stop.travel_s, distance_m=stop.distance_m,
+                arrival_s=stop.arrival_s - buffer, start_s=stop.start_s, end_s=stop.end_s,
+                travel_s=stop.travel_s - buffer, distance_m=stop.distance_m,
                 partner=partners[0] if partners else None))
         shifts.append(PlannedShift(
             worker_id=worker_id, provider_id=worker.provider_id, shift=number,

@@ -9,8 +9,8 @@ from typing import Any
 
 import numpy as np
 
-from ..geo.travel import TravelMatrix, estimate_matrix
-from .model import Day
+from ..geo.travel import TravelMatrix, estimate_matrix, haversine_m
+from .model import Day, TravelBuffer
 
 
 @dataclass(frozen=True)
@@ -140,3 +140,26 @@ def road_travel(places: Sequence[Place], networks: Mapping[str, Any], *, roads: 
         nodes[mode] = np.asarray(snapping.nodes)
     return DayTravel(tuple(places), index, matrices, roads=roads, warnings=tuple(warnings),
                      snap_m=snaps, network_nodes=nodes, networks=dict(networks))
+
+
+def buffer_matrix(travel: DayTravel, mode: str, buffer: TravelBuffer) -> np.ndarray:
+    """Seconds of buffer to keep after each leg (row to column), for one travel mode.
+
+    Non-zero only between two client homes more than ``buffer.same_address_m`` apart:
+    legs from and to a worker's home need no buffer.
+    """
+    n = len(travel.places)
+    out = np.zeros((n, n), dtype=np.int64)
+    if buffer.min_s == 0 and buffer.share_bp == 0:
+        return out
+    rows = np.array([i for i, p in enumerate(travel.places) if p.kind == "client"], dtype=np.int64)
+    if rows.size == 0:
+        return out
+    lats = np.array([travel.places[i].lat for i in rows], dtype=float)
+    lons = np.array([travel.places[i].lon for i in rows], dtype=float)
+    apart = haversine_m(lats[:, None], lons[:, None], lats[None, :], lons[None, :]) \
+        > buffer.same_address_m
+    legs = travel.matrices[mode].duration_s[np.ix_(rows, rows)].astype(np.int64)
+    block = np.maximum(buffer.min_s, legs * buffer.share_bp // 10_000)
+    out[np.ix_(rows, rows)] = np.where(apart, block, 0)
+    return out

@@ -206,3 +206,69 @@ def test_insertion_rota_that_stands_is_said_so(tmp_path, capsys):
     data = json.loads((out / "rota.json").read_text())
     assert data["run"]["solution_source"] == "insertion"
     assert "insertion" in capsys.readouterr().out
+
+
+# ---- the travel buffer between visits at different addresses ---------------------------------
+
+def _two_visits_tables(gap_window_end: str):
+    """W1 alone; V1 at C1 07:30 (30 min), V2 at C2 (a different address) from 08:00."""
+    tables = tiny_tables()
+    tables["workers.csv"] = [dict(tables["workers.csv"][0])]
+    tables["clients.csv"] = [dict(c, excluded_workers="", gender_preference="",
+                                  preferred_workers="") for c in tables["clients.csv"][:2]]
+    tables["visits.csv"] = [
+        dict(tables["visits.csv"][0], window_start="07:30", window_end="07:30",
+             duration_min="30", skills=""),
+        dict(tables["visits.csv"][0], visit_id="V2", client_id="C2", window_start="08:00",
+             window_end=gap_window_end, duration_min="30", carers="1", skills="")]
+    return tables
+
+
+def test_buffer_is_kept_between_addresses_and_travel_reported_without_it(tmp_path):
+    from carerounds.scheduler.model import TravelBuffer
+
+    day = read_day(write_day(tmp_path / "in", _two_visits_tables("09:00")), date=PLAN_DATE)
+    travel = build_travel(day)
+    rota = _plan(day, travel)
+    (shift,) = [sh for sh in rota.shifts if sh.stops]
+    first, second = shift.stops
+    leg = int(travel.matrices["drive"].duration_s[travel.location("client", "C1"),
+                                                  travel.location("client", "C2")])
+    assert second.travel_s == leg
+    assert second.start_s - first.end_s >= leg + TravelBuffer().seconds(leg)
+    assert rota.run["travel_buffer"] == {"min_s": 300, "share_bp": 1000, "same_address_m": 25}
+
+
+def test_checker_holds_a_rota_to_its_buffer(tmp_path):
+    day = read_day(write_day(tmp_path / "in", _two_visits_tables("09:00")), date=PLAN_DATE)
+    travel = build_travel(day)
+    rota = _plan(day, travel)
+    (index,) = [i for i, sh in enumerate(rota.shifts) if sh.stops]
+    shift = rota.shifts[index]
+    first, second = shift.stops
+    squeezed_start = first.end_s + second.travel_s  # travel only: no buffer
+    squeezed = replace(second, arrival_s=squeezed_start, start_s=squeezed_start,
+                       end_s=squeezed_start + (second.end_s - second.start_s))
+    shifts = list(rota.shifts)
+    shifts[index] = replace(shift, stops=(first, squeezed),
+                            return_s=shift.return_s - (second.start_s - squeezed_start))
+    tampered = replace(rota, shifts=tuple(shifts))
+    violations = check_rota(day, tampered, travel)
+    assert [v.kind for v in violations] == ["travel"]
+    assert "min buffer" in violations[0].detail
+
+
+def test_no_buffer_when_the_options_turn_it_off(tmp_path):
+    from carerounds.scheduler.model import TravelBuffer
+    from carerounds.scheduler.units import format_hhmm
+
+    probe = read_day(write_day(tmp_path / "probe", _two_visits_tables("09:00")), date=PLAN_DATE)
+    travel = build_travel(probe)
+    leg = int(travel.matrices["drive"].duration_s[travel.location("client", "C1"),
+                                                  travel.location("client", "C2")])
+    # V2 must start within 2 min of V1's end plus the drive: too soon for a 5-min buffer
+    latest = format_hhmm(((8 * 3600 + leg) // 60 + 2) * 60)
+    day = read_day(write_day(tmp_path / "in", _two_visits_tables(latest)), date=PLAN_DATE)
+    assert _plan(day, travel).outcome("V2").status == "unplaced"
+    rota = _plan(day, travel, buffer=TravelBuffer(min_s=0, share_bp=0))
+    assert rota.outcome("V2").status == "scheduled"
