@@ -1,0 +1,56 @@
+"""The rota store: every run, every rota version and the actuals, in SQLite or PostgreSQL.
+
+Needs the ``store`` extra (``pip install 'carerounds[store]'``; PostgreSQL also
+``carerounds[postgres]``). Importing this package needs neither; :func:`open_store`
+raises :class:`carerounds.errors.MissingExtraError` naming the extra when one is missing.
+
+- :func:`open_store` opens a store by URL or path and migrates it (Alembic ``upgrade head``);
+- :class:`~carerounds.scheduler.store.repository.RotaStore` records runs, saves and
+  publishes rotas, lists dates, versions and runs, and records actuals;
+- :class:`~carerounds.scheduler.store.recording.RunRecorder` records one plan run
+  around the planning (``running`` first, published only after the checker passed);
+- :func:`~carerounds.scheduler.store.history.continuity` gives the 28-day continuity
+  history the planner uses when the inputs have no ``history.csv``.
+
+See ``docs/store.md`` for the schema, the publishing rules and reporting queries.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ..._optional import require
+
+if TYPE_CHECKING:
+    from .repository import RotaStore
+
+#: The extras a store needs, for messages.
+STORE_PURPOSE = "the rota store (--store)"
+
+
+def open_store(url: str | Path) -> RotaStore:
+    """Open the store at a SQLAlchemy URL or a SQLite file path, migrated to the newest schema.
+
+    Parameters
+    ----------
+    url : str or Path
+        ``sqlite:///rotas.db``, ``postgresql://user@host/db``,
+        ``postgresql+psycopg://user:password@host:5432/db``, or a path (SQLite).
+
+    Raises
+    ------
+    MissingExtraError
+        When SQLAlchemy or Alembic (``carerounds[store]``) or, for PostgreSQL, psycopg
+        (``carerounds[postgres]``) is not installed.
+    InputError
+        For a URL that is not one the store supports.
+    StoreError
+        When the database cannot be reached or has a newer schema.
+    """
+    require("sqlalchemy", purpose=STORE_PURPOSE)
+    require("alembic", purpose=STORE_PURPOSE)
+    from .connect import connect
+    from .repository import RotaStore
+
+    return RotaStore(connect(url))
