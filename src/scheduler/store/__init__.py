@@ -23,6 +23,8 @@ from typing import TYPE_CHECKING
 from ..._optional import require
 
 if TYPE_CHECKING:
+    from ..model import Day
+    from ..plan import PlanResult
     from .repository import RotaStore
 
 #: The extras a store needs, for messages.
@@ -54,3 +56,29 @@ def open_store(url: str | Path) -> RotaStore:
     from .repository import RotaStore
 
     return RotaStore(connect(url))
+
+
+class NoRecorder:
+    """Stands in for :class:`~carerounds.scheduler.store.recording.RunRecorder` without a store.
+
+    Records nothing and leaves the day as it is, so ``plan`` runs one way with or
+    without ``--store`` (and without the ``store`` extra installed).
+    """
+
+    run_id = None
+    history_source: str | None = None
+    saved = None
+
+    def __enter__(self) -> NoRecorder:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+    def use_history(self, day: Day) -> Day:
+        """The day unchanged."""
+        return day
+
+    def save(self, result: PlanResult) -> None:
+        """Nothing to save."""
+        return None

@@ -147,9 +147,15 @@ def recent_visits(engine: sa.Engine, *, end: dt.date, days: int = HISTORY_DAYS,
                 o.rota_id.in_(list(by_id)), o.client_id == client_id,
                 o.status == "unplaced")).all()
         planned = list(stops)
+    # several calls for one carer-visit are joined: first check-in, last check-out
     first_call: dict[tuple[dt.date, str, str], tuple[int, int | None]] = {}
     for d, visit, worker, _, check_in, check_out in calls:
-        first_call.setdefault((d, visit, worker), (check_in, check_out))
+        earlier = first_call.get((d, visit, worker))
+        if earlier is None:
+            first_call[(d, visit, worker)] = (check_in, check_out)
+            continue
+        outs = [x for x in (earlier[1], check_out) if x is not None]
+        first_call[(d, visit, worker)] = (earlier[0], max(outs) if outs else None)
     out = []
     for rota_id, visit, client, worker, start, end_s in planned:
         d, version = by_id[rota_id]

@@ -103,26 +103,3 @@ class RunRecorder:
         self.saved = self.store.save_rota(self.run_id, result.rota, violations=self.violations,
                                           clients=clients, label=self.label)
         return self.saved
-
-
-class NoRecorder:
-    """What ``plan`` uses without ``--store``: records nothing, leaves the day as it is."""
-
-    run_id = None
-    history_source: str | None = None
-    saved: SavedRota | None = None
-    violations: list = []
-
-    def __enter__(self) -> NoRecorder:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        return None
-
-    def use_history(self, day: Day) -> Day:
-        """The day unchanged."""
-        return day
-
-    def save(self, result: PlanResult) -> None:
-        """Nothing to save."""
-        return None

@@ -432,6 +432,18 @@ class RotaStore:
         raise InputError(f"the store has {what} for {plan_date.isoformat()} ({hint})",
                          field="--version" if version is not None else "--date")
 
+    def visit_clients(self, plan_date: dt.date) -> dict[str, str]:
+        """Visit id to client id for the published rota of a date (empty when there is none)."""
+        o, p, r = t.visit_outcomes.c, t.stops.c, t.rotas.c
+        published = sa.select(r.id).where(r.plan_date == plan_date, r.published.is_(True))
+        with self.engine.connect() as conn:
+            found = {row[0]: row[1] for row in conn.execute(
+                sa.select(o.visit_id, o.client_id).where(o.rota_id.in_(published),
+                                                         o.client_id.is_not(None)))}
+            found.update({row[0]: row[1] for row in conn.execute(
+                sa.select(p.visit_id, p.client_id).where(p.rota_id.in_(published)))})
+        return found
+
     # ---- actuals ------------------------------------------------------------------------
 
     def record_actuals(self, plan_date: dt.date, calls: Iterable[Call], *,
