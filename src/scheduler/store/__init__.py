@@ -17,14 +17,17 @@ See ``docs/store.md`` for the schema, the publishing rules and reporting queries
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ..._optional import require
 
 if TYPE_CHECKING:
     from ..model import Day
     from ..plan import PlanResult
+    from .recording import RunRecorder
     from .repository import RotaStore
 
 #: The extras a store needs, for messages.
@@ -66,6 +69,7 @@ class NoRecorder:
     """
 
     run_id = None
+    plan_date = None
     history_source: str | None = None
     saved = None
 
@@ -82,3 +86,18 @@ class NoRecorder:
     def save(self, result: PlanResult) -> None:
         """Nothing to save."""
         return None
+
+
+def recorder(url: str | Path | None, plan_date: dt.date | None, *, label: str | None = None,
+             parameters: Mapping[str, Any] | None = None) -> RunRecorder | NoRecorder:
+    """A recorder for one plan run: on the store at ``url``, or a :class:`NoRecorder` without one.
+
+    With a store the plan date is needed when the run starts: ``plan_date``, or
+    tomorrow (the planner's default). The recorder closes the store it opened.
+    """
+    if not url:
+        return NoRecorder()
+    from .recording import RunRecorder
+
+    return RunRecorder(open_store(url), plan_date or dt.date.today() + dt.timedelta(days=1),
+                       label=label, parameters=parameters, close_store=True)

@@ -46,16 +46,19 @@ class RunRecorder:
         The settings asked for (recorded at start; the run record replaces them).
     history_days : int, default 28
         The continuity window read from the store.
+    close_store : bool, default False
+        Close ``store`` when the run ends (the recorder opened it).
     """
 
     def __init__(self, store: RotaStore, plan_date: dt.date, *, label: str | None = None,
                  parameters: Mapping[str, Any] | None = None,
-                 history_days: int = HISTORY_DAYS) -> None:
+                 history_days: int = HISTORY_DAYS, close_store: bool = False) -> None:
         self.store = store
         self.plan_date = plan_date
         self.label = label or default_label(store, plan_date)
         self.parameters = dict(parameters or {})
         self.history_days = history_days
+        self.close_store = close_store
         self.run_id: int | None = None
         self.history_source: str | None = None
         self.saved: SavedRota | None = None
@@ -68,6 +71,13 @@ class RunRecorder:
 
     def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
+        try:
+            self._finish(kind, exc)
+        finally:
+            if self.close_store:
+                self.store.close()
+
+    def _finish(self, kind: type[BaseException] | None, exc: BaseException | None) -> None:
         if self.run_id is None or self.saved is not None:
             return
         if kind is None:
@@ -103,3 +113,14 @@ class RunRecorder:
         self.saved = self.store.save_rota(self.run_id, result.rota, violations=self.violations,
                                           clients=clients, label=self.label)
         return self.saved
+
+    def describe(self) -> str:
+        """One line on where the rota went: published, or kept unpublished and why."""
+        saved = self.saved
+        if saved is None:
+            return f"Store: run {self.run_id} saved no rota"
+        where = f"version {saved.version} of {saved.plan_date.isoformat()} ({self.label})"
+        if saved.published:
+            return f"Store: published {where} in {self.store.url}"
+        return (f"Store: NOT published: {where} has {saved.violations} violation(s); the "
+                f"published rota is unchanged. First: {self.violations[0]}")

@@ -10,6 +10,7 @@ import datetime as dt
 from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from ...errors import InputError
 from ..rota import Rota, check_rota_inputs, write_rota_csv, write_rota_json, write_unplaced_csv
@@ -17,7 +18,84 @@ from ..units import format_hhmm
 from .history import HISTORY_DAYS, HistoryVisit, latest_date, recent_visits, window
 from .repository import RotaStore
 
+if TYPE_CHECKING:
+    from ..actuals import Call
+    from ..model import Day
+
 ACTIONS = ("dates", "versions", "runs", "export", "client", "worker")
+
+
+def _open(url: str | Path) -> RotaStore:
+    from . import open_store
+
+    return open_store(url)
+
+
+def show(url: str | Path, action: str, options: dict[str, Any]) -> str:
+    """Run one ``carerounds store`` action on the store at ``url`` and return what to print.
+
+    ``options`` holds the action's command-line options by name (``date``, ``version``,
+    ``out``, ``inputs``, ``id``, ``days``, ``limit``).
+
+    Raises
+    ------
+    InputError
+        For an unknown action, a count under 1, or a rota the store does not have.
+    """
+    if action not in ACTIONS:
+        raise InputError(f"unknown store action {action!r}; use one of {', '.join(ACTIONS)}")
+    for name in ("days", "limit"):
+        if options.get(name) is not None and options[name] < 1:
+            raise InputError(f"must be at least 1, got {options[name]}", field=f"--{name}")
+    with _open(url) as store:
+        if action == "export":
+            written, note = export(store, options["date"], options["out"],
+                                   version=options.get("version"), inputs=options.get("inputs"))
+            return "\n".join(["Wrote " + ", ".join(p.name for p in written)
+                              + f" to {options['out']}"] + ([note] if note else []))
+        if action == "dates":
+            return show_dates(store)
+        if action == "versions":
+            return show_versions(store, options["date"])
+        if action == "runs":
+            return show_runs(store, limit=options.get("limit") or 20, plan_date=options.get("date"))
+        view = show_client if action == "client" else show_worker
+        return view(store, options["id"], end=options.get("date"),
+                    days=options.get("days") or HISTORY_DAYS)
+
+
+def rota_of(rota_file: str | Path | None, url: str | Path | None, plan_date: dt.date | None) -> Rota:
+    """The rota of ``--rota FILE``, else the rota published for ``plan_date`` in the store.
+
+    Raises
+    ------
+    InputError
+        When neither is given, or the store has no published rota for the date.
+    """
+    from ..rota import read_rota
+
+    if rota_file:
+        return read_rota(rota_file)
+    if not (url and plan_date):
+        raise InputError("give --rota FILE, or --store URL with --date D for the rota "
+                         "published for that date", field="--rota")
+    with _open(url) as store:
+        return store.rota(plan_date)
+
+
+def record_calls(url: str | Path, rota: Rota, calls: Sequence[Call], day: Day | None) -> str:
+    """Record call-monitoring records in the store for the rota's date; say what was done.
+
+    Each call is stored with its client, found from the rota's stops, the inputs'
+    visits (``day``) and the published rota of that date.
+    """
+    with _open(url) as store:
+        clients = store.visit_clients(rota.date)
+        clients.update({v.visit_id: v.client_id for v in (day.visits if day else ())})
+        clients.update({s.visit_id: s.client_id for sh in rota.shifts for s in sh.stops})
+        done = store.record_actuals(rota.date, calls, clients=clients)
+    return (f"Store: {done.added} call(s) recorded for {rota.date.isoformat()}, "
+            f"{done.updated} updated, {done.unchanged} already there")
 
 
 def table(header: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
@@ -103,7 +181,8 @@ def export(store: RotaStore, plan_date: dt.date, out_dir: str | Path, *,
 
 
 def _inputs_note(rota: Rota, sources: Sequence) -> str:
-    recorded = rota.run.get("inputs") if isinstance(rota.run.get("inputs"), dict) else {}
+    found = rota.run.get("inputs")
+    recorded: dict = found if isinstance(found, dict) else {}
     differ = sorted(s.name for s in sources if s.name in recorded
                     and isinstance(recorded[s.name], dict)
                     and recorded[s.name].get("sha256") != s.sha256)

@@ -135,7 +135,8 @@ class ActualsSaved:
 
 def _run_columns(run: Mapping[str, Any]) -> dict[str, Any]:
     """The real columns of ``runs`` filled from a rota's run record."""
-    versions = run.get("versions") if isinstance(run.get("versions"), Mapping) else {}
+    found = run.get("versions")
+    versions: Mapping[str, Any] = found if isinstance(found, Mapping) else {}
 
     def number(key: str, kind: type) -> Any:
         value = run.get(key)
@@ -229,7 +230,8 @@ class RotaStore:
         with self.engine.connect() as conn:
             rows = conn.execute(query.order_by(c.id.desc()).limit(limit)).all()
         return [RunRecord(row[0], row[1], row[2], row[3], row[4], _utc(row[5]) or now_utc(),
-                          _utc(row[6]), *row[7:]) for row in rows]
+                          _utc(row[6]), row[7], row[8], row[9], row[10], row[11], row[12],
+                          row[13]) for row in rows]
 
     # ---- saving and publishing -----------------------------------------------------------
 
@@ -514,14 +516,14 @@ def _load_rota(conn: sa.Connection, rota_id: int) -> Rota:
     head = conn.execute(sa.select(r.plan_date, t.runs.c.parameters)
                         .join(t.runs, t.runs.c.id == r.run_id).where(r.id == rota_id)).one()
     stops: dict[int, list[PlannedStop]] = {}
-    for row in conn.execute(sa.select(p.shift_id, p.visit_id, p.client_id, p.arrival_s,
-                                      p.start_s, p.end_s, p.travel_s, p.distance_m, p.partner)
-                            .where(p.rota_id == rota_id).order_by(p.shift_id, p.seq)):
-        stops.setdefault(row[0], []).append(PlannedStop(*row[1:]))
+    for stop in conn.execute(sa.select(p.shift_id, p.visit_id, p.client_id, p.arrival_s,
+                                       p.start_s, p.end_s, p.travel_s, p.distance_m, p.partner)
+                             .where(p.rota_id == rota_id).order_by(p.shift_id, p.seq)):
+        stops.setdefault(stop[0], []).append(PlannedStop(*stop[1:]))
     breaks: dict[int, list[PlannedBreak]] = {}
-    for row in conn.execute(sa.select(b.shift_id, b.start_s, b.duration_s)
+    for brk in conn.execute(sa.select(b.shift_id, b.start_s, b.duration_s)
                             .where(b.rota_id == rota_id).order_by(b.shift_id, b.seq)):
-        breaks.setdefault(row[0], []).append(PlannedBreak(row[1], row[2]))
+        breaks.setdefault(brk[0], []).append(PlannedBreak(brk[1], brk[2]))
     shifts = tuple(
         PlannedShift(worker_id=row.worker_id, provider_id=row.provider_id, shift=row.shift,
                      shift_start_s=row.shift_start_s, shift_end_s=row.shift_end_s,
@@ -532,9 +534,9 @@ def _load_rota(conn: sa.Connection, rota_id: int) -> Rota:
         for row in conn.execute(sa.select(t.shifts).where(s.rota_id == rota_id)
                                 .order_by(s.seq)))
     workers: dict[int, list[str]] = {}
-    for row in conn.execute(sa.select(w.outcome_id, w.worker_id).where(w.rota_id == rota_id)
-                            .order_by(w.outcome_id, w.seq)):
-        workers.setdefault(row[0], []).append(row[1])
+    for pair in conn.execute(sa.select(w.outcome_id, w.worker_id).where(w.rota_id == rota_id)
+                             .order_by(w.outcome_id, w.seq)):
+        workers.setdefault(pair[0], []).append(pair[1])
     outcomes = tuple(
         VisitOutcome(row.visit_id, row.status, row.provider_id, tuple(workers.get(row.id, ())),
                      row.start_s, row.end_s, row.reason)
