@@ -488,7 +488,9 @@ class RotaStore:
                     else:
                         unchanged += 1
                     continue
-                if key in new:
+                if key in new:  # the same call twice in one file: keep a check-out it gives
+                    if call.check_out_s is not None:
+                        new[key]["check_out_s"] = call.check_out_s
                     unchanged += 1
                     continue
                 new[key] = {"plan_date": plan_date, "visit_id": call.visit_id,
