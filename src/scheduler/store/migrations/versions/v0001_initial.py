@@ -18,8 +18,7 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 
-def upgrade() -> None:
-    """Apply this revision."""
+def _create_actuals() -> None:
     op.create_table(
         "actuals",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -45,6 +44,9 @@ def upgrade() -> None:
     )
     op.create_index(op.f("ix_actuals_client_id"), "actuals", ["client_id"], unique=False)
     op.create_index(op.f("ix_actuals_worker_id"), "actuals", ["worker_id"], unique=False)
+
+
+def _create_runs() -> None:
     op.create_table(
         "runs",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -83,6 +85,9 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_runs")),
     )
     op.create_index(op.f("ix_runs_plan_date"), "runs", ["plan_date"], unique=False)
+
+
+def _create_rotas() -> None:
     op.create_table(
         "rotas",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -118,6 +123,9 @@ def upgrade() -> None:
         sqlite_where=sa.text("published"),
         postgresql_where=sa.text("published"),
     )
+
+
+def _create_run_inputs() -> None:
     op.create_table(
         "run_inputs",
         sa.Column("run_id", sa.Integer(), nullable=False),
@@ -129,6 +137,9 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("run_id", "file_name", name=op.f("pk_run_inputs")),
     )
+
+
+def _create_shifts() -> None:
     op.create_table(
         "shifts",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -154,6 +165,9 @@ def upgrade() -> None:
         sa.UniqueConstraint("rota_id", "seq", name=op.f("uq_shifts_rota_id_seq")),
     )
     op.create_index(op.f("ix_shifts_worker_id"), "shifts", ["worker_id"], unique=False)
+
+
+def _create_visit_outcomes() -> None:
     op.create_table(
         "visit_outcomes",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -176,6 +190,9 @@ def upgrade() -> None:
         sa.UniqueConstraint("rota_id", "seq", name=op.f("uq_visit_outcomes_rota_id_seq")),
     )
     op.create_index(op.f("ix_visit_outcomes_visit_id"), "visit_outcomes", ["visit_id"], unique=False)
+
+
+def _create_outcome_workers() -> None:
     op.create_table(
         "outcome_workers",
         sa.Column("outcome_id", sa.Integer(), nullable=False),
@@ -193,6 +210,9 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("outcome_id", "seq", name=op.f("pk_outcome_workers")),
     )
+
+
+def _create_shift_breaks() -> None:
     op.create_table(
         "shift_breaks",
         sa.Column("shift_id", sa.Integer(), nullable=False),
@@ -208,6 +228,9 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("shift_id", "seq", name=op.f("pk_shift_breaks")),
     )
+
+
+def _create_stops() -> None:
     op.create_table(
         "stops",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -234,6 +257,19 @@ def upgrade() -> None:
     )
     op.create_index(op.f("ix_stops_client_id"), "stops", ["client_id"], unique=False)
     op.create_index(op.f("ix_stops_rota_id"), "stops", ["rota_id"], unique=False)
+
+
+def upgrade() -> None:
+    """Apply this revision: create every table (parents before children) and its indexes."""
+    _create_actuals()
+    _create_runs()
+    _create_rotas()
+    _create_run_inputs()
+    _create_shifts()
+    _create_visit_outcomes()
+    _create_outcome_workers()
+    _create_shift_breaks()
+    _create_stops()
 
 
 def downgrade() -> None:
