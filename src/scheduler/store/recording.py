@@ -87,7 +87,7 @@ class RunRecorder:
             error = f"{kind.__name__}: {exc}" if str(exc) else kind.__name__
         try:
             self.store.finish_run(self.run_id, status, error=error)
-        except Exception:  # noqa: BLE001 - the run's own error is the one to report
+        except Exception:  # the run's own error is the one to report
             if kind is None:
                 raise
 
