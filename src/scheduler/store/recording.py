@@ -25,6 +25,7 @@ from .repository import RotaStore, SavedRota
 if TYPE_CHECKING:
     from ..plan import PlanResult
 
+
 def default_label(store: RotaStore, plan_date: dt.date, *, when: dt.datetime | None = None) -> str:
     """``night plan`` for a date's first rota, ``replan HH:MM`` (local time) after that."""
     if not store.versions(plan_date):

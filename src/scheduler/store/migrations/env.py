@@ -1,9 +1,9 @@
-"""Alembic environment: migrate the connection the store hands over, or ``sqlalchemy.url``.
+"""Alembic environment: migrate the connection the store hands over, or ``-x url=URL``.
 
-The store runs ``upgrade head`` itself on open (:func:`carerounds.scheduler.store.connect.migrate`);
-a developer can also run Alembic by hand, e.g.
-``alembic -x url=sqlite:///rotas.db -c /dev/null upgrade head`` with ``script_location``
-pointing here, or create a revision with ``alembic revision --autogenerate``.
+The store runs ``upgrade head`` itself on open (:func:`carerounds.scheduler.store.connect.migrate`).
+To add a revision, point an ``alembic.ini`` at this folder (``script_location``) and run
+``alembic -x url=sqlite:///scratch.db upgrade head`` then
+``alembic -x url=sqlite:///scratch.db revision --autogenerate -m "what changed"``; review it.
 """
 
 from __future__ import annotations
