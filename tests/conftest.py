@@ -95,3 +95,58 @@ def shared_dir() -> Path:
     if not SHARED.is_dir():
         pytest.skip("../shared is not beside the project root (real data not available)")
     return SHARED
+
+
+#: A PostgreSQL server for the rota store tests (``.ci/run`` sets it up), e.g.
+#: ``postgresql+psycopg://carerounds:carerounds@127.0.0.1:5432/carerounds_test``.
+POSTGRES_ENV = "CARE_TEST_POSTGRES_URL"
+
+
+def _postgres_schema_url(base: str, schema: str) -> str:
+    """``base`` with every connection's search_path set to ``schema`` (one schema per test)."""
+    import sqlalchemy as sa
+
+    url = sa.make_url(base)
+    if "+" not in url.drivername:
+        url = url.set(drivername="postgresql+psycopg")
+    return url.update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(
+        hide_password=False)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_url(request, tmp_path: Path):
+    """A rota store URL: a SQLite file, then a fresh schema on ``$CARE_TEST_POSTGRES_URL``.
+
+    The PostgreSQL case skips with the reason when the variable is unset, the server
+    is unreachable or psycopg is not installed; each test gets its own schema, dropped
+    afterwards.
+    """
+    pytest.importorskip("sqlalchemy", reason="the rota store needs carerounds[store]")
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'rotas.db'}"
+        return
+    import os
+    import uuid
+
+    base = os.environ.get(POSTGRES_ENV)
+    if not base:
+        pytest.skip(f"{POSTGRES_ENV} is not set: no PostgreSQL server for the store tests "
+                    "(.ci/run starts one)")
+    pytest.importorskip("psycopg", reason="PostgreSQL tests need carerounds[postgres]")
+    import sqlalchemy as sa
+
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(_postgres_schema_url(base, "public"),
+                             connect_args={"connect_timeout": 5})
+    try:
+        with admin.begin() as conn:
+            conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+    except sa.exc.OperationalError as exc:
+        admin.dispose()
+        pytest.skip(f"PostgreSQL at {POSTGRES_ENV} is unreachable: {exc.orig}")
+    try:
+        yield _postgres_schema_url(base, schema)
+    finally:
+        with admin.begin() as conn:
+            conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()

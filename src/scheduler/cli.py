@@ -134,7 +134,17 @@ def _plan_options(args: argparse.Namespace):
 
 
 def cmd_plan(args: argparse.Namespace) -> int:
-    """``carerounds plan``: the nightly rota, with every output file."""
+    """``carerounds plan``: the nightly rota, with every output file (recorded with ``--store``)."""
+    from .store import recorder
+
+    asked = {"seed": args.seed, "time_limit_s": args.time_limit, "engine": args.engine,
+             "solution_limit": args.solution_limit, "pool": args.pool, "dedupe": args.dedupe}
+    with recorder(args.store, args.date, label=args.label, parameters=asked) as run:
+        args.date = run.plan_date or args.date  # --store needs the date now: default tomorrow
+        return _plan_and_write(args, run)
+
+
+def _plan_and_write(args: argparse.Namespace, run) -> int:
     from ..routing import SolveParams
     from .plan import plan_with_duplicates
     from .render import write_plan
@@ -142,6 +152,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
 
     phases = _Phases(args.quiet)
     day, travel = _load_day_and_travel(args, phases)
+    day = run.use_history(day)
     options = _plan_options(args)
     params = SolveParams(time_limit_s=args.time_limit, solution_limit=args.solution_limit,
                          seed=args.seed)
@@ -151,13 +162,14 @@ def cmd_plan(args: argparse.Namespace) -> int:
                           lambda report: plan_with_duplicates(
                               day, travel, params=params, options=options, dedupe=args.dedupe,
                               engine=args.engine, processes=args.processes,
-                              on_progress=report))
+                              on_progress=report, history_source=run.history_source))
     out_dir = Path(args.out)
     skipped: list[str] = []
     written = phases.run("Writing rota, reports, run sheets and maps",
                          lambda: write_plan(result, out_dir, skipped=skipped))
     for note in skipped:
         stderr.print(f"[yellow]note[/] {escape(note)}")
+    run.save(result)
     rota = result.rota
     stdout.print(format_summary(summarise(rota, result.planned)))
     if rota.run.get("solution_source") == "insertion":
@@ -177,6 +189,9 @@ def cmd_plan(args: argparse.Namespace) -> int:
             stdout.print(f"  ... and {len(changed) - 50} more (rota.csv has every one)")
     stdout.print(f"Travel: {'; '.join(travel.describe().values())}")
     stdout.print("Wrote " + ", ".join(p.name for p in written) + f" to {out_dir}")
+    if run.saved:
+        stdout.print(run.describe())
+        return EXIT_OK if run.saved.published else EXIT_VIOLATIONS
     return EXIT_OK
 
 
@@ -185,10 +200,10 @@ def cmd_plan(args: argparse.Namespace) -> int:
 def cmd_check(args: argparse.Namespace) -> int:
     """``carerounds check``: 0 when the rota is valid, 1 with its violations."""
     from .check import check_rota
-    from .rota import read_rota
+    from .store.reports import rota_of
 
     phases = _Phases(args.quiet)
-    rota = read_rota(args.rota)
+    rota = rota_of(args.rota, args.store, args.date)
     if args.date is None:
         args.date = rota.date
     day, travel = _load_day_and_travel(args, phases)
@@ -297,14 +312,16 @@ def cmd_actuals(args: argparse.Namespace) -> int:
     """``carerounds actuals``: 0 when every visit went as planned, 1 with exceptions."""
     from .actuals import compare_actuals, format_actuals, read_calls, write_actuals_csv
     from .inputs import read_day
-    from .rota import read_rota
+    from .store.reports import record_calls, rota_of
 
-    rota = read_rota(args.rota)
+    rota = rota_of(args.rota, args.store, args.date)
     calls = read_calls(args.calls)
     day = read_day(args.inputs, date=rota.date) if args.inputs else None
     report = compare_actuals(day, rota, calls, late_after_s=int(args.late_min * 60),
                              early_before_s=int(args.early_min * 60), short_ratio=args.short_ratio)
     stdout.print(format_actuals(report))
+    if args.store:
+        stdout.print(record_calls(args.store, rota, calls, day))
     if args.out:
         out = Path(args.out)
         if out.suffix.lower() != ".csv":
@@ -343,7 +360,9 @@ def _register_actuals(subparsers) -> None:
         description="Compare check-in/check-out records with a rota: late, early, short, "
                     "missed and unplanned visits per worker and provider. Exit 0 when all "
                     "went as planned, 1 with exceptions, 2 on bad input.")
-    p.add_argument("--rota", required=True, metavar="FILE", help="rota.json written by plan")
+    p.add_argument("--rota", metavar="FILE", help="rota.json written by plan (or --store, --date)")
+    _add_store(p, "records the calls; with --date and no --rota, compares the published rota")
+    p.add_argument("--date", type=_date, default=None, help="with --store: the rota's date")
     p.add_argument("--calls", required=True, metavar="FILE",
                    help="calls CSV: visit_id, worker_id, check_in, check_out")
     p.add_argument("--inputs", default=None, metavar="DIR",
@@ -357,6 +376,50 @@ def _register_actuals(subparsers) -> None:
     p.add_argument("--out", default=None, metavar="PATH",
                    help="write the comparison: a .csv file, or a folder for actuals.csv")
     p.set_defaults(func=cmd_actuals)
+
+
+# ---- store --------------------------------------------------------------------------------
+
+def _add_store(p: argparse.ArgumentParser, what: str, *, required: bool = False) -> None:
+    p.add_argument("--store", default=None, required=required, metavar="URL",
+                   help=f"rota store, {what}: a URL such as sqlite:///rotas.db or "
+                        "postgresql://user@host/db, or a SQLite file path (docs/store.md)")
+
+
+def cmd_store(args: argparse.Namespace) -> int:
+    """``carerounds store``: dates, versions, runs, export, a client's or worker's history."""
+    from .store.reports import show
+
+    stdout.print(show(args.store, args.action, vars(args)))
+    return EXIT_OK
+
+
+def _register_store(subparsers) -> None:
+    """Add ``carerounds store --store URL ACTION`` to the CLI's subparsers."""
+    p = subparsers.add_parser(
+        "store", help="list, export and look up rotas in the rota store",
+        description="The rota store: dates, versions and runs; export a stored rota; a "
+                    "client's or worker's recent visits (planned, and actual where recorded).")
+    _add_store(p, "to read", required=True)
+    act = p.add_subparsers(dest="action", required=True, metavar="ACTION")
+    act.add_parser("dates", help="dates with rotas, and the published version of each")
+    act.add_parser("versions", help="every version of a date's rota: who, what, when") \
+        .add_argument("--date", type=_date, required=True, help="plan date YYYY-MM-DD")
+    a = act.add_parser("runs", help="the newest runs and how each ended")
+    a.add_argument("--date", type=_date, default=None, help="only runs for this date")
+    a.add_argument("--limit", type=int, default=20, metavar="N", help="at most N (default 20)")
+    a = act.add_parser("export", help="write a stored rota: rota.json, rota.csv, unplaced.csv")
+    a.add_argument("--date", type=_date, required=True, help="plan date YYYY-MM-DD")
+    a.add_argument("--version", type=int, default=None, help="this version (default published)")
+    a.add_argument("--out", required=True, metavar="DIR", help="output folder")
+    a.add_argument("--inputs", default=None, metavar="DIR", help="the folder planned from, "
+                   "for rota.csv and unplaced.csv (the store keeps ids, not names)")
+    for who in ("client", "worker"):
+        a = act.add_parser(who, help=f"a {who}'s visits over the last 28 days")
+        a.add_argument("id", metavar=f"{who.upper()}_ID")
+        a.add_argument("--date", type=_date, default=None, help="last day (default newest)")
+        a.add_argument("--days", type=int, default=28, help="days shown (default 28)")
+    p.set_defaults(func=cmd_store)
 
 
 def load_rota_day(args: argparse.Namespace):
@@ -580,12 +643,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dedupe", choices=["report", "merge"], default="report",
                    help="duplicate multi-provider visits: report them (default) or plan one "
                         "merged visit per duplicate pair and list every merge")
+    _add_store(p, "records the run and publishes the rota once checked")
+    p.add_argument("--label", default=None, help="who or what plans, for the store "
+                   "(default: night plan, or replan HH:MM when the date has a rota)")
     p.set_defaults(func=cmd_plan)
 
     p = sub.add_parser("check", help="independently verify a rota against its inputs",
                        description="Check a rota: exit 0 when valid, 1 with the violations.")
     _add_inputs(p)
-    p.add_argument("--rota", required=True, metavar="FILE", help="rota.json written by plan")
+    p.add_argument("--rota", metavar="FILE", help="rota.json written by plan (or --store, --date)")
+    _add_store(p, "instead of --rota: checks the rota published for --date")
     p.set_defaults(func=cmd_check)
 
     p = sub.add_parser("roads", help="road networks (download when online)")
@@ -599,7 +666,7 @@ def build_parser() -> argparse.ArgumentParser:
     f.set_defaults(func=cmd_roads_fetch)
 
     for register in (_register_duplicates, _register_actuals, _register_sheets, _register_maps,
-                     _register_scenarios):
+                     _register_scenarios, _register_store):
         register(sub)
     return parser
 

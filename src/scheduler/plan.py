@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from importlib import metadata
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -33,6 +34,10 @@ from .model import Day
 from .reasons import binding_rule
 from .rota import PlannedBreak, PlannedShift, PlannedStop, Rota, VisitOutcome
 from .travel import DayTravel
+
+if TYPE_CHECKING:
+    from .store.recording import RunRecorder
+    from .store.repository import RotaStore, SavedRota
 
 #: Above this many jobs ``engine="auto"`` decomposes the day by area.
 DECOMPOSE_ABOVE_JOBS = 400
@@ -234,6 +239,9 @@ class PlanResult:
         Duplicate multi-provider visits found in ``day``.
     merges : tuple of Merge
         The merges made (empty unless ``dedupe="merge"``).
+    stored : SavedRota or None
+        The version saved in the rota store, and whether it was published (``None``
+        when planned without a store).
     """
 
     day: Day
@@ -242,12 +250,14 @@ class PlanResult:
     rota: Rota
     duplicates: tuple[DuplicatePair, ...]
     merges: tuple[Merge, ...]
+    stored: SavedRota | None = None
 
 
 def plan_with_duplicates(day: Day, travel: DayTravel, *, params: SolveParams | None = None,
                          options: PlanOptions | None = None, dedupe: str = "report",
                          engine: str = "auto", processes: int = 2,
-                         on_progress: Callable[[Progress], None] | None = None) -> PlanResult:
+                         on_progress: Callable[[Progress], None] | None = None,
+                         history_source: str | None = None) -> PlanResult:
     """Find duplicate visits, merge them if asked, plan the day and account for every visit.
 
     Parameters
@@ -259,6 +269,9 @@ def plan_with_duplicates(day: Day, travel: DayTravel, *, params: SolveParams | N
     dedupe : {"report", "merge"}, default "report"
         ``"merge"`` plans one visit per duplicate pair; the absorbed visit comes out
         ``merged`` into the one kept.
+    history_source : str, optional
+        Where ``day.history`` came from (``history.csv``, ``store (N days)``); recorded
+        as the run record's ``history`` when given.
     """
     if dedupe not in DEDUPE_MODES:
         raise InputError(f"unknown dedupe mode {dedupe!r}; expected one of "
@@ -271,6 +284,8 @@ def plan_with_duplicates(day: Day, travel: DayTravel, *, params: SolveParams | N
                     processes=processes, on_progress=on_progress)
     run = {**rota.run, "dedupe": dedupe, "duplicate_pairs": len(pairs),
            "merges": [{"kept": m.kept, "absorbed": m.absorbed} for m in merges]}
+    if history_source is not None:
+        run["history"] = history_source
     rota = replace(rota, outcomes=rota.outcomes + merged_outcomes(merges), run=run)
     return PlanResult(day=day, planned=planned, travel=travel, rota=rota, duplicates=pairs,
                       merges=merges)
@@ -281,7 +296,9 @@ def plan_folder(inputs: str | Path, *, date: dt.date | None = None, seed: int = 
                 roads: str | Path | None = None, cache_dir: str | Path | None = None,
                 max_snap_m: int = 1000, pool: bool = False, weights: Weights | None = None,
                 dedupe: str = "report", engine: str = "auto", processes: int = 2,
-                on_progress: Callable[[Progress], None] | None = None) -> PlanResult:
+                on_progress: Callable[[Progress], None] | None = None,
+                store: str | Path | RotaStore | None = None,
+                label: str | None = None) -> PlanResult:
     """Plan a folder of input CSV files exactly as ``carerounds plan`` does.
 
     Parameters
@@ -312,6 +329,15 @@ def plan_folder(inputs: str | Path, *, date: dt.date | None = None, seed: int = 
         Parallel sub-solves of the decomposed engine.
     on_progress : callable, optional
         Receives progress reports of the decomposed engine.
+    store : str, Path or RotaStore, optional
+        Record the run in this rota store (a URL or SQLite path; see
+        :func:`carerounds.scheduler.store.open_store`): continuity comes from its last
+        28 days when the inputs have no ``history.csv``, and the rota is saved as a
+        new version, published only when :func:`~carerounds.scheduler.check.check_rota`
+        accepts it (``PlanResult.stored`` says).
+    label : str, optional
+        Who or what planned, for the store (default ``night plan``, or ``replan HH:MM``
+        when the date has a rota already).
 
     Returns
     -------
@@ -322,9 +348,38 @@ def plan_folder(inputs: str | Path, *, date: dt.date | None = None, seed: int = 
     from .inputs import read_day
     from .travel import build_travel
 
-    day = read_day(inputs, date=date)
-    travel = build_travel(day, roads=roads, cache_dir=cache_dir, max_snap_m=max_snap_m)
+    plan_date = date or (dt.date.today() + dt.timedelta(days=1))
     params = SolveParams(time_limit_s=time_limit_s, solution_limit=solution_limit, seed=seed)
     options = PlanOptions(pool=pool, weights=weights or Weights())
-    return plan_with_duplicates(day, travel, params=params, options=options, dedupe=dedupe,
-                                engine=engine, processes=processes, on_progress=on_progress)
+
+    def plan(run: RunRecorder | None) -> PlanResult:
+        day = read_day(inputs, date=plan_date)
+        day = run.use_history(day) if run else day
+        travel = build_travel(day, roads=roads, cache_dir=cache_dir, max_snap_m=max_snap_m)
+        result = plan_with_duplicates(day, travel, params=params, options=options,
+                                      dedupe=dedupe, engine=engine, processes=processes,
+                                      on_progress=on_progress,
+                                      history_source=run.history_source if run else None)
+        return replace(result, stored=run.save(result)) if run else result
+
+    if store is None:
+        return plan(None)
+    return _plan_in_store(store, plan_date, plan, label=label, parameters={
+        "seed": seed, "time_limit_s": time_limit_s, "solution_limit": solution_limit,
+        "engine": engine, "pool": pool, "dedupe": dedupe, "processes": processes})
+
+
+def _plan_in_store(store: str | Path | RotaStore, plan_date: dt.date,
+                   plan: Callable[[RunRecorder], PlanResult], *, label: str | None,
+                   parameters: dict) -> PlanResult:
+    """Run ``plan`` inside a :class:`~carerounds.scheduler.store.recording.RunRecorder`."""
+    from .store import open_store
+    from .store.recording import RunRecorder
+
+    opened = open_store(store) if isinstance(store, (str, Path)) else store
+    try:
+        with RunRecorder(opened, plan_date, label=label, parameters=parameters) as run:
+            return plan(run)
+    finally:
+        if opened is not store:
+            opened.close()
