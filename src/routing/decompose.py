@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import multiprocessing
+import os
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
+from typing import Any
 
 import numpy as np
 
+from . import interrupt
 from .explain import explain_unassigned
 from .problem import Link, Problem, Route, Solution, SolveParams, Unassigned
 
@@ -79,8 +82,7 @@ def subproblem(problem: Problem, jobs: Sequence[int], vehicles: Sequence[int], *
     sub_jobs = tuple(replace(problem.jobs[j], location=where[problem.jobs[j].location],
                              skills=problem.jobs[j].skills | (
                                  {_BOUND + problem.vehicles[bind[j]].id} if j in bind else set()),
-                             **({"tw_start_s": pin[j], "tw_end_s": pin[j], "max_lateness_s": 0,
-                                 "drop_penalty": 100 * top + 1} if j in pin else {}))
+                             **(_pinned(pin[j], 100 * top + 1) if j in pin else {}))
                      for j in jobs)
     sub_vehicles = tuple(replace(problem.vehicles[v],
                                  start_location=where[problem.vehicles[v].start_location],
@@ -98,6 +100,12 @@ def subproblem(problem: Problem, jobs: Sequence[int], vehicles: Sequence[int], *
         resource_max_work_s={r: s for r, s in problem.resource_max_work_s.items() if r in resources},
         weights=problem.weights)
     return _Sub(sub, jobs, vehicles, tuple(used))
+
+
+def _pinned(start_s: int, drop_penalty: int) -> dict[str, Any]:
+    """Job fields that pin a job's service start and make it costly to drop."""
+    return {"tw_start_s": start_s, "tw_end_s": start_s, "max_lateness_s": 0,
+            "drop_penalty": drop_penalty}
 
 
 def _solve_sub(sub: _Sub, params: SolveParams,
@@ -191,6 +199,30 @@ class _State:
 
     def placed(self) -> int:
         return sum(len(r.stops) for r in self.routes.values())
+
+
+def _completed(futures: Iterable[cf.Future]) -> Iterator[cf.Future]:
+    """Futures as they finish, like ``as_completed``; ends early once a stop is asked for."""
+    if not interrupt.armed():
+        yield from cf.as_completed(futures)
+        return
+    pending = set(futures)
+    while pending and not interrupt.stop_requested():
+        # short waits: Python runs between them, and with it a SIGINT/SIGTERM handler
+        done, pending = cf.wait(pending, timeout=0.1, return_when=cf.FIRST_COMPLETED)
+        yield from done
+
+
+def _stop_pool(pool: cf.ProcessPoolExecutor) -> None:
+    """Kill the pool's workers (their sub-solves are abandoned) and reap them."""
+    kill = getattr(pool, "kill_workers", None)  # Python 3.14
+    if kill is not None:
+        kill()
+    else:
+        for process in list((getattr(pool, "_processes", None) or {}).values()):
+            if process.is_alive():
+                process.kill()
+    pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _sub_cost(problem: Problem, solution: Solution) -> int:
@@ -323,8 +355,13 @@ def solve_decomposed(problem: Problem, groups: Sequence[Group], params: SolvePar
     total_jobs = max(1, len(problem.jobs))
     areas_done, attempted, idle_rounds, round_no = 0, 0, 0, 0
     boundaries_help = True
-    with cf.ProcessPoolExecutor(max_workers=max(1, processes), mp_context=context) as pool:
-        while deadline - time.perf_counter() > MIN_SOLVE_S and idle_rounds < 2:
+    stopped = interrupt.stop_requested
+    # workers leave SIGINT to this process, which kills them when it stops (or fails) rather
+    # than waiting out their sub-solves
+    pool = cf.ProcessPoolExecutor(max_workers=max(1, processes), mp_context=context,
+                                  initializer=interrupt.quiet_child, initargs=(os.getpid(),))
+    try:
+        while deadline - time.perf_counter() > MIN_SOLVE_S and idle_rounds < 2 and not stopped():
             improved = False
             seed = params.seed + PORTFOLIO_SEED_STEP * round_no
             # phase 1: each area's rounds (the workers mostly in it, with everything they
@@ -340,7 +377,7 @@ def solve_decomposed(problem: Problem, groups: Sequence[Group], params: SolvePar
                 sub = subproblem(problem, jobs, vehicles, pin=pins)
                 futures[pool.submit(_solve_sub, sub, replace(
                     params, time_limit_s=limit, seed=seed), state.initial(sub))] = k
-            for future in cf.as_completed(futures):
+            for future in _completed(futures):
                 sub, solution = future.result()
                 jobs, vehicles, pins = parts[futures[future]]
                 position = {j: i for i, j in enumerate(sub.jobs)}
@@ -365,8 +402,9 @@ def solve_decomposed(problem: Problem, groups: Sequence[Group], params: SolvePar
             # once a pass of them finds nothing, later rounds leave it to the areas
             order = _groups_by_dropped(problem, groups, state) if boundaries_help else []
             placed_before = state.placed()
-            while order and deadline - time.perf_counter() > MIN_SOLVE_S:
-                batch, busy = [], set()
+            while order and deadline - time.perf_counter() > MIN_SOLVE_S and not stopped():
+                batch: list[tuple[tuple[int, ...], tuple[int, ...]]] = []
+                busy: set[int] = set()
                 for g in list(order):
                     scope = state.scope(problem, groups, group_of, (g, *near[g][:NEIGHBOURS]))
                     if busy & set(scope[1]):
@@ -388,7 +426,7 @@ def solve_decomposed(problem: Problem, groups: Sequence[Group], params: SolvePar
                     running[pool.submit(_solve_sub, sub, replace(
                         params, time_limit_s=limit, seed=seed), state.initial(sub))] \
                         = (jobs, vehicles)
-                for future in cf.as_completed(running):
+                for future in _completed(running):
                     sub, solution = future.result()
                     jobs, vehicles = running[future]
                     attempted += 1
@@ -401,6 +439,13 @@ def solve_decomposed(problem: Problem, groups: Sequence[Group], params: SolvePar
             boundaries_help = state.placed() > placed_before
             idle_rounds = 0 if improved else idle_rounds + 1
             round_no += 1
+    except BaseException:
+        _stop_pool(pool)
+        raise
+    if stopped():
+        _stop_pool(pool)
+    else:
+        pool.shutdown(wait=True)
 
     routes = tuple(state.routes[v] if v in state.routes else
                    Route(v, (), veh.shift_start_s, veh.shift_start_s, 0, 0)
@@ -412,4 +457,4 @@ def solve_decomposed(problem: Problem, groups: Sequence[Group], params: SolvePar
                  + sum(problem.jobs[u.job].drop_penalty or 0 for u in unassigned))
     return Solution(routes=routes, unassigned=unassigned, objective=objective,
                     wall_s=time.perf_counter() - started, first_solution_s=first_solution_s,
-                    status="feasible", params=params)
+                    status="interrupted" if stopped() else "feasible", params=params)
