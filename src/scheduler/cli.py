@@ -286,7 +286,7 @@ def _load_day_and_travel(args: argparse.Namespace, phases: _Phases):
 
 
 def _warn(message: str) -> None:
-    stderr.print(f"[yellow]warning[/] {escape(message)}")
+    stderr.print(f"[yellow]warning[/] {escape(message)}", soft_wrap=True)
 
 
 def _plan_options(args: argparse.Namespace):
