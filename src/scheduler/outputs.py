@@ -150,9 +150,11 @@ def write_bytes(path: str | Path, data: bytes) -> Path:
         finally:
             os.close(fd)
         os.replace(tmp, target)
-    except BaseException:
+    except BaseException as exc:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
+        if isinstance(exc, OSError) and exc.filename is None:
+            exc.filename = str(target)  # so the message can say which file
         raise
     _fsync_dir(target.parent)
     return path
@@ -407,8 +409,9 @@ def check_output_dir(out: str | Path, *, flag: str = "--out", whole: bool = True
     ------
     InputError
         When ``out`` is a file, lies under a file, is read-only or sits in a read-only
-        folder, or is the current folder or one of its parents (the set replaces the
-        folder as a whole, which would pull it from under the shell).
+        folder (the staging folder and the lock go beside it), is a mount point, or is
+        the current folder or one of its parents (the set replaces the folder as a
+        whole, which would pull it from under the shell).
     """
     given = Path(out).expanduser()
     try:
@@ -427,6 +430,9 @@ def check_output_dir(out: str | Path, *, flag: str = "--out", whole: bool = True
     if path.exists() and not path.is_dir():
         raise InputError(f"{given} is a file, not a folder; give a folder name (it is created "
                          "if missing)", field=flag)
+    if whole and path.is_dir() and os.path.ismount(path):
+        raise InputError(f"{given} is a mount point, which cannot be replaced as a whole; give "
+                         f"a folder inside it, e.g. {flag} {given / 'plan'}", field=flag)
     existing = path if path.exists() else path.parent
     while not existing.exists():
         existing = existing.parent
@@ -807,7 +813,11 @@ class OutputSet:
             _recover(self.out, self.notes)
             os.mkdir(self.path)  # mode 0o777 less the umask, as a plain mkdir would give
             if self.out.is_dir():
-                os.chmod(self.path, stat.S_IMODE(self.out.stat().st_mode))
+                # the new folder replaces the old one: same permissions, and owner if allowed
+                st = self.out.stat()
+                os.chmod(self.path, stat.S_IMODE(st.st_mode))
+                with contextlib.suppress(OSError):
+                    os.chown(self.path, st.st_uid, st.st_gid)
         except OSError as exc:
             raise self._error(exc) from exc
         return self
@@ -830,8 +840,10 @@ class OutputSet:
         else:
             fix = "fix the cause and plan again"
         where = f" ({Path(exc.filename).name})" if getattr(exc, "filename", None) else ""
+        kept = (f"the previous outputs in {self.out} are intact" if self.out.exists()
+                else f"{self.out} was not created")
         return OutputError(f"could not write the outputs to {self.out}: {why}{where}. Nothing "
-                           f"was changed: the previous outputs in {self.out} are intact; {fix}")
+                           f"was changed: {kept}; {fix}")
 
     def _carry_over(self, ours: set[str]) -> list[str]:
         """Link the user's own files and folders in ``out`` into the new set."""
