@@ -31,7 +31,6 @@ import csv
 import ctypes
 import datetime as dt
 import errno
-import fcntl
 import hashlib
 import io
 import json
@@ -82,6 +81,9 @@ PLAN_FILES = frozenset({
 _LOCK_SUFFIX = ".carerounds-lock"
 _NEW_INFIX = ".carerounds-new-"
 _OLD_INFIX = ".carerounds-old-"
+#: Open flags POSIX has and other systems lack (0: not needed there).
+_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
+_DIRECTORY = getattr(os, "O_DIRECTORY", 0)
 #: renameat2(2): swap two paths atomically (Linux 3.15+, most local filesystems).
 _RENAME_EXCHANGE = 2
 _AT_FDCWD = -100
@@ -107,7 +109,7 @@ def _write_all(fd: int, data: bytes) -> None:
 def _fsync_dir(folder: Path) -> None:
     # a rename is durable only once the folder holding it is flushed
     try:
-        fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+        fd = os.open(folder, os.O_RDONLY | _DIRECTORY)
     except OSError:
         return
     try:
@@ -140,7 +142,7 @@ def write_bytes(path: str | Path, data: bytes) -> Path:
     path = Path(path)
     target = path.resolve() if path.is_symlink() else path
     tmp = target.with_name(f".{target.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o666)
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _CLOEXEC, 0o666)
     try:
         try:
             with contextlib.suppress(FileNotFoundError):
@@ -455,6 +457,11 @@ def _describe_holder(text: str) -> tuple[int | None, str]:
     return pid, f"PID {pid} on {info.get('host', '?')}, since {info.get('started', '?')}"
 
 
+def _read_at_start(fd: int) -> str:
+    os.lseek(fd, 0, os.SEEK_SET)
+    return os.read(fd, 4096).decode("utf-8", "replace")
+
+
 def _pid_alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
@@ -508,7 +515,7 @@ class OutputLock:
                 made.mkdir()
                 self._made.append(made)
             for _ in range(10):
-                fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+                fd = os.open(self.path, os.O_RDWR | os.O_CREAT | _CLOEXEC, 0o644)
                 try:
                     if self._lock(fd):
                         self._fd = fd
@@ -530,9 +537,15 @@ class OutputLock:
     def _lock(self, fd: int) -> bool:
         """Lock ``fd``; False when ``fd`` is no longer the file at :attr:`path`."""
         try:
+            import fcntl
+        except ImportError:  # not POSIX: trust the PID in the file alone
+            fcntl = None  # type: ignore[assignment]
+        try:
+            if fcntl is None:
+                raise OSError(errno.EOPNOTSUPP, "no flock")
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            _, holder = _describe_holder(os.pread(fd, 4096, 0).decode("utf-8", "replace"))
+            _, holder = _describe_holder(_read_at_start(fd))
             raise OutputLockedError(
                 f"{self.out} is being written by another carerounds run ({holder}); wait "
                 f"for it to finish or stop it, then run again (lock file {self.path})") from None
@@ -549,7 +562,7 @@ class OutputLock:
         mine = os.fstat(fd)
         if (mine.st_ino, mine.st_dev) != (current.st_ino, current.st_dev):
             return False
-        previous = os.pread(fd, 4096, 0).decode("utf-8", "replace").strip()
+        previous = _read_at_start(fd).strip()
         if previous:
             pid, holder = _describe_holder(previous)
             alive = pid is not None and _pid_alive(pid)
@@ -564,7 +577,8 @@ class OutputLock:
                              "started": dt.datetime.now().astimezone().isoformat(
                                  timespec="seconds")})
         os.ftruncate(fd, 0)
-        os.pwrite(fd, record.encode("utf-8") + b"\n", 0)
+        os.lseek(fd, 0, os.SEEK_SET)
+        os.write(fd, record.encode("utf-8") + b"\n")  # one short write; not an output file
         os.fsync(fd)
         return True
 

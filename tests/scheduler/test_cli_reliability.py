@@ -167,7 +167,7 @@ def test_disk_full_while_writing_keeps_the_previous_set(previous, tmp_path, monk
 
     def write_all(fd: int, data: bytes) -> None:
         calls["n"] += 1
-        if calls["n"] > 4:  # the rota and three reports, then the disk is full
+        if calls["n"] > 4:  # the rota's three files and duplicates.csv, then the disk is full
             raise OSError(errno.ENOSPC, "No space left on device")
         real(fd, data)
 
