@@ -765,17 +765,17 @@ class _Model:
     def _ils_child(self, send, sp, parent: int) -> None:
         """The child of :meth:`_iterated_local_search`: search, sending better routes."""
         interrupt.quiet_child(parent)
-        best: list = [None, None, 0.0]  # cost, routes, when last sent
+        best: list = [None, None, 0.0, False]  # cost, routes, when last sent, unsent
 
         def on_solution() -> None:
             cost = self.routing.CostVar().Value()
-            if best[0] is not None and cost >= best[0]:
-                return
-            best[0], best[1] = cost, self._current_routes()
+            if best[0] is None or cost < best[0]:
+                best[:2], best[3] = (cost, self._current_routes()), True
             now = time.perf_counter()
-            if now - best[2] >= 0.2:  # a few messages a second keep the parent's copy fresh
+            # a few messages a second keep the parent's copy fresh without flooding the pipe
+            if best[3] and now - best[2] >= 0.2:
                 send.send(("best", best[1], self.first_solution_s))
-                best[2] = now
+                best[2], best[3] = now, False
 
         self.on_solution = on_solution
         try:
