@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import multiprocessing
+import os
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
+from typing import Any
 
 import numpy as np
 
+from . import interrupt
 from .explain import explain_unassigned
 from .problem import Job, Link, Problem, Route, Solution, SolveParams, Unassigned
 
@@ -201,6 +204,30 @@ class _State:
         return sum(len(r.stops) for r in self.routes.values())
 
 
+def _completed(futures: Iterable[cf.Future]) -> Iterator[cf.Future]:
+    """Futures as they finish, like ``as_completed``; ends early once a stop is asked for."""
+    if not interrupt.armed():
+        yield from cf.as_completed(futures)
+        return
+    pending = set(futures)
+    while pending and not interrupt.stop_requested():
+        # short waits: Python runs between them, and with it a SIGINT/SIGTERM handler
+        done, pending = cf.wait(pending, timeout=0.1, return_when=cf.FIRST_COMPLETED)
+        yield from done
+
+
+def _stop_pool(pool: cf.ProcessPoolExecutor) -> None:
+    """Kill the pool's workers (their sub-solves are abandoned) and reap them."""
+    kill = getattr(pool, "kill_workers", None)  # Python 3.14
+    if kill is not None:
+        kill()
+    else:
+        for process in list((getattr(pool, "_processes", None) or {}).values()):
+            if process.is_alive():
+                process.kill()
+    pool.shutdown(wait=True, cancel_futures=True)
+
+
 def _sub_cost(problem: Problem, solution: Solution) -> int:
     w = problem.weights
     travel = sum(w.travel_s * r.travel_s + w.distance_m * r.distance_m for r in solution.routes)
@@ -331,8 +358,13 @@ def solve_decomposed(problem: Problem, groups: Sequence[Group], params: SolvePar
     total_jobs = max(1, len(problem.jobs))
     areas_done, attempted, idle_rounds, round_no = 0, 0, 0, 0
     boundaries_help = True
-    with cf.ProcessPoolExecutor(max_workers=max(1, processes), mp_context=context) as pool:
-        while deadline - time.perf_counter() > MIN_SOLVE_S and idle_rounds < 2:
+    stopped = interrupt.stop_requested
+    # workers leave SIGINT to this process, which kills them when it stops (or fails) rather
+    # than waiting out their sub-solves
+    pool = cf.ProcessPoolExecutor(max_workers=max(1, processes), mp_context=context,
+                                  initializer=interrupt.quiet_child, initargs=(os.getpid(),))
+    try:
+        while deadline - time.perf_counter() > MIN_SOLVE_S and idle_rounds < 2 and not stopped():
             improved = False
             seed = params.seed + PORTFOLIO_SEED_STEP * round_no
             # phase 1: each area's rounds (the workers mostly in it, with everything they
@@ -348,7 +380,7 @@ def solve_decomposed(problem: Problem, groups: Sequence[Group], params: SolvePar
                 sub = subproblem(problem, jobs, vehicles, pin=pins)
                 futures[pool.submit(_solve_sub, sub, replace(
                     params, time_limit_s=limit, seed=seed), state.initial(sub))] = k
-            for future in cf.as_completed(futures):
+            for future in _completed(futures):
                 sub, solution = future.result()
                 jobs, vehicles, pins = parts[futures[future]]
                 position = {j: i for i, j in enumerate(sub.jobs)}
@@ -373,7 +405,7 @@ def solve_decomposed(problem: Problem, groups: Sequence[Group], params: SolvePar
             # once a pass of them finds nothing, later rounds leave it to the areas
             order = _groups_by_dropped(problem, groups, state) if boundaries_help else []
             placed_before = state.placed()
-            while order and deadline - time.perf_counter() > MIN_SOLVE_S:
+            while order and deadline - time.perf_counter() > MIN_SOLVE_S and not stopped():
                 batch: list[tuple[tuple[int, ...], tuple[int, ...]]] = []
                 busy: set[int] = set()
                 for g in list(order):
@@ -397,7 +429,7 @@ def solve_decomposed(problem: Problem, groups: Sequence[Group], params: SolvePar
                     running[pool.submit(_solve_sub, sub, replace(
                         params, time_limit_s=limit, seed=seed), state.initial(sub))] \
                         = (jobs, vehicles)
-                for future in cf.as_completed(running):
+                for future in _completed(running):
                     sub, solution = future.result()
                     jobs, vehicles = running[future]
                     attempted += 1
@@ -410,6 +442,13 @@ def solve_decomposed(problem: Problem, groups: Sequence[Group], params: SolvePar
             boundaries_help = state.placed() > placed_before
             idle_rounds = 0 if improved else idle_rounds + 1
             round_no += 1
+    except BaseException:
+        _stop_pool(pool)
+        raise
+    if stopped():
+        _stop_pool(pool)
+    else:
+        pool.shutdown(wait=True)
 
     routes = tuple(state.routes[v] if v in state.routes else
                    Route(v, (), veh.shift_start_s, veh.shift_start_s, 0, 0)
@@ -421,4 +460,4 @@ def solve_decomposed(problem: Problem, groups: Sequence[Group], params: SolvePar
                  + sum(problem.jobs[u.job].drop_penalty or 0 for u in unassigned))
     return Solution(routes=routes, unassigned=unassigned, objective=objective,
                     wall_s=time.perf_counter() - started, first_solution_s=first_solution_s,
-                    status="feasible", params=params)
+                    status="interrupted" if stopped() else "feasible", params=params)

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from ..errors import InputError
 from .model import Day
+from .outputs import write_actuals_csv as write_actuals_csv
 from .rota import Rota
 from .units import format_hhmm
 
@@ -338,36 +339,6 @@ def compare_actuals(day: Day | None, rota: Rota, calls: tuple[Call, ...], *,
                              for k in sorted(table)}
     return ActualsReport(tuple(entries), as_dict(by_worker), as_dict(by_provider),
                          late_after_s, early_before_s, short_ratio)
-
-
-def _t(seconds: int | None) -> str:
-    if seconds is None:
-        return ""
-    prefix = "+1 " if seconds >= 86400 else ""
-    return prefix + format_hhmm(seconds % 86400)
-
-
-def write_actuals_csv(report: ActualsReport, path: Path) -> Path:
-    """Write ``actuals.csv``: one row per planned carer-visit or unplanned call."""
-    path = Path(path)
-    with path.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(ACTUALS_COLUMNS)
-        for e in report.visits:
-            window = (f"{format_hhmm(e.window_start_s)}-{format_hhmm(e.window_end_s)}"
-                      if e.window_start_s is not None else "")
-            planned = (None if e.planned_start_s is None
-                       else (e.planned_end_s - e.planned_start_s) // 60)
-            actual = (None if e.check_in_s is None or e.check_out_s is None
-                      else (e.check_out_s - e.check_in_s) // 60)
-            delta = e.start_delta_s
-            writer.writerow([e.visit_id, e.worker_id, e.provider_id or "", e.client_id or "",
-                             window, _t(e.planned_start_s), _t(e.planned_end_s), _t(e.check_in_s),
-                             _t(e.check_out_s), "" if delta is None else round(delta / 60),
-                             "" if planned is None else planned, "" if actual is None else actual,
-                             "" if e.in_window is None else ("yes" if e.in_window else "no"),
-                             ";".join(e.categories), e.detail])
-    return path
 
 
 def format_actuals(report: ActualsReport) -> str:

@@ -3,24 +3,55 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
+import math
+import os
+import signal
 import sys
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import replace
 from pathlib import Path
+from typing import Any, TypeVar
 
 from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from ..errors import CareroundsError, InputError, NetworkUnavailableError
+from ..routing import interrupt
+from .escape import terminal_text
 
 EXIT_OK, EXIT_VIOLATIONS, EXIT_INPUT, EXIT_OTHER = 0, 1, 2, 3
+#: Exit codes after SIGINT and SIGTERM (128 + the signal number, as a shell reports them).
+EXIT_SIGINT, EXIT_SIGTERM = 128 + signal.SIGINT, 128 + signal.SIGTERM
+#: Longest ``--time-limit`` accepted, seconds (a week; longer is a typing mistake).
+MAX_TIME_LIMIT_S = 7 * 24 * 3600
+#: Most ``--processes`` accepted (each is a process with its own copy of an area's model).
+MAX_PROCESSES = 256
 
-stderr = Console(stderr=True, highlight=False)
-stdout = Console(highlight=False, markup=False, soft_wrap=True)
+
+def _plain(text: str) -> str:
+    # per line: terminal_text makes one line of whatever it gets
+    return "\n".join(terminal_text(line) for line in text.split("\n"))
+
+
+class _SafeConsole(Console):
+    """A console that prints text without control characters (terminal escape sequences).
+
+    Names and ids come from CSV files anyone in an office can edit; an escape sequence
+    in an area's name would otherwise reach the coordinator's terminal raw.
+    """
+
+    def print(self, *objects: Any, **kwargs: Any) -> None:
+        super().print(*(_plain(o) if isinstance(o, str) else o for o in objects), **kwargs)
+
+
+stderr = _SafeConsole(stderr=True, highlight=False)
+stdout = _SafeConsole(highlight=False, markup=False, soft_wrap=True)
 
 
 def _date(value: str) -> dt.date:
@@ -30,14 +61,142 @@ def _date(value: str) -> dt.date:
         raise argparse.ArgumentTypeError(f"{value!r} is not a date; use YYYY-MM-DD") from None
 
 
-def _positive(value: str) -> float:
+def _number(value: str) -> float:
     try:
         number = float(value)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{value!r} is not a number") from None
+    if not math.isfinite(number):
+        raise argparse.ArgumentTypeError(f"{value!r} is not a finite number")
+    return number
+
+
+def _positive(value: str) -> float:
+    number = _number(value)
     if number <= 0:
         raise argparse.ArgumentTypeError("must be greater than 0")
     return number
+
+
+def _time_limit(value: str) -> float:
+    number = _positive(value)
+    if number > MAX_TIME_LIMIT_S:
+        raise argparse.ArgumentTypeError(f"must be at most {MAX_TIME_LIMIT_S} seconds (a week)")
+    return number
+
+
+def _count(value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a whole number") from None
+    if number < 1:
+        raise argparse.ArgumentTypeError("must be 1 or more")
+    return number
+
+
+def _processes(value: str) -> int:
+    number = _count(value)
+    if number > MAX_PROCESSES:
+        raise argparse.ArgumentTypeError(f"must be at most {MAX_PROCESSES}")
+    return number
+
+
+def _metres(value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a whole number of metres") from None
+    if number < 0:
+        raise argparse.ArgumentTypeError("must be 0 or more")
+    return number
+
+
+class Interrupted(KeyboardInterrupt):
+    """SIGINT or SIGTERM arrived while Python code could stop at once.
+
+    Parameters
+    ----------
+    signum : int
+        The signal's number.
+    """
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
+
+
+class _Signals:
+    """SIGINT and SIGTERM during ``carerounds plan``.
+
+    Outside the search either raises :class:`Interrupted` at once (nothing has been
+    written, or the output set's staging folder is dropped). During the search the
+    first one asks the engines to stop with their best rota
+    (:func:`carerounds.routing.interrupt.request_stop`); Python exceptions cannot cross
+    OR-Tools' C++ frames, so a second one ends the process at once. While a
+    ``--keep-partial`` set is written the first is recorded and the second raises.
+    """
+
+    def __init__(self) -> None:
+        self.received: int | None = None
+        self.mode = "raise"
+        self._pid: int | None = None
+
+    @contextlib.contextmanager
+    def installed(self) -> Iterator[_Signals]:
+        """Handle both signals in this block (main thread only) and arm the engines."""
+        if threading.current_thread() is not threading.main_thread():
+            yield self
+            return
+        previous = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
+        self.received, self.mode, self._pid = None, "raise", os.getpid()
+        interrupt.arm()
+        for s in previous:
+            signal.signal(s, self._handle)
+        try:
+            yield self
+        finally:
+            for s, handler in previous.items():
+                signal.signal(s, handler)
+            interrupt.disarm()
+            self._pid = None
+
+    @contextlib.contextmanager
+    def mode_of(self, mode: str) -> Iterator[None]:
+        """``"search"`` or ``"finish"`` for the block (see the class docstring)."""
+        before, self.mode = self.mode, mode
+        try:
+            yield
+        finally:
+            self.mode = before
+
+    def _handle(self, signum: int, frame: object) -> None:
+        if os.getpid() != self._pid:
+            # a forked child that kept this handler: what it would do without it
+            if signum == signal.SIGINT:
+                raise KeyboardInterrupt
+            signal.signal(signum, signal.SIG_DFL)
+            os.kill(os.getpid(), signum)
+            return
+        first = self.received is None
+        if first:
+            self.received = signum
+        interrupt.request_stop(signum)
+        if self.mode == "search" and not first:
+            from .outputs import release_locks
+
+            os.write(2, f"\n{signal.Signals(signum).name} again: stopping at once; nothing "
+                        "written\n".encode())
+            release_locks()
+            os._exit(128 + signum)  # worker processes die with it (PR_SET_PDEATHSIG)
+        if self.mode == "raise" or not first:
+            raise Interrupted(signum)
+
+
+_signals = _Signals()
+
+
+_T = TypeVar("_T")
 
 
 class _Phases:
@@ -46,7 +205,7 @@ class _Phases:
     def __init__(self, quiet: bool = False) -> None:
         self.quiet = quiet
 
-    def run(self, label: str, work: Callable[[], object]) -> object:
+    def run(self, label: str, work: Callable[[], _T]) -> _T:
         started = time.perf_counter()
         with stderr.status(label + " ...", spinner="dots") if not self.quiet else _nothing():
             result = work()
@@ -54,7 +213,7 @@ class _Phases:
             stderr.print(f"[green]done[/] {label} ({time.perf_counter() - started:.1f} s)")
         return result
 
-    def timed(self, label: str, seconds: float, work: Callable[[Callable], object]) -> object:
+    def timed(self, label: str, seconds: float, work: Callable[[Callable], _T]) -> _T:
         """Run work with a bar that fills over its time limit.
 
         ``work`` receives a callback for progress reports (phase, sub-solves done,
@@ -84,7 +243,8 @@ class _Phases:
             finally:
                 stop.set()
                 ticker.join()
-        stderr.print(f"[green]done[/] {label} ({time.perf_counter() - started:.1f} s)")
+        done = "[yellow]stopped[/]" if interrupt.stop_requested() else "[green]done[/]"
+        stderr.print(f"{done} {label} ({time.perf_counter() - started:.1f} s)")
         return result
 
 
@@ -121,8 +281,12 @@ def _load_day_and_travel(args: argparse.Namespace, phases: _Phases):
         day, roads=args.roads, cache_dir=getattr(args, "cache", None),
         max_snap_m=getattr(args, "max_snap_m", 1000)))
     for warning in travel.warnings[:20]:
-        stderr.print(f"[yellow]warning[/] {escape(warning)}")
+        _warn(warning)
     return day, travel
+
+
+def _warn(message: str) -> None:
+    stderr.print(f"[yellow]warning[/] {escape(message)}", soft_wrap=True)
 
 
 def _plan_options(args: argparse.Namespace):
@@ -134,17 +298,48 @@ def _plan_options(args: argparse.Namespace):
 
 
 def cmd_plan(args: argparse.Namespace) -> int:
-    """``carerounds plan``: the nightly rota, with every output file (recorded with ``--store``)."""
+    """``carerounds plan``: the nightly rota, with every output file (recorded with ``--store``).
+
+    ``--out`` is checked and locked before the inputs are read. SIGINT and SIGTERM stop
+    the search: nothing is written (the previous set stays) unless ``--keep-partial``,
+    and the exit code is 130 or 143 either way (see docs/reliability.md).
+    """
+    from .outputs import check_output_dir, output_lock
+
+    out_dir = check_output_dir(args.out, flag="--out")
+    with _signals.installed(), output_lock(out_dir, on_warning=_warn):
+        return _plan_into(args, out_dir)
+
+
+def _unchanged(out_dir: Path) -> str:
+    if not out_dir.exists():
+        return f"{out_dir} was not created"
+    return f"the previous outputs in {out_dir} are unchanged"
+
+
+def _plan_into(args: argparse.Namespace, out_dir: Path) -> int:
+    from .outputs import manifest_run_id
     from .store import recorder
 
+    previous = manifest_run_id(out_dir)
     asked = {"seed": args.seed, "time_limit_s": args.time_limit, "engine": args.engine,
              "solution_limit": args.solution_limit, "pool": args.pool, "dedupe": args.dedupe}
-    with recorder(args.store, args.date, label=args.label, parameters=asked) as run:
-        args.date = run.plan_date or args.date  # --store needs the date now: default tomorrow
-        return _plan_and_write(args, run)
+    try:
+        with recorder(args.store, args.date, label=args.label, parameters=asked) as run:
+            args.date = run.plan_date or args.date  # --store needs the date now: default tomorrow
+            return _plan_and_write(args, out_dir, run)
+    except KeyboardInterrupt as exc:
+        signum = getattr(exc, "signum", signal.SIGINT)
+        current = manifest_run_id(out_dir)
+        if current is not None and current != previous:
+            state = f"the new outputs in {out_dir} were complete and in place before it stopped"
+        else:
+            state = f"nothing written; {_unchanged(out_dir)}"
+        stderr.print(f"[red]interrupted[/] by {signal.Signals(signum).name}: {escape(state)}")
+        return 128 + signum
 
 
-def _plan_and_write(args: argparse.Namespace, run) -> int:
+def _plan_and_write(args: argparse.Namespace, out_dir: Path, run) -> int:
     from ..routing import SolveParams
     from .plan import plan_with_duplicates
     from .render import write_plan
@@ -158,18 +353,42 @@ def _plan_and_write(args: argparse.Namespace, run) -> int:
                          seed=args.seed)
     stderr.print(f"Planning {len(day.visits)} visits for {len(day.workers)} workers on "
                  f"{day.date.isoformat()} (time limit {args.time_limit:g} s, seed {args.seed})")
-    result = phases.timed("Optimising rounds", args.time_limit,
-                          lambda report: plan_with_duplicates(
-                              day, travel, params=params, options=options, dedupe=args.dedupe,
-                              engine=args.engine, processes=args.processes,
-                              on_progress=report, history_source=run.history_source))
-    out_dir = Path(args.out)
+    started = time.perf_counter()
+    with _signals.mode_of("search"):
+        result = phases.timed("Optimising rounds", args.time_limit,
+                              lambda report: plan_with_duplicates(
+                                  day, travel, params=params, options=options,
+                                  dedupe=args.dedupe, engine=args.engine,
+                                  processes=args.processes, on_progress=report,
+                                  history_source=run.history_source))
+    stopped = _signals.received
+    if stopped is not None:
+        name = signal.Signals(stopped).name
+        elapsed = time.perf_counter() - started
+        if not args.keep_partial:
+            run.stopped_by = name
+            stderr.print(f"[yellow]stopped[/] by {name} after {elapsed:.1f} s of optimising: "
+                         f"nothing written; {escape(_unchanged(out_dir))} (pass --keep-partial "
+                         "to keep the best rota found so far)")
+            return 128 + stopped
+        result = _partial(result, name, elapsed)
+        problem = _check_partial(result)
+        if problem:
+            stderr.print(f"[red]error:[/] {escape(problem)}; nothing written; "
+                         f"{escape(_unchanged(out_dir))}")
+            return EXIT_OTHER
     skipped: list[str] = []
-    written = phases.run("Writing rota, reports, run sheets and maps",
-                         lambda: write_plan(result, out_dir, skipped=skipped))
+    # with --keep-partial a signal while writing lets the set be finished (a second one
+    # abandons it); otherwise writing stops at once and the staged set is dropped
+    with _signals.mode_of("finish") if args.keep_partial else contextlib.nullcontext():
+        written = phases.run("Writing rota, reports, run sheets and maps",
+                             lambda: write_plan(result, out_dir, skipped=skipped))
     for note in skipped:
         stderr.print(f"[yellow]note[/] {escape(note)}")
-    run.save(result)
+    if stopped is None:
+        run.save(result)  # a partial rota is written for the coordinator, never published
+    else:
+        run.stopped_by = signal.Signals(stopped).name
     rota = result.rota
     stdout.print(format_summary(summarise(rota, result.planned)))
     if rota.run.get("solution_source") == "insertion":
@@ -189,10 +408,39 @@ def _plan_and_write(args: argparse.Namespace, run) -> int:
             stdout.print(f"  ... and {len(changed) - 50} more (rota.csv has every one)")
     stdout.print(f"Travel: {'; '.join(travel.describe().values())}")
     stdout.print("Wrote " + ", ".join(p.name for p in written) + f" to {out_dir}")
+    if stopped is not None:
+        stdout.print(f"PARTIAL rota: the search was stopped by {signal.Signals(stopped).name} "
+                     f"after {rota.run['stopped_after_s']:g} s of its {args.time_limit:g} s; this "
+                     "is the best rota found by then, a complete and checked set marked "
+                     "run.partial = true in rota.json and partial in manifest.json")
+    elif _signals.received is not None:
+        name = signal.Signals(_signals.received).name
+        stderr.print(f"[yellow]stopped[/] by {name} while writing; the outputs in "
+                     f"{escape(str(out_dir))} are complete")
+        return 128 + _signals.received
     if run.saved:
         stdout.print(run.describe())
-        return EXIT_OK if run.saved.published else EXIT_VIOLATIONS
-    return EXIT_OK
+        if stopped is None:
+            return EXIT_OK if run.saved.published else EXIT_VIOLATIONS
+    return 128 + stopped if stopped is not None else EXIT_OK
+
+
+def _partial(result, signal_name: str, elapsed_s: float):
+    """``result`` with its rota marked partial: stopped by a signal before the time limit."""
+    run = {**result.rota.run, "partial": True, "interrupted": signal_name,
+           "stopped_after_s": round(elapsed_s, 1)}
+    return replace(result, rota=replace(result.rota, run=run))
+
+
+def _check_partial(result) -> str | None:
+    """Why a partial rota must not be handed out (the independent check fails), or None."""
+    from .check import check_rota
+
+    violations = check_rota(result.day, result.rota, result.travel)
+    if violations:
+        return (f"the best rota found before the stop fails the independent check "
+                f"({len(violations)} violation(s), first: {violations[0]})")
+    return None
 
 
 # ---- check --------------------------------------------------------------------------------
@@ -274,10 +522,7 @@ def cmd_duplicates(args: argparse.Namespace) -> int:
 
 
 def _non_negative(value: str) -> float:
-    try:
-        number = float(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{value!r} is not a number") from None
+    number = _number(value)
     if number < 0:
         raise argparse.ArgumentTypeError("must be 0 or more")
     return number
@@ -335,8 +580,8 @@ def cmd_actuals(args: argparse.Namespace) -> int:
 
 def _minutes(value: str) -> float:
     try:
-        number = float(value)
-    except ValueError:
+        number = _number(value)
+    except argparse.ArgumentTypeError:
         raise argparse.ArgumentTypeError(f"{value!r} is not a number of minutes") from None
     if number < 0:
         raise argparse.ArgumentTypeError("must be 0 or more")
@@ -344,10 +589,7 @@ def _minutes(value: str) -> float:
 
 
 def _ratio(value: str) -> float:
-    try:
-        number = float(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{value!r} is not a number") from None
+    number = _number(value)
     if not 0 < number <= 1:
         raise argparse.ArgumentTypeError("must be more than 0 and at most 1")
     return number
@@ -455,10 +697,13 @@ def add_rota_arguments(p: argparse.ArgumentParser) -> None:
 
 def cmd_sheets(args: argparse.Namespace) -> int:
     """``carerounds sheets``: print the run sheets of a rota already planned."""
+    from .outputs import check_output_dir, publish_files
     from .render.sheets import write_run_sheets
 
+    out = check_output_dir(args.out, flag="--out", whole=False)
     day, rota, travel = load_rota_day(args)
-    for path in write_run_sheets(day, rota, Path(args.out), travel=travel):
+    for path in publish_files(out, lambda folder: write_run_sheets(day, rota, folder,
+                                                                   travel=travel)):
         stdout.print(f"Wrote {path}")
     return 0
 
@@ -475,10 +720,13 @@ def _register_sheets(subparsers) -> None:
 
 def cmd_map(args: argparse.Namespace) -> int:
     """``carerounds map``: write the maps of a rota already planned."""
+    from .outputs import check_output_dir, publish_files
     from .render.maps import write_maps
+
+    out = check_output_dir(args.out, flag="--out", whole=False)
     day, rota, travel = load_rota_day(args)
-    for path in write_maps(day, rota, travel, Path(args.out), per_area=not args.no_areas,
-                           tiles=not args.no_tiles):
+    for path in publish_files(out, lambda folder: write_maps(
+            day, rota, travel, folder, per_area=not args.no_areas, tiles=not args.no_tiles)):
         stdout.print(f"Wrote {path}")
     return 0
 
@@ -570,9 +818,9 @@ def _register_scenarios(subparsers) -> None:
     p.add_argument("--out", required=True, metavar="DIR", help="output folder")
     p.add_argument("--date", type=_date, default=None, help="plan date YYYY-MM-DD (default tomorrow)")
     p.add_argument("--seed", type=int, default=1, help="seed for scenarios without one (default 1)")
-    p.add_argument("--time-limit", type=_positive, default=10.0, metavar="S",
+    p.add_argument("--time-limit", type=_time_limit, default=10.0, metavar="S",
                    help="optimisation time limit per scenario in seconds (default 10)")
-    p.add_argument("--workers", type=int, default=None, metavar="N",
+    p.add_argument("--workers", type=_processes, default=None, metavar="N",
                    help="local processes (default one per core; 1 = no subprocesses)")
     p.add_argument("--cluster", default=None, metavar="ADDRESS",
                    help="run on a Dask cluster: tcp://HOST:PORT of a running scheduler, or "
@@ -599,7 +847,7 @@ def _add_inputs(p: argparse.ArgumentParser, *, roads: bool = True) -> None:
                             "straight-line estimate")
         p.add_argument("--cache", default=None, metavar="DIR",
                        help="cache folder for road travel matrices")
-        p.add_argument("--max-snap-m", type=int, default=1000,
+        p.add_argument("--max-snap-m", type=_metres, default=1000,
                        help="warn when a home is further than this from a road (default 1000)")
     p.add_argument("--quiet", action="store_true", help="no progress output")
 
@@ -624,13 +872,17 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("plan", help="plan the rota for a day",
                        description="Plan every worker's round for a day and write rota.json, "
-                                   "rota.csv and unplaced.csv.")
+                                   "rota.csv, unplaced.csv, the reports, run sheets and maps "
+                                   "into --out as one set (manifest.json lists every file). "
+                                   "Exit 0; 2 on bad input; 3 when the outputs cannot be "
+                                   "written (the previous set is kept); 130/143 on "
+                                   "SIGINT/SIGTERM.")
     _add_inputs(p)
     p.add_argument("--out", required=True, metavar="DIR", help="output folder")
     p.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
-    p.add_argument("--time-limit", type=_positive, default=30.0, metavar="S",
-                   help="optimisation time limit in seconds (default 30)")
-    p.add_argument("--solution-limit", type=int, default=None, metavar="N",
+    p.add_argument("--time-limit", type=_time_limit, default=30.0, metavar="S",
+                   help="optimisation time limit in seconds, at most a week (default 30)")
+    p.add_argument("--solution-limit", type=_count, default=None, metavar="N",
                    help="stop after N improving solutions (repeatable runs)")
     p.add_argument("--pool", action="store_true",
                    help="let any provider's workers do every visit, and list provider changes")
@@ -638,7 +890,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--engine", choices=["auto", "monolithic", "decomposed"], default="auto",
                    help="decomposed: solve areas in parallel then repair across them; auto "
                         "decomposes days over 400 carer-visits (default auto)")
-    p.add_argument("--processes", type=int, default=2, metavar="N",
+    p.add_argument("--processes", type=_processes, default=2, metavar="N",
                    help="parallel sub-solves for the decomposed engine (default 2)")
     p.add_argument("--dedupe", choices=["report", "merge"], default="report",
                    help="duplicate multi-provider visits: report them (default) or plan one "
@@ -646,6 +898,9 @@ def build_parser() -> argparse.ArgumentParser:
     _add_store(p, "records the run and publishes the rota once checked")
     p.add_argument("--label", default=None, help="who or what plans, for the store "
                    "(default: night plan, or replan HH:MM when the date has a rota)")
+    p.add_argument("--keep-partial", action="store_true",
+                   help="on SIGINT or SIGTERM write the best rota found so far, checked and "
+                        "marked partial (default: write nothing and keep the previous outputs)")
     p.set_defaults(func=cmd_plan)
 
     p = sub.add_parser("check", help="independently verify a rota against its inputs",
@@ -693,9 +948,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         stderr.print(f"[red]error:[/] {escape(str(missing_extra(exc, purpose='this command')))}",
                      soft_wrap=True)
         return EXIT_OTHER
-    except KeyboardInterrupt:
-        stderr.print("interrupted")
-        return 130
+    except KeyboardInterrupt as exc:
+        signum = getattr(exc, "signum", signal.SIGINT)
+        stderr.print(f"interrupted by {signal.Signals(signum).name}")
+        return 128 + signum
 
 
 if __name__ == "__main__":

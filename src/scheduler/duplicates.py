@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import csv
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
-from pathlib import Path
 
 import numpy as np
 
 from ..geo.travel import haversine_m
 from .model import Client, Day, Visit
+from .outputs import write_duplicates_csv as write_duplicates_csv
 from .rota import VisitOutcome
 from .travel import DayTravel
 from .units import format_hhmm
@@ -469,31 +468,6 @@ def merged_outcomes(merges: Iterable[Merge]) -> tuple[VisitOutcome, ...]:
 
 
 # ---- output -------------------------------------------------------------------------------
-
-def _minutes(seconds: int | None) -> str:
-    return "" if seconds is None else f"{seconds / 60:.0f}"
-
-
-def write_duplicates_csv(pairs: Iterable[DuplicatePair], day: Day, path: Path) -> Path:
-    """Write ``duplicates.csv``: one row per pair, columns :data:`DUPLICATES_COLUMNS`.
-
-    Minutes are whole minutes; ``travel_saved_min`` is empty when travel was not estimated.
-    """
-    del day  # the pair carries everything; kept in the signature for symmetry with the others
-    path = Path(path)
-    with path.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(DUPLICATES_COLUMNS)
-        for p in pairs:
-            writer.writerow([
-                p.visit_a, p.visit_b, p.provider_a or "", p.provider_b or "", p.client_a,
-                p.client_b, p.match,
-                f"{format_hhmm(p.window_a[0])}-{format_hhmm(p.window_a[1])}",
-                f"{format_hhmm(p.window_b[0])}-{format_hhmm(p.window_b[1])}",
-                _minutes(p.overlap_s), _minutes(p.gap_s), p.drop_visit,
-                _minutes(p.care_saved_s), _minutes(p.travel_saved_s), p.reason])
-    return path
-
 
 def format_duplicates(pairs: Sequence[DuplicatePair]) -> str:
     """A plain table of pairs for the terminal."""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import json
 from collections import defaultdict
@@ -11,7 +10,10 @@ from pathlib import Path
 
 from ..errors import InputError
 from .model import Day
-from .units import METRES_PER_MILE, format_hhmm, format_hhmmss
+from .outputs import write_rota_csv as write_rota_csv
+from .outputs import write_rota_json as write_rota_json
+from .outputs import write_unplaced_csv as write_unplaced_csv
+from .units import METRES_PER_MILE, format_hhmmss
 
 ROTA_FORMAT = "carerounds.rota/1"
 
@@ -124,18 +126,11 @@ def rota_to_dict(rota: Rota) -> dict:
     for o in rota.outcomes:
         record = asdict(o)
         record["workers"] = list(o.workers)
-        if o.start_s is not None:
+        if o.start_s is not None and o.end_s is not None:
             record.update(start=format_hhmmss(o.start_s), end=format_hhmmss(o.end_s))
         visits.append(record)
     return {"format": ROTA_FORMAT, "date": rota.date.isoformat(), "run": rota.run,
             "shifts": shifts, "visits": visits}
-
-
-def write_rota_json(rota: Rota, path: Path) -> Path:
-    """Write ``rota.json``."""
-    path.write_text(json.dumps(rota_to_dict(rota), indent=1, ensure_ascii=False) + "\n",
-                    encoding="utf-8")
-    return path
 
 
 def read_rota(path: str | Path) -> Rota:
@@ -183,42 +178,6 @@ ROTA_CSV_COLUMNS = ("worker_id", "worker_name", "provider_id", "shift", "seq", "
                     "end", "duration_min", "travel_min", "distance_km", "double_up_with", "tasks")
 UNPLACED_COLUMNS = ("visit_id", "client_id", "provider_id", "service", "area", "duration_min",
                     "reason", "priority", "window_start", "window_end", "carers")
-
-
-def write_rota_csv(rota: Rota, day: Day, path: Path) -> Path:
-    """Write ``rota.csv``: one row per worker per visit, in each worker's visit order."""
-    with path.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(ROTA_CSV_COLUMNS)
-        for sh in rota.shifts:
-            worker = day.worker_by_id[sh.worker_id]
-            for seq, stop in enumerate(sh.stops, start=1):
-                visit = day.visit_by_id[stop.visit_id]
-                client = day.client_by_id[stop.client_id]
-                writer.writerow([
-                    sh.worker_id, worker.name, sh.provider_id, sh.shift, seq, stop.visit_id,
-                    stop.client_id, client.name, client.postcode, client.area,
-                    f"{format_hhmm(visit.window_start_s)}-{format_hhmm(visit.window_end_s)}",
-                    format_hhmm(stop.arrival_s), format_hhmm(stop.start_s),
-                    format_hhmm(stop.end_s), (stop.end_s - stop.start_s) // 60,
-                    round(stop.travel_s / 60, 1), round(stop.distance_m / 1000, 2),
-                    stop.partner or "", "; ".join(visit.tasks)])
-    return path
-
-
-def write_unplaced_csv(rota: Rota, day: Day, path: Path) -> Path:
-    """Write ``unplaced.csv``: every visit not placed, with its reason."""
-    with path.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(UNPLACED_COLUMNS)
-        for o in rota.unplaced:
-            visit = day.visit_by_id[o.visit_id]
-            client = day.client_by_id[visit.client_id]
-            writer.writerow([visit.visit_id, visit.client_id, visit.provider_id or "",
-                             visit.service, client.area, visit.service_s // 60, o.reason,
-                             visit.priority, format_hhmm(visit.window_start_s),
-                             format_hhmm(visit.window_end_s), visit.carers])
-    return path
 
 
 @dataclass(frozen=True)

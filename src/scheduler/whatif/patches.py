@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import heapq
-import json
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import shapely
@@ -16,6 +14,7 @@ from ...errors import InputError
 from ...geo import Area, assign_areas, haversine_m, projected_crs
 from ...geo.regions import region as geo_region
 from ..model import Day
+from ..outputs import write_patches_geojson as write_patches_geojson
 from ..rota import Rota
 from .pricing import PatchFigures
 
@@ -431,13 +430,6 @@ def patches_geojson(plan: PatchPlan) -> dict:
                            "demand_hours": round(demand / 3600, 2)},
             "geometry": shapely.geometry.mapping(patch.geometry)})
     return {"type": "FeatureCollection", "features": features}
-
-
-def write_patches_geojson(plan: PatchPlan, path: str | Path) -> Path:
-    """Write the patches as GeoJSON (WGS84), readable again by :func:`carerounds.geo.read_areas`."""
-    path = Path(path)
-    path.write_text(json.dumps(patches_geojson(plan)) + "\n", encoding="utf-8")
-    return path
 
 
 # ---- measuring patches ------------------------------------------------------------------------
