@@ -67,6 +67,8 @@ def run_info(day: Day, travel: DayTravel, params: SolveParams, options: PlanOpti
         # the checker and the fair-work report judge breaks by the rule planned with
         "break_after_s": options.break_after_s, "break_s": options.break_s,
         "travel_buffer": dict(options.buffer.__dict__),
+        # true only for a rota kept after a signal stopped the search (--keep-partial)
+        "partial": False,
         "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
     }
 
