@@ -147,6 +147,8 @@ def cmd_plan(args: argparse.Namespace) -> int:
                          seed=args.seed)
     stderr.print(f"Planning {len(day.visits)} visits for {len(day.workers)} workers on "
                  f"{day.date.isoformat()} (time limit {args.time_limit:g} s, seed {args.seed})")
+    if not day.visits:
+        stderr.print("[yellow]note[/] visits.csv has no visits: the rota will be empty")
     result = phases.timed("Optimising rounds", args.time_limit,
                           lambda report: plan_with_duplicates(
                               day, travel, params=params, options=options, dedupe=args.dedupe,

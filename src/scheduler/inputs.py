@@ -65,7 +65,8 @@ from .units import parse_hhmm
 __all__ = ["COLUMNS", "GENDER_SPELLINGS", "HISTORY_COLUMNS", "HISTORY_FILE", "MAX_FIELD_CHARS",
            "MAX_FILE_BYTES", "MAX_ID_CHARS", "MAX_VALUE_CHARS", "MULTILINE_COLUMNS",
            "OPTIONAL_COLUMNS", "TEXT_LIMITS", "CsvRow", "CsvTable", "read_clients", "read_day",
-           "read_history", "read_providers", "read_table", "read_visits", "read_workers", "shown"]
+           "read_file_bytes", "read_history", "read_providers", "read_table", "read_visits",
+           "read_workers", "shown"]
 
 #: Columns every file must have, in contract order; optional columns are read when present.
 COLUMNS: dict[str, tuple[str, ...]] = {
@@ -377,7 +378,15 @@ def _split_records(text: str) -> Iterator[tuple[int, list[str]]]:
         yield row, fields
 
 
-def _read_bytes(path: Path, name: str, not_found: str) -> bytes:
+def read_file_bytes(path: str | Path, *, not_found: str = "file not found") -> bytes:
+    """The bytes of an input file, or one InputError naming it (never a traceback).
+
+    Refuses a missing file (``not_found`` is the message), a broken or looping
+    symbolic link, a folder, a device or pipe (reading one would block), and a file
+    over :data:`MAX_FILE_BYTES`.
+    """
+    path = Path(path)
+    name = path.name
     try:
         info = path.stat()
     except FileNotFoundError:
@@ -503,7 +512,7 @@ def read_table(path: str | Path, *, required: tuple[str, ...], id_field: str | N
     """
     path = Path(path)
     name = path.name
-    data = _read_bytes(path, name, not_found or "file not found")
+    data = read_file_bytes(path, not_found=not_found or "file not found")
     text = _decode(data, name)
     records: list[tuple[int, list[str]]] = []
     problem = None
