@@ -200,7 +200,12 @@ class CsvRow:
                                     "(if a quote opened in this row is never closed, close it)")
         return value
 
-    def _short(self, field: str, *, required: bool, limit: int, what: str) -> str:
+    def token(self, field: str, *, required: bool = True, limit: int = MAX_VALUE_CHARS,
+              what: str = "a value") -> str:
+        """A short single-line value (a number, time or code) of at most ``limit`` characters.
+
+        ``what`` names the kind of value in the error (``an id``, ``a time``).
+        """
         value = (self.values.get(field) or "").strip()
         if len(value) > limit:
             raise self.error(field, f"is {len(value):,} characters long; {what} is at most "
@@ -209,7 +214,7 @@ class CsvRow:
 
     def ident(self, field: str, *, required: bool = True) -> str:
         """An id: letters, digits and ``_ . - /``, starting with a letter or digit."""
-        value = self._short(field, required=required, limit=MAX_ID_CHARS, what="an id")
+        value = self.token(field, required=required, limit=MAX_ID_CHARS, what="an id")
         if value and not _ID.fullmatch(value):
             raise self.error(field, f"{shown(value)} is not a valid id (letters, digits, "
                                     "_ . - / only)")
@@ -222,7 +227,7 @@ class CsvRow:
         ``spellings`` maps other accepted spellings to an option; ``hint`` is added to
         the error.
         """
-        raw = self._short(field, required=required, limit=MAX_VALUE_CHARS, what="a choice")
+        raw = self.token(field, required=required, limit=MAX_VALUE_CHARS, what="a choice")
         if not raw:
             return None
         value = _same_spelling(raw)
@@ -240,7 +245,7 @@ class CsvRow:
 
     def _numeral(self, field: str, pattern: re.Pattern[str], what: str,
                  required: bool) -> str:
-        value = self._short(field, required=required, limit=MAX_VALUE_CHARS, what="a number")
+        value = self.token(field, required=required, limit=MAX_VALUE_CHARS, what="a number")
         if value and not pattern.fullmatch(value):
             raise self.error(field, f"{shown(value)} is not {what}; write it with digits 0-9 "
                                     "only (no exponent, + sign, spaces or separators)")
@@ -263,7 +268,7 @@ class CsvRow:
 
     def time_s(self, field: str) -> int:
         """A clock time ``HH:MM`` (24-hour) as seconds since midnight."""
-        value = self._short(field, required=True, limit=MAX_VALUE_CHARS, what="a time")
+        value = self.token(field, required=True, limit=MAX_VALUE_CHARS, what="a time")
         if not _HHMM.fullmatch(value):
             raise self.error(field, f"{shown(value)} is not a time; use HH:MM (24-hour), "
                                     "e.g. 07:30")
@@ -278,16 +283,17 @@ class CsvRow:
         lat, lon = self.number(lat_field), self.number(lon_field)
         assert lat is not None and lon is not None  # required fields
         if not UK_LAT[0] <= lat <= UK_LAT[1]:
-            raise self.error(lat_field, f"latitude {self._raw(lat_field)} is outside the UK "
+            raise self.error(lat_field, f"latitude {self.shown_value(lat_field)} is outside the UK "
                                         f"({UK_LAT[0]} to {UK_LAT[1]}); check the column order "
                                         "(lat, lon)")
         if not UK_LON[0] <= lon <= UK_LON[1]:
-            raise self.error(lon_field, f"longitude {self._raw(lon_field)} is outside the UK "
+            raise self.error(lon_field, f"longitude {self.shown_value(lon_field)} is outside the UK "
                                         f"({UK_LON[0]} to {UK_LON[1]}); check the column order "
                                         "(lat, lon)")
         return lat, lon
 
-    def _raw(self, field: str) -> str:
+    def shown_value(self, field: str) -> str:
+        """The field's value as a message may show it (see :func:`shown`), unquoted."""
         return shown((self.values.get(field) or "").strip(), quote=False)
 
     def items(self, field: str) -> tuple[str, ...]:
@@ -600,7 +606,7 @@ def _max_work_s(row: CsvRow) -> int | None:
     if hours is None:
         return None
     if not 0 < hours <= 24:
-        raise row.error("max_hours", f"{row._raw('max_hours')} is outside 0..24 hours")
+        raise row.error("max_hours", f"{row.shown_value('max_hours')} is outside 0..24 hours")
     return int(round(hours * 3600))
 
 
