@@ -325,11 +325,11 @@ class CsvTable:
 
 
 class _Malformed(Exception):
-    """A quoting problem found while splitting records: the row and 0-based column."""
+    """A quoting problem found while splitting records: the row, its fields so far."""
 
-    def __init__(self, row: int, column: int, message: str) -> None:
+    def __init__(self, row: int, fields: list[str], message: str) -> None:
         super().__init__(message)
-        self.row, self.column, self.message = row, column, message
+        self.row, self.fields, self.message = row, fields, message
 
 
 def _line_breaks(text: str) -> int:
@@ -353,10 +353,12 @@ def _split_records(text: str) -> Iterator[tuple[int, list[str]]]:
                 while True:
                     close = text.find('"', pos)
                     if close < 0:
-                        raise _Malformed(row, len(fields), (
+                        rest = text[pos:]
+                        later = _line_breaks(rest) - (1 if rest.endswith(("\n", "\r")) else 0)
+                        raise _Malformed(row, fields, (
                             f"a quote opened on line {opened} is never closed, so it would "
-                            f"swallow the rest of the file ({_line_breaks(text[pos:])} more "
-                            "line(s)); close the quote or remove it"))
+                            f"swallow the rest of the file ({later} more line(s)); close the "
+                            "quote or remove it"))
                     parts.append(text[pos:close])
                     if text.startswith('""', close):
                         parts.append('"')
@@ -367,7 +369,7 @@ def _split_records(text: str) -> Iterator[tuple[int, list[str]]]:
                 value = "".join(parts)
                 line += _line_breaks(value)
                 if pos < end and text[pos] not in ",\r\n":
-                    raise _Malformed(row, len(fields), (
+                    raise _Malformed(row, fields, (
                         "has text after the closing quote of a quoted value; quote the whole "
                         'value and double each quote inside it ("")'))
             else:
@@ -402,8 +404,8 @@ def read_file_bytes(path: str | Path, *, not_found: str = "file not found") -> b
         raise InputError(not_found, file=name) from None
     except OSError as exc:
         if exc.errno == errno.ELOOP:
-            raise InputError("is a symbolic link loop (it points at itself); replace it with "
-                             "the file", file=name) from None
+            raise InputError("is a symbolic link loop (links that point at each other); "
+                             "replace it with the file", file=name) from None
         raise InputError(f"cannot be read ({exc.strerror or exc})", file=name) from None
     if stat.S_ISDIR(info.st_mode):
         raise InputError("is a folder, not a file; it must be a CSV file", file=name)
@@ -450,7 +452,7 @@ def _check_header(header: list[str], name: str, required: tuple[str, ...],
         hint = ""
         if len(header) == 1 and (";" in header[0] or "\t" in header[0]):
             hint = " (it looks separated by semicolons or tabs: save it as CSV, comma-separated)"
-        raise InputError(f"row 1 is not the header: it has none of the columns "
+        raise InputError(f"is not a header row: it has none of the columns "
                          f"{', '.join(required)}{hint}", file=name, row=1)
     seen: dict[str, int] = {}
     for column, cell in enumerate(header, start=1):
@@ -471,21 +473,20 @@ def _check_header(header: list[str], name: str, required: tuple[str, ...],
                          file=name, row=1, field=missing[0])
 
 
-def _check_field(row: int, column: str | None, value: str, name: str, width: int) -> None:
+def _check_field(row: CsvRow, column: str, value: str, width: int) -> None:
     field = column or None
     if "\x00" in value:
-        raise InputError("contains a NUL character; the file is corrupt or not text",
-                         file=name, row=row, field=field)
+        raise row.error(field, "contains a NUL character; the file is corrupt or not text")
     if len(value) > MAX_FIELD_CHARS:
-        raise InputError(f"is {len(value):,} characters long; a field is at most "
-                         f"{MAX_FIELD_CHARS:,}", file=name, row=row, field=field)
+        raise row.error(field, f"is {len(value):,} characters long; a field is at most "
+                               f"{MAX_FIELD_CHARS:,}")
     if "\n" in value or "\r" in value:
         swallowed = [part for part in re.split(r"\r\n|\r|\n", value)[1:]
                      if part.count(",") >= max(2, width - 1)]
         if swallowed:
-            raise InputError(f"a quoted value runs over {len(swallowed)} line(s) that look like "
-                             "whole rows; a quote opened in this field is probably never "
-                             "closed: close it or remove it", file=name, row=row, field=field)
+            raise row.error(field, f"a quoted value runs over {len(swallowed)} line(s) that look "
+                                   "like whole rows; a quote opened in this field is probably "
+                                   "never closed: close it or remove it")
 
 
 def read_table(path: str | Path, *, required: tuple[str, ...], id_field: str | None = None,
@@ -539,25 +540,26 @@ def read_table(path: str | Path, *, required: tuple[str, ...], id_field: str | N
     _check_header(header, name, required, optional)
     if problem is not None:
         # the rows before the bad one are whole, and the header names the field
-        column = header[problem.column] if problem.column < len(header) else None
-        raise InputError(problem.message, file=name, row=problem.row, field=column or None)
+        index = len(problem.fields)
+        column = header[index] if index < len(header) else None
+        partial = CsvRow(name, problem.row, dict(zip(header, problem.fields)),
+                         id_field or required[0])
+        raise partial.error(column or None, problem.message)
     rows = []
-    for row, fields in records[1:]:
+    for number, fields in records[1:]:
         if not any(f.strip() for f in fields):
             continue
+        row = CsvRow(name, number, {c: v for c, v in zip(header, fields) if c},
+                     id_field or required[0])
         for index, value in enumerate(fields):
-            column = header[index] if index < len(header) else None
-            _check_field(row, column, value, name, len(header))
-        if len(fields) > len(header):
-            raise InputError(f"has more fields than the header ({len(fields)}; the header has "
-                             f"{len(header)}); quote values that contain commas", file=name,
-                             row=row)
-        if len(fields) < len(header):
-            raise InputError(f"has fewer fields than the header ({len(fields)}; the header has "
-                             f"{len(header)}); every row needs a field per column, blank for "
-                             "no value", file=name, row=row)
-        values = {c: v for c, v in zip(header, fields) if c}
-        rows.append(CsvRow(name, row, values, id_field or required[0]))
+            _check_field(row, header[index] if index < len(header) else "", value, len(header))
+        if len(fields) != len(header):
+            more = len(fields) > len(header)
+            raise row.error(None, f"has {'more' if more else 'fewer'} fields than the header "
+                                  f"({len(fields)}; the header has {len(header)}); "
+                                  + ("quote values that contain commas" if more else
+                                     "every row needs a field per column, blank for no value"))
+        rows.append(row)
     source = SourceFile(name=name, sha256=hashlib.sha256(data).hexdigest(), rows=len(rows))
     return CsvTable(source, tuple(header), tuple(rows))
 
