@@ -555,10 +555,12 @@ def read_table(path: str | Path, *, required: tuple[str, ...], id_field: str | N
             _check_field(row, header[index] if index < len(header) else "", value, len(header))
         if len(fields) != len(header):
             more = len(fields) > len(header)
-            raise row.error(None, f"has {'more' if more else 'fewer'} fields than the header "
-                                  f"({len(fields)}; the header has {len(header)}); "
-                                  + ("quote values that contain commas" if more else
-                                     "every row needs a field per column, blank for no value"))
+            # no id: when the fields do not line up, neither may the id column
+            raise InputError(f"has {'more' if more else 'fewer'} fields than the header "
+                             f"({len(fields)}; the header has {len(header)}); "
+                             + ("quote values that contain commas" if more else
+                                "every row needs a field per column, blank for no value"),
+                             file=name, row=number)
         rows.append(row)
     source = SourceFile(name=name, sha256=hashlib.sha256(data).hexdigest(), rows=len(rows))
     return CsvTable(source, tuple(header), tuple(rows))
