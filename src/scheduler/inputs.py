@@ -460,8 +460,9 @@ def _check_header(header: list[str], name: str, required: tuple[str, ...],
             continue
         if cell in seen:
             label = shown(cell)
-            raise InputError(f"column {label} appears twice in the header (columns "
-                             f"{seen[cell]} and {column}); keep one", file=name, row=1,
+            what = f"column {label}" if label != "the value" else "a column name"
+            raise InputError(f"{what} appears twice in the header (columns {seen[cell]} and "
+                             f"{column}); keep one", file=name, row=1,
                              field=cell if label != "the value" else None)
         seen[cell] = column
     missing = [c for c in required if c not in seen]
@@ -474,7 +475,8 @@ def _check_header(header: list[str], name: str, required: tuple[str, ...],
 
 
 def _check_field(row: CsvRow, column: str, value: str, width: int) -> None:
-    field = column or None
+    # an unknown column's name is only shown when it looks like a column name
+    field = column if column and shown(column) != "the value" else None
     if "\x00" in value:
         raise row.error(field, "contains a NUL character; the file is corrupt or not text")
     if len(value) > MAX_FIELD_CHARS:
@@ -536,21 +538,22 @@ def read_table(path: str | Path, *, required: tuple[str, ...], id_field: str | N
                              file=name, row=1)
         raise InputError("row 1 is blank; the first row must be the header: "
                          + ", ".join(required), file=name, row=1)
-    header = [cell.strip() for cell in records[0][1]]
+    # a second byte-order mark (files joined together) is not part of the first name
+    header = [cell.strip().lstrip("\ufeff").strip() for cell in records[0][1]]
     _check_header(header, name, required, optional)
     if problem is not None:
         # the rows before the bad one are whole, and the header names the field
         index = len(problem.fields)
         column = header[index] if index < len(header) else None
         partial = CsvRow(name, problem.row, dict(zip(header, problem.fields)),
-                         id_field or required[0])
+                         id_field or (required[0] if required else ""))
         raise partial.error(column or None, problem.message)
     rows = []
     for number, fields in records[1:]:
         if not any(f.strip() for f in fields):
             continue
         row = CsvRow(name, number, {c: v for c, v in zip(header, fields) if c},
-                     id_field or required[0])
+                     id_field or (required[0] if required else ""))
         for index, value in enumerate(fields):
             _check_field(row, header[index] if index < len(header) else "", value, len(header))
         if len(fields) != len(header):
