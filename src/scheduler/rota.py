@@ -153,8 +153,8 @@ class _RotaReader:
     def __init__(self, file: str) -> None:
         self.file = file
 
-    def error(self, where: str, message: str, id: str | None = None) -> InputError:
-        return InputError(message, file=self.file, field=where or None, id=id)
+    def error(self, where: str, message: str) -> InputError:
+        return InputError(message, file=self.file, field=where or None)
 
     def mapping(self, value: object, where: str) -> dict:
         if not isinstance(value, dict):

@@ -171,3 +171,75 @@ def test_check_exits_2_on_a_malformed_rota(planned, tmp_path, capsys, path, valu
     assert code == 2
     assert "rota.json" in err and "field '" in err
     assert "Traceback" not in err
+
+
+# ---- property: any edit of a rota is read, or refused with exit 2; check never crashes -----
+
+import contextlib  # noqa: E402
+import io  # noqa: E402
+import tempfile  # noqa: E402
+import traceback  # noqa: E402
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+# the same profiles as test_inputs_properties.py: a quick default, HYPOTHESIS_PROFILE=long
+_COMMON = dict(deadline=None, database=None,
+               suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+settings.register_profile("inputs-default", max_examples=50, **_COMMON)
+settings.register_profile("long", max_examples=1000, **_COMMON)
+_PROFILE = settings.get_profile(os.environ.get("HYPOTHESIS_PROFILE") or "inputs-default")
+_JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers(-10**6, 10**6) | st.floats(allow_nan=False)
+    | st.sampled_from([0, 1, 86_400, 86_401, -1, 10**30, "08:00:00", "V1", "W1", "C1", ""])
+    | st.text(max_size=10),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner,
+                                                                 max_size=3), max_leaves=5)
+
+
+def _leaves(value: object, path: tuple = ()) -> list[tuple]:
+    """Every path in a JSON value (objects and lists included)."""
+    paths = [path]
+    if isinstance(value, dict):
+        for key, item in value.items():
+            paths += _leaves(item, path + (key,))
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            paths += _leaves(item, path + (i,))
+    return paths
+
+
+def _edited(data: dict, edits: list[tuple[int, bool, object]]) -> object:
+    data = copy.deepcopy(data)
+    for pick, delete, value in edits:
+        paths = [p for p in _leaves(data) if p]
+        if not paths:
+            break
+        path = paths[pick % len(paths)]
+        parent: object = data
+        for key in path[:-1]:
+            parent = parent[key]  # type: ignore[index]
+        if delete:
+            del parent[path[-1]]  # type: ignore[union-attr, attr-defined]
+        else:
+            parent[path[-1]] = value  # type: ignore[index]
+    return data
+
+
+@settings(_PROFILE)
+@given(edits=st.lists(st.tuples(st.integers(0, 10**6), st.booleans(), _JSON_VALUES),
+                      min_size=1, max_size=3))
+def test_any_edit_of_a_rota_is_checked_or_refused_never_crashes(planned, edits):
+    inputs, data = planned
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "rota.json"
+        path.write_text(json.dumps(_edited(data, edits)), encoding="utf-8")
+        err = io.StringIO()
+        try:
+            with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
+                code = main(["check", "--inputs", str(inputs), "--rota", str(path), "--quiet"])
+        except BaseException:  # noqa: B036 - any escape is the failure looked for
+            pytest.fail(f"carerounds check raised:\n{traceback.format_exc()}")
+    assert code in (0, 1, 2), err.getvalue()
+    if code == 2:
+        assert "rota.json" in err.getvalue()
