@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from carerounds.errors import InputError
+from carerounds.scheduler import inputs
 from carerounds.scheduler.cli import main
 from carerounds.scheduler.inputs import read_day
 
-from ..conftest import PLAN_DATE, tiny_tables, write_day
+from ..conftest import PLAN_DATE, TINY_DAY, tiny_tables, write_day
 
 
 def _plan(folder: Path, tmp_path: Path, capsys) -> tuple[int, str]:
@@ -179,14 +183,6 @@ def test_input_error_is_a_value_error(tmp_path):
 
 
 # ---- hostile input (issue 14) -------------------------------------------------------------
-
-import os  # noqa: E402
-from collections.abc import Callable  # noqa: E402
-from dataclasses import dataclass  # noqa: E402
-
-from carerounds.scheduler import inputs  # noqa: E402
-
-from ..conftest import TINY_DAY  # noqa: E402
 
 #: Every value of a personal-data column in the tiny day: never in an error message.
 _PERSONAL_COLUMNS = ("name", "address", "postcode", "notes")

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
 import copy
+import io
 import json
 import os
+import tempfile
+import traceback
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from carerounds.errors import InputError
 from carerounds.scheduler.cli import main
@@ -174,14 +180,6 @@ def test_check_exits_2_on_a_malformed_rota(planned, tmp_path, capsys, path, valu
 
 
 # ---- property: any edit of a rota is read, or refused with exit 2; check never crashes -----
-
-import contextlib  # noqa: E402
-import io  # noqa: E402
-import tempfile  # noqa: E402
-import traceback  # noqa: E402
-
-from hypothesis import HealthCheck, given, settings  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
 
 # the same profiles as test_inputs_properties.py: a quick default, HYPOTHESIS_PROFILE=long
 _COMMON = dict(deadline=None, database=None,
