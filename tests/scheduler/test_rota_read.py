@@ -12,7 +12,7 @@ import traceback
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from carerounds.errors import InputError
@@ -239,5 +239,6 @@ def test_any_edit_of_a_rota_is_checked_or_refused_never_crashes(planned, edits):
         except BaseException:  # noqa: B036 - any escape is the failure looked for
             pytest.fail(f"carerounds check raised:\n{traceback.format_exc()}")
     assert code in (0, 1, 2), err.getvalue()
+    event(f"check exit {code}")
     if code == 2:
         assert "rota.json" in err.getvalue()
