@@ -97,8 +97,8 @@ MAX_ID_CHARS = 64
 MAX_VALUE_CHARS = 40
 #: Tighter limits for the short text columns (characters); they appear on run sheets,
 #: in report tables and (areas) in file names.
-TEXT_LIMITS: dict[str, int] = {"name": 200, "address": 500, "postcode": 16, "area": 100,
-                               "service": 100, "skills": 1_000, "preferred_workers": 2_000,
+TEXT_LIMITS: dict[str, int] = {"name": 200, "address": 500, "postcode": 200, "area": 200,
+                               "service": 200, "skills": 1_000, "preferred_workers": 2_000,
                                "excluded_workers": 2_000, "tasks": 2_000}
 #: The only columns whose values may span lines (quoted line breaks).
 MULTILINE_COLUMNS = frozenset({"address", "notes", "tasks"})

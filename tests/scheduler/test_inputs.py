@@ -618,8 +618,8 @@ READ_DAY_ERRORS: dict[str, Case] = {
     # cells: required, sizes, line breaks
     "empty name": cell("providers.csv", 1, "name", " "),
     "name too long": cell("workers.csv", 2, "name", "n" * 201),
-    "postcode too long": cell("clients.csv", 0, "postcode", "EH22 1AA" * 3),
-    "area too long": cell("clients.csv", 0, "area", "a" * 101),
+    "postcode too long": cell("clients.csv", 0, "postcode", "EH22 1AA" * 26),
+    "area too long": cell("clients.csv", 0, "area", "a" * 201),
     "line break in area": raw("clients.csv", ",Bonnyrigg,", ',"Bonny\nrigg",', 3, "area"),
     "id too long": cell("clients.csv", 1, "client_id", "C" * 65),
     "bad id": cell("visits.csv", 4, "visit_id", "V 5"),
