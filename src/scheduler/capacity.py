@@ -10,10 +10,6 @@ import numpy as np
 
 from ..geo.travel import haversine_m
 from .model import Day, Visit
-from .outputs import write_capacity_csv as write_capacity_csv
-from .outputs import write_idle_csv as write_idle_csv
-from .outputs import write_priority_queue_csv as write_priority_queue_csv
-from .outputs import write_unplaced_breakdown_csv as write_unplaced_breakdown_csv
 from .rota import Rota
 
 #: Named time bands of the care day by the start of a visit's window: (name, start_s, end_s).
@@ -28,14 +24,6 @@ URGENT_SERVICES = frozenset({"hospital_discharge"})
 DIMENSIONS = ("area", "service", "provider", "time_band")
 UNASSIGNED = "unassigned"
 
-BREAKDOWN_COLUMNS = ("dimension", "key", "unplaced_visits", "unplaced_hours",
-                     "unplaced_packages", "package_hours")
-QUEUE_COLUMNS = ("rank", "visit_id", "client_id", "provider_id", "service", "area", "priority",
-                 "window", "duration_min", "carers", "why_first", "reason")
-CAPACITY_COLUMNS = ("area", "band_start", "band_end", "demand_carer_min", "rostered_min",
-                    "balance_min", "exception")
-IDLE_COLUMNS = ("worker_id", "provider_id", "area", "shift", "idle_start", "idle_end",
-                "idle_min")
 
 
 def time_band(seconds: int) -> str:

@@ -353,6 +353,8 @@ def _plan_and_write(args: argparse.Namespace, out_dir: Path, run) -> int:
                          seed=args.seed)
     stderr.print(f"Planning {len(day.visits)} visits for {len(day.workers)} workers on "
                  f"{day.date.isoformat()} (time limit {args.time_limit:g} s, seed {args.seed})")
+    if not day.visits:
+        stderr.print("[yellow]note[/] visits.csv has no visits: the rota will be empty")
     started = time.perf_counter()
     with _signals.mode_of("search"):
         result = phases.timed("Optimising rounds", args.time_limit,
@@ -496,13 +498,9 @@ def cmd_duplicates(args: argparse.Namespace) -> int:
 
     Returns 0 when no pair is found and 1 when there are pairs (findings).
     """
-    from .duplicates import (
-        DEFAULT_ALLOWED_PAIRS,
-        find_duplicate_visits,
-        format_duplicates,
-        write_duplicates_csv,
-    )
+    from .duplicates import DEFAULT_ALLOWED_PAIRS, find_duplicate_visits, format_duplicates
     from .inputs import read_day
+    from .outputs import write_duplicates_csv
     from .travel import build_travel
 
     day = read_day(args.inputs, date=args.date)
@@ -555,8 +553,9 @@ def _register_duplicates(subparsers) -> None:
 
 def cmd_actuals(args: argparse.Namespace) -> int:
     """``carerounds actuals``: 0 when every visit went as planned, 1 with exceptions."""
-    from .actuals import compare_actuals, format_actuals, read_calls, write_actuals_csv
+    from .actuals import compare_actuals, format_actuals, read_calls
     from .inputs import read_day
+    from .outputs import write_actuals_csv
     from .store.reports import record_calls, rota_of
 
     rota = rota_of(args.rota, args.store, args.date)

@@ -10,7 +10,6 @@ import numpy as np
 
 from ..geo.travel import haversine_m
 from .model import Client, Day, Visit
-from .outputs import write_duplicates_csv as write_duplicates_csv
 from .rota import VisitOutcome
 from .travel import DayTravel
 from .units import format_hhmm
@@ -26,9 +25,6 @@ MERGE_RULES = {
                             "kind the longer one",
 }
 
-DUPLICATES_COLUMNS = ("visit_id_a", "visit_id_b", "provider_a", "provider_b", "client_a",
-                      "client_b", "match", "window_a", "window_b", "overlap_min", "gap_min",
-                      "drop_visit", "care_saved_min", "travel_saved_min", "reason")
 
 _PRIORITY_RANK = {"critical": 0, "high": 1, "normal": 2}
 _ABBREVIATIONS = {"st": "street", "rd": "road", "ave": "avenue", "av": "avenue", "dr": "drive",

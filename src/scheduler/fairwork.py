@@ -11,8 +11,6 @@ from ..errors import InputError
 from ..geo.travel import haversine_m
 from .duplicates import normalise_address, normalise_postcode
 from .model import BreakRule, Client, Day
-from .outputs import write_fair_work_csv as write_fair_work_csv
-from .outputs import write_fair_work_workers_csv as write_fair_work_workers_csv
 from .rota import PlannedShift, PlannedStop, Rota
 from .units import format_hhmm
 
@@ -36,9 +34,6 @@ RULES = {
     "no_break": "over 6 h of work without a 20-min break",
     "low_continuity": "under half of the client's visits today by their regular carers",
 }
-FLAG_COLUMNS = ("rule", "worker_id", "provider_id", "shift", "client_id", "visit_id", "detail")
-WORKER_COLUMNS = ("worker_id", "provider_id", "shifts", "visits", "contact_min", "travel_min",
-                  "wait_min", "paid_min", "pay_gbp", "effective_hourly_gbp", "flags")
 
 
 @dataclass(frozen=True)

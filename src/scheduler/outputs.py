@@ -56,7 +56,33 @@ if TYPE_CHECKING:
     from .fairwork import FairWorkReport
     from .model import Day
     from .rota import Rota
-    from .whatif.patches import PatchPlan
+
+# ---- the columns of every CSV file carerounds writes -----------------------------------
+
+ROTA_CSV_COLUMNS = ("worker_id", "worker_name", "provider_id", "shift", "seq", "visit_id",
+                    "client_id", "client_name", "postcode", "area", "window", "arrival", "start",
+                    "end", "duration_min", "travel_min", "distance_km", "double_up_with", "tasks")
+UNPLACED_COLUMNS = ("visit_id", "client_id", "provider_id", "service", "area", "duration_min",
+                    "reason", "priority", "window_start", "window_end", "carers")
+DUPLICATES_COLUMNS = ("visit_id_a", "visit_id_b", "provider_a", "provider_b", "client_a",
+                      "client_b", "match", "window_a", "window_b", "overlap_min", "gap_min",
+                      "drop_visit", "care_saved_min", "travel_saved_min", "reason")
+MERGES_COLUMNS = ("absorbed_visit", "kept_visit", "provider", "rule", "reason")
+BREAKDOWN_COLUMNS = ("dimension", "key", "unplaced_visits", "unplaced_hours",
+                     "unplaced_packages", "package_hours")
+QUEUE_COLUMNS = ("rank", "visit_id", "client_id", "provider_id", "service", "area", "priority",
+                 "window", "duration_min", "carers", "why_first", "reason")
+CAPACITY_COLUMNS = ("area", "band_start", "band_end", "demand_carer_min", "rostered_min",
+                    "balance_min", "exception")
+IDLE_COLUMNS = ("worker_id", "provider_id", "area", "shift", "idle_start", "idle_end",
+                "idle_min")
+FLAG_COLUMNS = ("rule", "worker_id", "provider_id", "shift", "client_id", "visit_id", "detail")
+WORKER_COLUMNS = ("worker_id", "provider_id", "shifts", "visits", "contact_min", "travel_min",
+                  "wait_min", "paid_min", "pay_gbp", "effective_hourly_gbp", "flags")
+ACTUALS_COLUMNS = ("visit_id", "worker_id", "provider_id", "client_id", "window",
+                   "planned_start", "planned_end", "check_in", "check_out", "start_delta_min",
+                   "planned_min", "actual_min", "in_window", "categories", "detail")
+
 
 __all__ = [
     "MANIFEST", "OutputError", "OutputLock", "OutputLockedError", "OutputSet",
@@ -64,7 +90,7 @@ __all__ = [
     "release_locks", "verify_output_set",
     "write_actuals_csv", "write_bytes", "write_capacity_csv", "write_csv", "write_duplicates_csv",
     "write_fair_work_csv", "write_fair_work_workers_csv", "write_idle_csv", "write_merges_csv",
-    "write_patches_geojson", "write_priority_queue_csv", "write_rota_csv", "write_rota_json",
+    "write_priority_queue_csv", "write_rota_csv", "write_rota_json",
     "write_text", "write_unplaced_breakdown_csv", "write_unplaced_csv",
 ]
 
@@ -193,7 +219,6 @@ def write_rota_json(rota: Rota, path: Path) -> Path:
 
 def write_rota_csv(rota: Rota, day: Day, path: Path) -> Path:
     """Write ``rota.csv``: one row per worker per visit, in each worker's visit order."""
-    from .rota import ROTA_CSV_COLUMNS
 
     def rows() -> Iterator[list[object]]:
         for sh in rota.shifts:
@@ -215,7 +240,6 @@ def write_rota_csv(rota: Rota, day: Day, path: Path) -> Path:
 
 def write_unplaced_csv(rota: Rota, day: Day, path: Path) -> Path:
     """Write ``unplaced.csv``: every visit not placed, with its reason."""
-    from .rota import UNPLACED_COLUMNS
 
     def rows() -> Iterator[list[object]]:
         for o in rota.unplaced:
@@ -242,8 +266,6 @@ def write_unplaced_breakdown_csv(breakdown: UnplacedBreakdown, path: Path) -> Pa
 
     Hours are carer-hours with two decimals.
     """
-    from .capacity import BREAKDOWN_COLUMNS
-
     total_package_s = sum(g.package_carer_s for g in breakdown.by("service"))
     rows: list[list[object]] = [["total", "all", breakdown.unplaced_visits,
                                  _hours(breakdown.unplaced_carer_s), breakdown.unplaced_packages,
@@ -255,8 +277,6 @@ def write_unplaced_breakdown_csv(breakdown: UnplacedBreakdown, path: Path) -> Pa
 
 def write_priority_queue_csv(breakdown: UnplacedBreakdown, path: Path) -> Path:
     """Write ``priority_queue.csv``: unplaced visits in the order to find them a carer."""
-    from .capacity import QUEUE_COLUMNS
-
     return write_csv(path, QUEUE_COLUMNS, (
         [q.rank, q.visit_id, q.client_id, q.provider_id or "", q.service, q.area, q.priority,
          f"{format_hhmm(q.window_start_s)}-{format_hhmm(q.window_end_s)}", q.service_s // 60,
@@ -269,8 +289,6 @@ def write_capacity_csv(report: CapacityReport, path: Path) -> Path:
     ``exception`` is ``short`` when demand exceeds rostered capacity. Minutes are whole
     minutes.
     """
-    from .capacity import CAPACITY_COLUMNS
-
     return write_csv(path, CAPACITY_COLUMNS, (
         [b.area, format_hhmm(b.start_s), format_hhmm(b.end_s), round(b.demand_carer_s / 60),
          round(b.rostered_s / 60), round(b.balance_s / 60), "short" if b.short else ""]
@@ -279,8 +297,6 @@ def write_capacity_csv(report: CapacityReport, path: Path) -> Path:
 
 def write_idle_csv(report: CapacityReport, path: Path) -> Path:
     """Write ``idle_time.csv``: idle stretches that could be released, one row each."""
-    from .capacity import IDLE_COLUMNS
-
     return write_csv(path, IDLE_COLUMNS, (
         [i.worker_id, i.provider_id, i.area, i.shift, format_hhmm(i.start_s),
          format_hhmm(i.end_s), i.length_s // 60] for i in report.idle))
@@ -288,8 +304,6 @@ def write_idle_csv(report: CapacityReport, path: Path) -> Path:
 
 def write_fair_work_csv(report: FairWorkReport, path: Path) -> Path:
     """Write ``fair_work.csv``: one row per flag (columns ``fairwork.FLAG_COLUMNS``)."""
-    from .fairwork import FLAG_COLUMNS
-
     return write_csv(path, FLAG_COLUMNS, (
         [f.rule, f.worker_id or "", f.provider_id or "", "" if f.shift is None else f.shift,
          f.client_id or "", f.visit_id or "", f.detail] for f in report.flags))
@@ -298,8 +312,6 @@ def write_fair_work_csv(report: FairWorkReport, path: Path) -> Path:
 def write_fair_work_workers_csv(report: FairWorkReport, path: Path) -> Path:
     """Write ``fair_work_workers.csv``: each working worker's time, pay and flag count."""
     from collections import Counter
-
-    from .fairwork import WORKER_COLUMNS
 
     counts = Counter(f.worker_id for f in report.flags if f.worker_id)
     return write_csv(path, WORKER_COLUMNS, (
@@ -315,8 +327,6 @@ def write_duplicates_csv(pairs: Iterable[DuplicatePair], day: Day, path: Path) -
 
     Minutes are whole minutes; ``travel_saved_min`` is empty when travel was not estimated.
     """
-    from .duplicates import DUPLICATES_COLUMNS
-
     del day  # the pair carries everything; kept in the signature for symmetry with the others
     return write_csv(path, DUPLICATES_COLUMNS, (
         [p.visit_a, p.visit_b, p.provider_a or "", p.provider_b or "", p.client_a, p.client_b,
@@ -328,8 +338,6 @@ def write_duplicates_csv(pairs: Iterable[DuplicatePair], day: Day, path: Path) -
 
 def write_merges_csv(merges: Iterable[Merge], path: Path) -> Path:
     """Write ``merges.csv``: one row per absorbed visit."""
-    from .render.report import MERGES_COLUMNS
-
     return write_csv(path, MERGES_COLUMNS, (
         [m.absorbed, m.kept, m.provider or "", m.rule, m.reason] for m in merges))
 
@@ -347,7 +355,6 @@ def write_actuals_csv(report: ActualsReport, path: Path) -> Path:
     Times after midnight read ``+1 HH:MM`` (written ``'+1 HH:MM``, as text, like any
     cell a spreadsheet would take for a formula).
     """
-    from .actuals import ACTUALS_COLUMNS
 
     def rows() -> Iterator[list[object]]:
         t = _next_day_time
@@ -367,13 +374,6 @@ def write_actuals_csv(report: ActualsReport, path: Path) -> Path:
                    ";".join(e.categories), e.detail]
 
     return write_csv(path, ACTUALS_COLUMNS, rows())
-
-
-def write_patches_geojson(plan: PatchPlan, path: str | Path) -> Path:
-    """Write the patches as GeoJSON (WGS84), readable again by :func:`carerounds.geo.read_areas`."""
-    from .whatif.patches import patches_geojson
-
-    return write_text(path, json.dumps(patches_geojson(plan)) + "\n")
 
 
 # ---- the output folder --------------------------------------------------------------------

@@ -160,6 +160,8 @@ def partition_by_area(day: Day, built: BuiltProblem, travel: DayTravel) -> list[
         client = day.client_by_id[day.visit_by_id[visit_id].client_id]
         areas.setdefault(client.area, []).append(j)
     names = sorted(areas)
+    if not names:
+        return []  # a day with no visits (visits.csv with only its header) has no areas
     samples = {a: sorted({built.problem.jobs[j].location for j in areas[a]})[:40] for a in names}
     by_area: dict[str, list[int]] = {a: [] for a in names}
     home_area: dict[str, str] = {}

@@ -10,8 +10,7 @@ import pytest
 from carerounds.errors import InputError
 from carerounds.routing import Break, Job, Link, SolveParams, Vehicle, Weights, solve
 from carerounds.routing.insertion import Inserter, solve_by_insertion
-from carerounds.routing.solver import (BREAKS_LNS_ABOVE, BREAKS_LNS_TIME_LIMIT_MS, _Model,
-                                       solve_with)
+from carerounds.routing.solver import BREAKS_LNS_ABOVE, BREAKS_LNS_TIME_LIMIT_MS, _Model, solve_with
 
 from ._helpers import H, assert_feasible, line_matrix, make_problem, served_by, start_of
 

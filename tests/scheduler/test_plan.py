@@ -151,7 +151,7 @@ def test_same_solution_limit_gives_same_rota(day, travel):
 
 
 def test_rota_json_round_trips(day, travel, tmp_path):
-    from carerounds.scheduler.rota import write_rota_json
+    from carerounds.scheduler.outputs import write_rota_json
 
     rota = _plan(day, travel)
     back = read_rota(write_rota_json(rota, tmp_path / "rota.json"))

@@ -35,7 +35,6 @@ from ..units import METRES_PER_MILE, format_hhmm
 
 #: Rows shown per table on the one-page report; the CSV files hold them all.
 TOP = 8
-MERGES_COLUMNS = ("absorbed_visit", "kept_visit", "provider", "rule", "reason")
 
 
 @dataclass(frozen=True)

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import heapq
+import json
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import shapely
@@ -14,7 +16,7 @@ from ...errors import InputError
 from ...geo import Area, assign_areas, haversine_m, projected_crs
 from ...geo.regions import region as geo_region
 from ..model import Day
-from ..outputs import write_patches_geojson as write_patches_geojson
+from ..outputs import write_text
 from ..rota import Rota
 from .pricing import PatchFigures
 
@@ -553,3 +555,8 @@ def provider_shares(day: Day, rota: Rota, patches: Sequence[Area]):
             rows.append(dict(patch=patch, provider_id=provider, hours=seconds / 3600,
                              share_pct=100 * seconds / total, census_date=rota.date.isoformat()))
     return pd.DataFrame(rows, columns=["patch", "provider_id", "hours", "share_pct", "census_date"])
+
+
+def write_patches_geojson(plan: PatchPlan, path: str | Path) -> Path:
+    """Write the patches as GeoJSON (WGS84), readable again by :func:`carerounds.geo.read_areas`."""
+    return write_text(path, json.dumps(patches_geojson(plan)) + "\n")
