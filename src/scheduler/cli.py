@@ -183,7 +183,7 @@ class _Signals:
             self.received = signum
         interrupt.request_stop(signum)
         if self.mode == "search" and not first:
-            from .outputs import release_locks
+            from .outputset import release_locks
 
             os.write(2, f"\n{signal.Signals(signum).name} again: stopping at once; nothing "
                         "written\n".encode())
@@ -304,7 +304,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
     the search: nothing is written (the previous set stays) unless ``--keep-partial``,
     and the exit code is 130 or 143 either way (see docs/reliability.md).
     """
-    from .outputs import check_output_dir, output_lock
+    from .outputset import check_output_dir, output_lock
 
     out_dir = check_output_dir(args.out, flag="--out")
     with _signals.installed(), output_lock(out_dir, on_warning=_warn):
@@ -318,7 +318,7 @@ def _unchanged(out_dir: Path) -> str:
 
 
 def _plan_into(args: argparse.Namespace, out_dir: Path) -> int:
-    from .outputs import manifest_run_id
+    from .outputset import manifest_run_id
     from .store import recorder
 
     previous = manifest_run_id(out_dir)
@@ -696,7 +696,7 @@ def add_rota_arguments(p: argparse.ArgumentParser) -> None:
 
 def cmd_sheets(args: argparse.Namespace) -> int:
     """``carerounds sheets``: print the run sheets of a rota already planned."""
-    from .outputs import check_output_dir, publish_files
+    from .outputset import check_output_dir, publish_files
     from .render.sheets import write_run_sheets
 
     out = check_output_dir(args.out, flag="--out", whole=False)
@@ -719,7 +719,7 @@ def _register_sheets(subparsers) -> None:
 
 def cmd_map(args: argparse.Namespace) -> int:
     """``carerounds map``: write the maps of a rota already planned."""
-    from .outputs import check_output_dir, publish_files
+    from .outputset import check_output_dir, publish_files
     from .render.maps import write_maps
 
     out = check_output_dir(args.out, flag="--out", whole=False)

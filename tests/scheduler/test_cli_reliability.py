@@ -13,7 +13,7 @@ import pytest
 
 from carerounds.scheduler import outputs, plan
 from carerounds.scheduler.cli import build_parser, main
-from carerounds.scheduler.outputs import OutputLock, check_output_dir, verify_output_set
+from carerounds.scheduler.outputset import OutputLock, check_output_dir, verify_output_set
 
 from ..conftest import tiny_tables, write_day
 

@@ -11,18 +11,16 @@ from pathlib import Path
 import pytest
 
 from carerounds.routing import SolveParams
-from carerounds.scheduler import outputs
+from carerounds.scheduler import outputs, outputset
 from carerounds.scheduler.inputs import read_day
 from carerounds.scheduler.outputs import (
-    MANIFEST,
     OutputError,
-    OutputSet,
-    verify_output_set,
     write_bytes,
     write_csv,
     write_rota_csv,
     write_unplaced_csv,
 )
+from carerounds.scheduler.outputset import MANIFEST, OutputSet, verify_output_set
 from carerounds.scheduler.plan import plan_with_duplicates
 from carerounds.scheduler.render import write_plan
 from carerounds.scheduler.travel import build_travel
@@ -210,7 +208,7 @@ def test_failed_swap_leaves_the_previous_set_untouched(tmp_path, monkeypatch):
     def broken(a, b):
         raise OSError(errno.EIO, "Input/output error")
 
-    monkeypatch.setattr(outputs, "_exchange", broken)
+    monkeypatch.setattr(outputset, "_exchange", broken)
     with pytest.raises(OutputError):
         _stage(out, {"rota.json": b"new\n"})
     assert (out / "rota.json").read_bytes() == b"old\n"
@@ -221,7 +219,7 @@ def test_failed_swap_leaves_the_previous_set_untouched(tmp_path, monkeypatch):
 def test_without_an_atomic_swap_two_renames_publish_the_set(tmp_path, monkeypatch):
     out = tmp_path / "out"
     _stage(out, {"rota.json": b"old\n"})
-    monkeypatch.setattr(outputs, "_exchange", lambda a, b: False)
+    monkeypatch.setattr(outputset, "_exchange", lambda a, b: False)
     manifest = _stage(out, {"rota.json": b"new\n"})
     assert verify_output_set(out)["run_id"] == manifest["run_id"]
     assert _hidden_leftovers(out) == []

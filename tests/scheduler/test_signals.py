@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 
 from carerounds.scheduler.cli import main
-from carerounds.scheduler.outputs import manifest_run_id, verify_output_set
+from carerounds.scheduler.outputset import manifest_run_id, verify_output_set
 
 pytestmark = pytest.mark.skipif(not Path("/proc/self/stat").exists(),
                                 reason="needs /proc to look for leftover processes")
@@ -196,7 +196,7 @@ def test_keep_partial_writes_a_checked_set_marked_partial(out, engine):
 
 _WRAPPED = textwrap.dedent("""
     import os, signal, sys
-    from carerounds.scheduler import outputs
+    from carerounds.scheduler import outputset as outputs
     from carerounds.scheduler.cli import main
     from carerounds.scheduler.render import report
 

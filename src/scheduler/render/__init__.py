@@ -28,7 +28,7 @@ def write_plan(result: PlanResult, out_dir: str | Path, *,
     breakdown, capacity, fair work, ``report.html``); run sheets; maps; and last
     ``manifest.json`` (every file with its size and SHA-256). The files are written into
     a staging folder beside ``out_dir``, read back against the manifest, and swapped
-    into place in one step (:class:`carerounds.scheduler.outputs.OutputSet`): a reader
+    into place in one step (:class:`carerounds.scheduler.outputset.OutputSet`): a reader
     of ``out_dir`` sees the previous set or the new one, never a mix, and when anything
     fails the previous set is left exactly as it was. Files and folders of the user's
     own in ``out_dir`` (an ``inputs/`` folder, notes) are kept.
@@ -60,14 +60,12 @@ def write_plan(result: PlanResult, out_dir: str | Path, *,
         When another run holds the output folder's lock.
     """
     from ..._optional import available
-    from ..outputs import (
+    from ..outputs import write_rota_csv, write_rota_json, write_unplaced_csv
+    from ..outputset import (
         MANIFEST,
         OutputSet,
         check_output_dir,
         output_lock,
-        write_rota_csv,
-        write_rota_json,
-        write_unplaced_csv,
     )
     from . import report
 
