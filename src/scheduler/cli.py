@@ -192,7 +192,8 @@ def cmd_check(args: argparse.Namespace) -> int:
     if args.date is None:
         args.date = rota.date
     day, travel = _load_day_and_travel(args, phases)
-    violations = check_rota(day, rota, travel)
+    day = _with_added_visits(args, day, rota)
+    violations = check_rota(day, rota, travel) + _check_replan(args, day, rota, travel)
     if violations:
         stdout.print(f"INVALID: {len(violations)} violation(s)")
         for v in violations:
@@ -200,9 +201,110 @@ def cmd_check(args: argparse.Namespace) -> int:
         return EXIT_VIOLATIONS
     status = Counter(o.status for o in rota.outcomes)
     merged = f", {status['merged']} merged into others" if status["merged"] else ""
+    merged += f", {status['cancelled']} cancelled" if status["cancelled"] else ""
     stdout.print(f"VALID: {status['scheduled']} visits scheduled, {status['unplaced']} unplaced with "
               f"reasons{merged}, every one of {len(day.visits)} input visits accounted for")
     return EXIT_OK
+
+
+# ---- replan -------------------------------------------------------------------------------
+
+def _clock(value: str) -> int:
+    from .units import parse_hhmm
+
+    try:
+        return parse_hhmm(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _with_added_visits(args: argparse.Namespace, day, rota):
+    """The day with ``--add-visits`` (a re-plan that added visits is checked with them)."""
+    from .events import read_added_visits, with_added_visits
+
+    if getattr(args, "add_visits", None):
+        return with_added_visits(day, *read_added_visits(args.add_visits, day))
+    added = (rota.run.get("replan") or {}).get("added_visits")
+    if added:
+        raise InputError(f"the rota is a re-plan that added {len(added)} visit(s) "
+                         f"({', '.join(added[:3])}); pass the same --add-visits FILE",
+                         file=Path(args.rota).name, field="replan")
+    return day
+
+
+def _check_replan(args: argparse.Namespace, day, rota, travel) -> list:
+    """``check --base-rota``: the re-plan against the rota it changed and ``--events``."""
+    from .check import check_replan
+    from .events import read_events
+    from .rota import read_rota
+
+    if not getattr(args, "base_rota", None):
+        return []
+    events = read_events(args.events, day) if args.events else ()
+    return check_replan(day, read_rota(args.base_rota), events, rota, travel)
+
+
+def cmd_replan(args: argparse.Namespace) -> int:
+    """``carerounds replan``: the rest of the day re-planned after events; 1 if it fails checks."""
+    from .._optional import available
+    from ..routing import SolveParams
+    from .changes import changed_rota, format_replan_summary, write_replan
+    from .events import read_events
+    from .replan import ReplanOptions, replan_day
+    from .rota import read_rota
+
+    phases = _Phases(args.quiet)
+    base = read_rota(args.rota)
+    args.date = base.date
+    day, travel = _load_day_and_travel(args, phases)
+    day = _with_added_visits(args, day, base)
+    events = read_events(args.events, day) if args.events else ()
+    params = SolveParams(time_limit_s=args.time_limit, seed=args.seed)
+    options = ReplanOptions(tolerance_s=int(round(args.tolerance_min * 60)))
+    result = phases.run(f"Re-planning from {args.at // 3600:02d}:{args.at % 3600 // 60:02d} "
+                        f"(time limit {args.time_limit:g} s, seed {args.seed})",
+                        lambda: replan_day(day, base, travel, at_s=args.at, events=events,
+                                           params=params, options=options))
+    out_dir = Path(args.out)
+    written = write_replan(result, out_dir)
+    if not result.changed_workers:
+        stderr.print("[yellow]note[/] no worker's day changed: no run sheets to reprint")
+    elif available("reportlab"):
+        from .render.sheets import write_run_sheets
+
+        written += write_run_sheets(result.day, changed_rota(result), out_dir, travel=travel)
+    else:
+        stderr.print("[yellow]note[/] run sheets need carerounds[sheets]; not written")
+    stdout.print(format_replan_summary(result))
+    stdout.print("Wrote " + ", ".join(p.name for p in written) + f" to {out_dir}")
+    return EXIT_VIOLATIONS if result.violations else EXIT_OK
+
+
+def _register_replan(subparsers) -> None:
+    """Add ``carerounds replan`` to the CLI's subparsers."""
+    p = subparsers.add_parser(
+        "replan", help="re-plan the rest of the day after events (sickness, lateness, ...)",
+        description="Re-plan a published rota from a time of day: visits started before --at "
+                    "stay as they were, every worker continues from where the rota puts them, "
+                    "and the rest changes as little as it must. Writes rota.json, rota.csv, "
+                    "unplaced.csv, changes.csv (who to phone) and run sheets for the workers "
+                    "whose day changed. Exit 0, 1 when the checker rejects the result, 2 on "
+                    "bad input (events naming file, row and field).")
+    _add_inputs(p)
+    p.add_argument("--rota", required=True, metavar="FILE", help="the published rota.json")
+    p.add_argument("--at", required=True, type=_clock, metavar="HH:MM",
+                   help="re-plan time: visits started before it are kept")
+    p.add_argument("--events", default=None, metavar="FILE.csv",
+                   help="events: event, worker_id, visit_id, at, until, minutes (docs/replan.md)")
+    p.add_argument("--add-visits", default=None, metavar="FILE.csv",
+                   help="visits to add, in the visits.csv format (clients from clients.csv)")
+    p.add_argument("--out", required=True, metavar="DIR", help="output folder")
+    p.add_argument("--time-limit", type=_positive, default=10.0, metavar="S",
+                   help="time limit in seconds for the whole re-plan (default 10)")
+    p.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
+    p.add_argument("--tolerance-min", type=_non_negative, default=15.0, metavar="MIN",
+                   help="a visit may move this much at no cost (default 15)")
+    p.set_defaults(func=cmd_replan)
 
 
 # ---- roads --------------------------------------------------------------------------------
@@ -584,6 +686,12 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Check a rota: exit 0 when valid, 1 with the violations.")
     _add_inputs(p)
     p.add_argument("--rota", required=True, metavar="FILE", help="rota.json written by plan")
+    p.add_argument("--add-visits", default=None, metavar="FILE.csv",
+                   help="a re-planned rota: the visits it added")
+    p.add_argument("--base-rota", default=None, metavar="FILE",
+                   help="a re-planned rota: the rota it changed (checks the kept past)")
+    p.add_argument("--events", default=None, metavar="FILE.csv",
+                   help="with --base-rota: the events it was re-planned with")
     p.set_defaults(func=cmd_check)
 
     p = sub.add_parser("roads", help="road networks (download when online)")
@@ -597,7 +705,7 @@ def build_parser() -> argparse.ArgumentParser:
     f.set_defaults(func=cmd_roads_fetch)
 
     for register in (_register_duplicates, _register_actuals, _register_sheets, _register_maps,
-                     _register_scenarios):
+                     _register_scenarios, _register_replan):
         register(sub)
     return parser
 

@@ -264,11 +264,10 @@ def read_clients(folder: Path, workers: dict[str, Worker]) -> tuple[SourceFile, 
     return source, tuple(clients)
 
 
-def read_visits(folder: Path, clients: dict[str, Client],
-                providers: dict[str, Provider]) -> tuple[SourceFile, tuple[Visit, ...]]:
-    """Read ``visits.csv``; times are ``HH:MM`` and durations minutes."""
-    source, rows = _records(folder, "visits.csv", id_field="visit_id",
-                            required=COLUMNS["visits.csv"])
+def read_visits(folder: Path, clients: dict[str, Client], providers: dict[str, Provider], *,
+                name: str = "visits.csv") -> tuple[SourceFile, tuple[Visit, ...]]:
+    """Read ``visits.csv`` (or ``name``, in its format); times are ``HH:MM``, durations minutes."""
+    source, rows = _records(folder, name, id_field="visit_id", required=COLUMNS["visits.csv"])
     seen: dict[str, int] = {}
     visits = []
     for row in rows:
