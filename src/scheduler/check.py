@@ -167,13 +167,13 @@ def check_rota(day: Day, rota: Rota, travel: DayTravel) -> list[Violation]:
 
     Checks: every input visit appears exactly once (scheduled or unplaced with a
     reason, or cancelled when a re-plan's run record says so), each scheduled visit has
-    as many distinct workers as it needs, all starting together, inside the window, with the right provider, skills, gender and no exclusion;
-    each shift leaves and returns inside its hours with travel recomputed from the
-    travel matrices, breaks owed on long shifts, no visit overlapping for a worker, and
-    each worker within their maximum hours. A re-planned rota's visits last as booked
-    plus any overrun its run record gives, and a worker whose visit under way overran may
-    be home after the shift ends; :func:`check_replan` checks those records against the
-    events and the rota it changed.
+    as many distinct workers as it needs, all starting together, inside the window, with
+    the right provider, skills, gender and no exclusion; each shift leaves and returns
+    inside its hours with travel recomputed from the travel matrices, breaks owed on
+    long shifts, no visit overlapping for a worker, and each worker within their maximum
+    hours. A re-planned rota's visits last as booked plus any overrun its run record
+    gives, and a worker whose visit under way overran may be home after the shift ends;
+    :func:`check_replan` checks those records against the events and the rota changed.
     """
     # other inputs than the rota was planned from would show as hundreds of violations;
     # say which files differ instead

@@ -10,6 +10,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import cast
 
 from rich.console import Console
 from rich.markup import escape
@@ -250,21 +251,25 @@ def cmd_replan(args: argparse.Namespace) -> int:
     from ..routing import SolveParams
     from .changes import changed_rota, format_replan_summary, write_replan
     from .events import read_events
-    from .replan import ReplanOptions, replan_day
+    from .replan import ReplanOptions, ReplanResult, replan_day
     from .rota import read_rota
 
     phases = _Phases(args.quiet)
     base = read_rota(args.rota)
+    if args.date is not None and args.date != base.date:
+        raise InputError(f"the rota is for {base.date.isoformat()} but --date is "
+                         f"{args.date.isoformat()}; leave --date out", field="date")
     args.date = base.date
     day, travel = _load_day_and_travel(args, phases)
     day = _with_added_visits(args, day, base)
     events = read_events(args.events, day) if args.events else ()
     params = SolveParams(time_limit_s=args.time_limit, seed=args.seed)
     options = ReplanOptions(tolerance_s=int(round(args.tolerance_min * 60)))
-    result = phases.run(f"Re-planning from {args.at // 3600:02d}:{args.at % 3600 // 60:02d} "
-                        f"(time limit {args.time_limit:g} s, seed {args.seed})",
-                        lambda: replan_day(day, base, travel, at_s=args.at, events=events,
-                                           params=params, options=options))
+    result = cast(ReplanResult, phases.run(
+        f"Re-planning from {args.at // 3600:02d}:{args.at % 3600 // 60:02d} (time limit "
+        f"{args.time_limit:g} s, seed {args.seed})",
+        lambda: replan_day(day, base, travel, at_s=args.at, events=events, params=params,
+                           options=options)))
     out_dir = Path(args.out)
     written = write_replan(result, out_dir)
     if not result.changed_workers:

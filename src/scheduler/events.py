@@ -27,6 +27,7 @@ from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 from ..errors import InputError
 from .inputs import _records, read_visits
@@ -140,8 +141,9 @@ class Event:
     @classmethod
     def from_record(cls, record: Mapping) -> Event:
         """The event a run record describes (inverse of :meth:`to_record`, without its row)."""
-        return cls(**{k: record.get(k) for k in ("kind", "worker_id", "visit_id", "at_s",
-                                                  "until_s", "minutes")})
+        return cls(str(record.get("kind")), worker_id=record.get("worker_id"),
+                   visit_id=record.get("visit_id"), at_s=record.get("at_s"),
+                   until_s=record.get("until_s"), minutes=record.get("minutes"))
 
     def same_as(self, other: Event) -> bool:
         """Equal apart from where each was read."""
@@ -185,7 +187,7 @@ def read_events(path: str | Path, day: Day) -> tuple[Event, ...]:
         for name in EVENT_COLUMNS[1:]:
             if name not in required + optional and row.text(name, required=False):
                 raise row.error(name, f"{kind} does not use {name}; leave it blank")
-        fields: dict = {}
+        fields: dict[str, Any] = {}
         for name in required + optional:
             if name in ("worker_id", "visit_id"):
                 fields[name] = row.ident(name, required=name in required) or None

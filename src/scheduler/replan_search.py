@@ -128,8 +128,8 @@ def change_scope(problem: Problem, routes: list[Route], seqs: list[list[int]], *
 
     The shifts whose routes changed, then for each visit re-placed or still unplaced
     the nearest eligible shifts (by travel from their route), every shift of each worker
-    taken together, up to ``most`` shifts (``neighbours`` per visit); their jobs and the unplaced jobs they may
-    serve. A double-up half served outside keeps its start (pinned).
+    taken together, up to ``most`` shifts (``neighbours`` per visit); their jobs and the
+    unplaced jobs they may serve. A double-up half served outside keeps its start (pinned).
     """
     served = {s.job: r.vehicle for r in routes for s in r.stops}
     start_of = {s.job: s.start_s for r in routes for s in r.stops}
@@ -187,7 +187,8 @@ def improve_around_change(problem: Problem, routes: list[Route], seqs: list[list
     """
     jobs, vehicles, pins = change_scope(problem, routes, seqs, most=most, neighbours=neighbours)
     left = deadline - time.perf_counter()
-    info = {"scope_shifts": len(vehicles), "scope_jobs": len(jobs), "improved": False}
+    info: dict[str, object] = {"scope_shifts": len(vehicles), "scope_jobs": len(jobs),
+                               "improved": False}
     if not vehicles or not jobs or left < MIN_SEARCH_S:
         return info
     sub = subproblem(problem, jobs, vehicles, pin=pins)
