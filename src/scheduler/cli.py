@@ -185,7 +185,8 @@ def cmd_plan(args: argparse.Namespace) -> int:
 
 def cmd_check(args: argparse.Namespace) -> int:
     """``carerounds check``: 0 when the rota is valid, 1 with its violations."""
-    from .check import check_rota
+    from .check import check_replan, check_rota
+    from .events import read_events, replan_day_inputs
     from .rota import read_rota
 
     phases = _Phases(args.quiet)
@@ -193,8 +194,11 @@ def cmd_check(args: argparse.Namespace) -> int:
     if args.date is None:
         args.date = rota.date
     day, travel = _load_day_and_travel(args, phases)
-    day = _with_added_visits(args, day, rota)
-    violations = check_rota(day, rota, travel) + _check_replan(args, day, rota, travel)
+    day = replan_day_inputs(day, rota, args.add_visits, rota_file=Path(args.rota).name)
+    violations = check_rota(day, rota, travel)
+    if args.base_rota:
+        events = read_events(args.events, day) if args.events else ()
+        violations += check_replan(day, read_rota(args.base_rota), events, rota, travel)
     if violations:
         stdout.print(f"INVALID: {len(violations)} violation(s)")
         for v in violations:
@@ -210,78 +214,32 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 # ---- replan -------------------------------------------------------------------------------
 
-def _clock(value: str) -> int:
-    from .units import parse_hhmm
-
-    try:
-        return parse_hhmm(value)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
-
-
-def _with_added_visits(args: argparse.Namespace, day, rota):
-    """The day with ``--add-visits`` (a re-plan that added visits is checked with them)."""
-    from .events import read_added_visits, with_added_visits
-
-    if getattr(args, "add_visits", None):
-        return with_added_visits(day, *read_added_visits(args.add_visits, day))
-    added = (rota.run.get("replan") or {}).get("added_visits")
-    if added:
-        raise InputError(f"the rota is a re-plan that added {len(added)} visit(s) "
-                         f"({', '.join(added[:3])}); pass the same --add-visits FILE",
-                         file=Path(args.rota).name, field="replan")
-    return day
-
-
-def _check_replan(args: argparse.Namespace, day, rota, travel) -> list:
-    """``check --base-rota``: the re-plan against the rota it changed and ``--events``."""
-    from .check import check_replan
-    from .events import read_events
-    from .rota import read_rota
-
-    if not getattr(args, "base_rota", None):
-        return []
-    events = read_events(args.events, day) if args.events else ()
-    return check_replan(day, read_rota(args.base_rota), events, rota, travel)
-
-
 def cmd_replan(args: argparse.Namespace) -> int:
     """``carerounds replan``: the rest of the day re-planned after events; 1 if it fails checks."""
     from .._optional import available
     from ..routing import SolveParams
     from .changes import changed_rota, format_replan_summary, write_replan
-    from .events import read_events
+    from .events import parse_replan_time, read_events, replan_day_inputs
     from .replan import ReplanOptions, ReplanResult, replan_day
     from .rota import read_rota
 
-    phases = _Phases(args.quiet)
-    base = read_rota(args.rota)
-    if args.date is not None and args.date != base.date:
-        raise InputError(f"the rota is for {base.date.isoformat()} but --date is "
-                         f"{args.date.isoformat()}; leave --date out", field="date")
-    args.date = base.date
-    day, travel = _load_day_and_travel(args, phases)
-    day = _with_added_visits(args, day, base)
+    base, at_s = read_rota(args.rota), parse_replan_time(args.at)
+    args.date = args.date or base.date
+    day, travel = _load_day_and_travel(args, _Phases(args.quiet))
+    day = replan_day_inputs(day, base, args.add_visits, rota_file=Path(args.rota).name)
     events = read_events(args.events, day) if args.events else ()
-    params = SolveParams(time_limit_s=args.time_limit, seed=args.seed)
-    options = ReplanOptions(tolerance_s=int(round(args.tolerance_min * 60)))
-    result = cast(ReplanResult, phases.run(
-        f"Re-planning from {args.at // 3600:02d}:{args.at % 3600 // 60:02d} (time limit "
-        f"{args.time_limit:g} s, seed {args.seed})",
-        lambda: replan_day(day, base, travel, at_s=args.at, events=events, params=params,
-                           options=options)))
-    out_dir = Path(args.out)
-    written = write_replan(result, out_dir)
-    if not result.changed_workers:
-        stderr.print("[yellow]note[/] no worker's day changed: no run sheets to reprint")
-    elif available("reportlab"):
+    result = cast(ReplanResult, _Phases(args.quiet).run(
+        f"Re-planning from {args.at}",
+        lambda: replan_day(day, base, travel, at_s=at_s, events=events, params=SolveParams(
+            time_limit_s=args.time_limit, seed=args.seed), options=ReplanOptions(
+            tolerance_s=int(round(args.tolerance_min * 60))))))
+    written = write_replan(result, Path(args.out))
+    if result.changed_workers and available("reportlab"):
         from .render.sheets import write_run_sheets
 
-        written += write_run_sheets(result.day, changed_rota(result), out_dir, travel=travel)
-    else:
-        stderr.print("[yellow]note[/] run sheets need carerounds[sheets]; not written")
+        written += write_run_sheets(result.day, changed_rota(result), args.out, travel=travel)
     stdout.print(format_replan_summary(result))
-    stdout.print("Wrote " + ", ".join(p.name for p in written) + f" to {out_dir}")
+    stdout.print("Wrote " + ", ".join(p.name for p in written) + f" to {args.out}")
     return EXIT_VIOLATIONS if result.violations else EXIT_OK
 
 
@@ -289,23 +247,17 @@ def _register_replan(subparsers) -> None:
     """Add ``carerounds replan`` to the CLI's subparsers."""
     p = subparsers.add_parser(
         "replan", help="re-plan the rest of the day after events (sickness, lateness, ...)",
-        description="Re-plan a published rota from a time of day: visits started before --at "
-                    "stay as they were, every worker continues from where the rota puts them, "
-                    "and the rest changes as little as it must. Writes rota.json, rota.csv, "
-                    "unplaced.csv, changes.csv (who to phone) and run sheets for the workers "
-                    "whose day changed. Exit 0, 1 when the checker rejects the result, 2 on "
-                    "bad input (events naming file, row and field).")
+        description="Re-plan a published rota from --at, changing as little as needed "
+                    "(docs/replan.md). Exit 0, 1 when the checker rejects it, 2 on bad input.")
     _add_inputs(p)
     p.add_argument("--rota", required=True, metavar="FILE", help="the published rota.json")
-    p.add_argument("--at", required=True, type=_clock, metavar="HH:MM",
-                   help="re-plan time: visits started before it are kept")
-    p.add_argument("--events", default=None, metavar="FILE.csv",
-                   help="events: event, worker_id, visit_id, at, until, minutes (docs/replan.md)")
-    p.add_argument("--add-visits", default=None, metavar="FILE.csv",
-                   help="visits to add, in the visits.csv format (clients from clients.csv)")
+    p.add_argument("--at", required=True, metavar="HH:MM", help="re-plan time")
+    p.add_argument("--events", metavar="FILE.csv", help="event, worker_id, visit_id, at, until, "
+                                                        "minutes")
+    p.add_argument("--add-visits", metavar="FILE.csv", help="visits to add (visits.csv format)")
     p.add_argument("--out", required=True, metavar="DIR", help="output folder")
     p.add_argument("--time-limit", type=_positive, default=10.0, metavar="S",
-                   help="time limit in seconds for the whole re-plan (default 10)")
+                   help="seconds for the whole re-plan (default 10)")
     p.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
     p.add_argument("--tolerance-min", type=_non_negative, default=15.0, metavar="MIN",
                    help="a visit may move this much at no cost (default 15)")
@@ -691,12 +643,9 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Check a rota: exit 0 when valid, 1 with the violations.")
     _add_inputs(p)
     p.add_argument("--rota", required=True, metavar="FILE", help="rota.json written by plan")
-    p.add_argument("--add-visits", default=None, metavar="FILE.csv",
-                   help="a re-planned rota: the visits it added")
-    p.add_argument("--base-rota", default=None, metavar="FILE",
-                   help="a re-planned rota: the rota it changed (checks the kept past)")
-    p.add_argument("--events", default=None, metavar="FILE.csv",
-                   help="with --base-rota: the events it was re-planned with")
+    p.add_argument("--add-visits", metavar="FILE.csv", help="a re-plan's added visits")
+    p.add_argument("--base-rota", metavar="FILE", help="a re-plan's base rota (checks the past)")
+    p.add_argument("--events", metavar="FILE.csv", help="a re-plan's events (with --base-rota)")
     p.set_defaults(func=cmd_check)
 
     p = sub.add_parser("roads", help="road networks (download when online)")

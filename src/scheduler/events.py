@@ -34,11 +34,11 @@ from .inputs import _records, read_visits
 from .model import Day, SourceFile, Visit
 from .rota import PlannedStop, Rota
 from .travel import DayTravel
-from .units import format_hhmm
+from .units import format_hhmm, parse_hhmm
 
 __all__ = ["EVENT_COLUMNS", "EVENT_KINDS", "Event", "ResolvedEvents", "check_overruns",
-           "fixed_visits", "read_added_visits", "read_events", "released_by", "resolve_events",
-           "with_added_visits"]
+           "fixed_visits", "parse_replan_time", "read_added_visits", "read_events", "released_by",
+           "replan_day_inputs", "resolve_events", "with_added_visits"]
 
 EVENT_KINDS = ("worker_unavailable", "worker_late", "visit_cancelled", "visit_overrun")
 EVENT_COLUMNS = ("event", "worker_id", "visit_id", "at", "until", "minutes")
@@ -413,3 +413,35 @@ def check_overruns(base: Rota, ev: ResolvedEvents, fixed: set[str], events: Sequ
                              f"{sh.worker_id}'s next visit {nxt.visit_id}, which the rota "
                              f"started at {format_hhmm(nxt.start_s)}, before the re-plan; "
                              "re-plan from a time before that visit started")
+
+
+def parse_replan_time(text: str) -> int:
+    """The re-plan time ``HH:MM`` in seconds since midnight (InputError naming ``--at``)."""
+    try:
+        return parse_hhmm(text)
+    except ValueError as exc:
+        raise InputError(str(exc), field="--at") from None
+
+
+def replan_day_inputs(day: Day, rota: Rota, add_visits: str | Path | None, *,
+                      rota_file: str = "rota.json") -> Day:
+    """The day a re-plan works on (or is checked against): the inputs plus any added visits.
+
+    Raises
+    ------
+    InputError
+        When ``rota`` is a re-plan that added visits and ``add_visits`` is not given, or
+        the date of the inputs is not the rota's.
+    """
+    if day.date != rota.date:
+        raise InputError(f"the rota is for {rota.date.isoformat()} but the inputs were read for "
+                         f"{day.date.isoformat()}; leave --date out", file=rota_file,
+                         field="date")
+    if add_visits:
+        return with_added_visits(day, *read_added_visits(add_visits, day))
+    added = (rota.run.get("replan") or {}).get("added_visits")
+    if added:
+        raise InputError(f"the rota is a re-plan that added {len(added)} visit(s) "
+                         f"({', '.join(added[:3])}); pass the same --add-visits FILE",
+                         file=rota_file, field="replan")
+    return day

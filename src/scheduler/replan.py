@@ -76,8 +76,9 @@ from .units import format_hhmm
 __all__ = ["MODES", "ReplanOptions", "ReplanResult", "replan_day"]
 
 MODES = ("replan", "scratch")
-#: Seconds kept back from the time limit for reasons, assembly and the check.
-RESERVE_S = 1.0
+#: Seconds kept back from the time limit for reasons, assembly and the check (at most a
+#: quarter of the limit).
+RESERVE_S = 2.0
 
 
 @dataclass(frozen=True)
@@ -423,12 +424,13 @@ def replan_day(day: Day, base: Rota, travel: DayTravel, *, at_s: int,
     check_overruns(base, ev, fixed, events, travel)
     rest = rest_problem(planned, travel, base, fixed, released, ev, at_s, options.tolerance_s,
                         plan_options, mode)
-    deadline = started + params.time_limit_s
+    reserve = min(RESERVE_S, params.time_limit_s / 4)
+    deadline = started + params.time_limit_s - reserve
     if mode == "scratch":
         routes, info = _solve_scratch(planned, travel, rest, replace(
-            params, time_limit_s=max(1.0, deadline - RESERVE_S - time.perf_counter())), processes)
+            params, time_limit_s=max(1.0, deadline - time.perf_counter())), processes)
     else:
-        routes, info = _solve_replan(rest, base, params, options, deadline - RESERVE_S)
+        routes, info = _solve_replan(rest, base, params, options, deadline)
     problem = rest.built.problem
     served = {s.job for r in routes for s in r.stops}
     dropped = [j for j in range(len(problem.jobs)) if j not in served]
@@ -437,7 +439,8 @@ def replan_day(day: Day, base: Rota, travel: DayTravel, *, at_s: int,
                         wall_s=time.perf_counter() - started, first_solution_s=None,
                         status="feasible", params=params)
     reasons = _unplaced_reasons(planned, base, rest, solution, ev, released, at_s,
-                                plan_options.pool, travel.roads is not None, deadline)
+                                plan_options.pool, travel.roads is not None,
+                                deadline + reserve / 2)
     rule = BreakRule(plan_options.break_after_s, plan_options.break_s)
     worker_of = {s.job: rest.built.vehicle_shift[r.vehicle][0] for r in routes for s in r.stops}
     route_of = {rest.vehicle_round[v]: route for v, route in enumerate(routes)}

@@ -25,6 +25,10 @@ __all__ = ["change_scope", "improve_around_change", "objective", "timed_routes",
 
 #: Shortest improvement search worth starting, seconds.
 MIN_SEARCH_S = 0.5
+#: The search around a change lasts at most this long plus :data:`SEARCH_S_PER_JOB` per job
+#: in its scope: a small change is a quick change.
+SEARCH_BASE_S = 1.0
+SEARCH_S_PER_JOB = 0.05
 
 
 def _append(ins: Inserter, v: int, j: int) -> bool:
@@ -177,7 +181,8 @@ def improve_around_change(problem: Problem, routes: list[Route], seqs: list[list
     """Let the solver improve the shifts around the change from the current routes, in place.
 
     The scope (:func:`change_scope`) becomes a subproblem solved from ``routes`` as a warm
-    start until ``deadline``; its routes replace the current ones only when every pinned
+    start until ``deadline`` or for :data:`SEARCH_BASE_S` plus :data:`SEARCH_S_PER_JOB` per
+    job in scope, whichever comes first; its routes replace the current ones only when every pinned
     start is kept and the objective (:func:`objective`) is lower.
 
     Returns
@@ -194,7 +199,8 @@ def improve_around_change(problem: Problem, routes: list[Route], seqs: list[list
     sub = subproblem(problem, jobs, vehicles, pin=pins)
     position = {j: i for i, j in enumerate(sub.jobs)}
     initial = [[position[s.job] for s in routes[v].stops] for v in sub.vehicles]
-    found = solve(sub.problem, replace(params, time_limit_s=left), initial=initial)
+    limit = min(left, SEARCH_BASE_S + SEARCH_S_PER_JOB * len(jobs))
+    found = solve(sub.problem, replace(params, time_limit_s=limit), initial=initial)
     mapped = [replace(r, vehicle=sub.vehicles[r.vehicle],
                       stops=tuple(replace(s, job=sub.jobs[s.job]) for s in r.stops))
               for r in found.routes]
