@@ -73,6 +73,8 @@ def find_changes(day: Day, base: Rota, rota: Rota, ev: ResolvedEvents, at_s: int
 
         client = True
         if o.status == "cancelled":
+            if before is not None and before.status == "cancelled":
+                continue
             what, phone, client = "cancelled", reachable(was, was_s), False
         elif was and not now:
             what, phone = f"unplaced: {o.reason}", reachable(was, was_s)

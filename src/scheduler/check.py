@@ -342,8 +342,13 @@ def _replan_record(base: Rota, events: Sequence[Event], rota: Rota) -> list[Viol
     if len(recorded) != len(events) or not all(a.same_as(b) for a, b in zip(recorded, events)):
         out.append(Violation("events", "run", f"the re-plan records {len(recorded)} event(s) "
                                               f"that differ from the {len(events)} given"))
-    cancelled = sorted(e.visit_id for e in events if e.kind == "visit_cancelled" and e.visit_id)
-    extra = {e.visit_id: e.extra_s for e in events if e.kind == "visit_overrun" and e.visit_id}
+    before = base.run.get("replan") or {}
+    cancelled = sorted(set(before.get("cancelled") or ())
+                       | {e.visit_id for e in events if e.kind == "visit_cancelled" and e.visit_id})
+    extra = dict(before.get("overrun_s") or {})
+    for e in events:
+        if e.kind == "visit_overrun" and e.visit_id:
+            extra[e.visit_id] = extra.get(e.visit_id, 0) + e.extra_s
     if sorted(record.get("cancelled") or ()) != cancelled or \
             dict(record.get("overrun_s") or {}) != extra:
         out.append(Violation("events", "run", "cancellations or overruns recorded differ from "
@@ -353,8 +358,10 @@ def _replan_record(base: Rota, events: Sequence[Event], rota: Rota) -> list[Viol
 
 def _off(day: Day, base: Rota, events: Sequence[Event], at_s: int
          ) -> tuple[dict[str, list[tuple[int, int]]], dict[tuple[str, int], int]]:
-    """Each worker's absences and the time each late round now leaves home."""
+    """Each worker's absences (with those the base rota recorded) and late rounds' new times."""
     absences: dict[str, list[tuple[int, int]]] = defaultdict(list)
+    for a in (base.run.get("replan") or {}).get("absences") or ():
+        absences[a["worker_id"]].append((int(a["from_s"]), int(a["until_s"])))
     late: dict[tuple[str, int], int] = {}
     shifts = {(sh.worker_id, sh.shift): sh for sh in base.shifts}
     for e in events:

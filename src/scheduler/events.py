@@ -89,7 +89,7 @@ class Event:
     at_s: int | None = None
     until_s: int | None = None
     minutes: int | None = None
-    file: str = "events.csv"
+    file: str = ""
     row: int = 0
 
     def __post_init__(self) -> None:
@@ -115,8 +115,8 @@ class Event:
 
     @property
     def where(self) -> str:
-        """``events.csv row 3`` (or ``event`` for one built in code)."""
-        return f"{self.file} row {self.row}" if self.row else "event"
+        """``events.csv row 3``, the file alone, or ``event`` for one built in code."""
+        return f"{self.file} row {self.row}" if self.row else (self.file or "event")
 
     def describe(self) -> str:
         """The event in words, e.g. ``W003 unavailable from 10:30 (events.csv row 2)``."""
@@ -272,15 +272,38 @@ def with_added_visits(day: Day, source: SourceFile | None, visits: tuple[Visit, 
 class ResolvedEvents:
     """The events resolved against the rota and the re-plan time.
 
-    ``absences`` maps a worker to ``(from_s, until_s, event)`` intervals, ``late`` a
-    ``(worker, shift number)`` to the time the worker now leaves home, ``cancelled`` and
-    ``overrun_s`` a visit to its event and its extra seconds.
+    ``absences`` maps a worker to ``(from_s, until_s, event)`` intervals (with those an
+    earlier re-plan of the rota recorded), ``late`` a ``(worker, shift number)`` to the
+    time the worker now leaves home, ``cancelled`` and ``overrun_s`` a visit to its new
+    event and extra seconds; ``carried_*`` are the cancellations and overruns an earlier
+    re-plan already applied (the rota's times include them).
     """
 
     absences: dict[str, list[tuple[int, int, Event]]] = field(default_factory=dict)
     late: dict[tuple[str, int], tuple[int, Event]] = field(default_factory=dict)
     cancelled: dict[str, Event] = field(default_factory=dict)
     overrun_s: dict[str, int] = field(default_factory=dict)
+    carried_cancelled: set[str] = field(default_factory=set)
+    carried_overrun_s: dict[str, int] = field(default_factory=dict)
+    late_from: dict[tuple[str, int], int] = field(default_factory=dict)
+
+    def extra_s(self, visit_id: str) -> int:
+        """Every overrun of a visit so far, seconds."""
+        return self.carried_overrun_s.get(visit_id, 0) + self.overrun_s.get(visit_id, 0)
+
+    def record(self) -> dict:
+        """What the next re-plan of the new rota must carry: absences, cancellations, overruns.
+
+        A late start is carried as an absence from the shift's start until the new time.
+        """
+        absences = [{"worker_id": w, "from_s": lo, "until_s": hi, "why": e.describe()}
+                    for w, spans in sorted(self.absences.items()) for lo, hi, e in spans]
+        absences += [{"worker_id": w, "from_s": self.late_from[(w, n)], "until_s": t,
+                      "why": e.describe()} for (w, n), (t, e) in sorted(self.late.items())]
+        extra = {v: self.extra_s(v) for v in sorted(set(self.carried_overrun_s) | set(self.overrun_s))}
+        return {"absences": absences,
+                "cancelled": sorted(self.carried_cancelled | set(self.cancelled)),
+                "overrun_s": extra}
 
     def absent(self, worker_id: str, when_s: int) -> Event | None:
         """The absence of a worker at a time (``from_s <= when_s < until_s``), if any."""
@@ -288,6 +311,21 @@ class ResolvedEvents:
             if lo <= when_s < hi:
                 return event
         return None
+
+
+def _carried(base: Rota) -> ResolvedEvents:
+    """What earlier re-plans of the rota recorded: absences, cancellations, overruns."""
+    record = base.run.get("replan") or {}
+    out = ResolvedEvents(carried_cancelled=set(record.get("cancelled") or ()),
+                         carried_overrun_s={k: int(v) for k, v in
+                                            (record.get("overrun_s") or {}).items()})
+    for a in record.get("absences") or ():
+        until = int(a["until_s"])
+        event = Event("worker_unavailable", worker_id=a["worker_id"], at_s=int(a["from_s"]),
+                      until_s=None if until >= END_OF_DAY_S else until,
+                      file="an earlier re-plan")
+        out.absences.setdefault(a["worker_id"], []).append((int(a["from_s"]), until, event))
+    return out
 
 
 def _error(event: Event, field: str, message: str) -> InputError:
@@ -304,7 +342,7 @@ def resolve_events(day: Day, base: Rota, events: Sequence[Event], at_s: int) -> 
         Naming the event's file, row and field: lateness for a worker with no shift
         left, or reported after the rota has the worker finish a visit of that round.
     """
-    out = ResolvedEvents()
+    out = _carried(base)
     shifts = {(sh.worker_id, sh.shift): sh for sh in base.shifts}
     for event in events:
         if event.kind == "worker_unavailable":
@@ -334,8 +372,12 @@ def resolve_events(day: Day, base: Rota, events: Sequence[Event], at_s: int) -> 
                                           "lateness by re-planning before the round gets that "
                                           "far, or record what happened as visit_overrun")
             out.late[(worker.worker_id, number)] = (leave + event.extra_s, event)
+            out.late_from[(worker.worker_id, number)] = worker.shifts[number - 1].start_s
         elif event.kind == "visit_cancelled":
             assert event.visit_id is not None
+            if event.visit_id in out.carried_cancelled:
+                raise _error(event, "visit_id", f"visit {event.visit_id} is already cancelled "
+                                                "in the rota")
             out.cancelled[event.visit_id] = event
         else:
             assert event.visit_id is not None
@@ -437,9 +479,15 @@ def replan_day_inputs(day: Day, rota: Rota, add_visits: str | Path | None, *,
         raise InputError(f"the rota is for {rota.date.isoformat()} but the inputs were read for "
                          f"{day.date.isoformat()}; leave --date out", file=rota_file,
                          field="date")
-    if add_visits:
-        return with_added_visits(day, *read_added_visits(add_visits, day))
     added = (rota.run.get("replan") or {}).get("added_visits")
+    if add_visits:
+        day = with_added_visits(day, *read_added_visits(add_visits, day))
+        missing = [v for v in added or () if v not in day.visit_by_id]
+        if missing:
+            raise InputError(f"the rota added visit(s) {', '.join(missing[:3])}; the file must "
+                             "list every visit added today", file=Path(add_visits).name,
+                             field="visit_id")
+        return day
     if added:
         raise InputError(f"the rota is a re-plan that added {len(added)} visit(s) "
                          f"({', '.join(added[:3])}); pass the same --add-visits FILE",

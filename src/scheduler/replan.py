@@ -49,6 +49,7 @@ from .build import PlanOptions, describe_cause
 from .changes import Change, changed_workers, find_changes
 from .check import Violation, check_replan, check_rota
 from .events import (
+    ADDED_PREFIX,
     END_OF_DAY_S,
     Event,
     ResolvedEvents,
@@ -305,8 +306,10 @@ def _outcomes(day: Day, base: Rota, rest: Rest, routes: Sequence[Route], fixed: 
         visit_id = visit.visit_id
         before = old.get(visit_id)
         if visit_id in fixed and before is not None and before.start_s is not None:
-            end = before.start_s + visit.service_s + ev.overrun_s.get(visit_id, 0)
-            out.append(replace(before, end_s=end))
+            assert before.end_s is not None
+            out.append(replace(before, end_s=before.end_s + ev.overrun_s.get(visit_id, 0)))
+        elif visit_id in ev.carried_cancelled and before is not None:
+            out.append(before)
         elif visit_id in ev.cancelled:
             provider = before.provider_id if before is not None else visit.provider_id
             out.append(VisitOutcome(visit_id, "cancelled", provider,
@@ -337,6 +340,9 @@ def _check_base(day: Day, base: Rota, travel: DayTravel) -> None:
     if isinstance(recorded, dict):
         read = {s.name: s.sha256 for s in day.sources}
         for name, entry in sorted(recorded.items()):
+            # the day's added visits grow from one re-plan to the next
+            if name.startswith(ADDED_PREFIX):
+                continue
             if isinstance(entry, dict) and read.get(name) != entry.get("sha256"):
                 raise InputError("differs from the file the rota was planned from (SHA-256); "
                                  "re-plan with the --inputs the rota was planned from",
@@ -448,7 +454,7 @@ def replan_day(day: Day, base: Rota, travel: DayTravel, *, at_s: int,
     shifts = tuple(_merged_shift(planned, travel, rest, r, route_of.get(i), worker_of, parts, rule)
                    for i, r in enumerate(rest.rounds))
     outcomes = _outcomes(planned, base, rest, routes, fixed, ev, reasons)
-    run = _run_record(planned, travel, base, events, at_s, params, plan_options, options, mode,
+    run = _run_record(planned, travel, base, events, ev, at_s, params, plan_options, options, mode,
                       fixed, info)
     run["wall_s"] = round(time.perf_counter() - started, 2)
     rota = Rota(date=base.date, shifts=shifts, outcomes=outcomes, run=run)
@@ -460,27 +466,29 @@ def replan_day(day: Day, base: Rota, travel: DayTravel, *, at_s: int,
                         changed_workers(base, rota), tuple(sorted(fixed)), tuple(violations))
 
 
-def _run_record(day: Day, travel: DayTravel, base: Rota, events: tuple[Event, ...], at_s: int,
-                params: SolveParams, plan_options: PlanOptions, options: ReplanOptions,
-                mode: str, fixed: set[str], info: dict) -> dict:
-    """The run information: as for a plan, plus what the re-plan started from and did."""
+def _run_record(day: Day, travel: DayTravel, base: Rota, events: tuple[Event, ...],
+                ev: ResolvedEvents, at_s: int, params: SolveParams, plan_options: PlanOptions,
+                options: ReplanOptions, mode: str, fixed: set[str], info: dict) -> dict:
+    """The run information: as for a plan, plus what the re-plan started from and did.
+
+    ``events`` are this re-plan's; the absences, cancellations, overruns and added visits
+    are everything so far today (this re-plan's and those its base rota recorded), so a
+    re-plan of the new rota carries them on.
+    """
     run = run_info(day, travel, params, plan_options)
     for key in ("dedupe", "duplicate_pairs", "merges"):
         if key in base.run:
             run[key] = base.run[key]
     known = {o.visit_id for o in base.outcomes}
+    added = list((base.run.get("replan") or {}).get("added_visits") or ())
     run["replan"] = {
         "at": format_hhmm(at_s), "at_s": at_s, "mode": mode,
         "events": [e.to_record() for e in events],
         "base_rota_sha256": rota_digest(base), "base_created": base.run.get("created"),
-        "added_visits": [v.visit_id for v in day.visits if v.visit_id not in known],
-        "cancelled": sorted(e.visit_id for e in events
-                            if e.kind == "visit_cancelled" and e.visit_id),
-        "overrun_s": {e.visit_id: e.extra_s for e in events
-                      if e.kind == "visit_overrun" and e.visit_id},
+        "added_visits": added + [v.visit_id for v in day.visits if v.visit_id not in known],
         "fixed_visits": len(fixed), "tolerance_s": options.tolerance_s,
         "change_cost": options.change_cost, "moved_cost_s": options.moved_cost_s,
-        "scope_vehicles": options.scope_vehicles, **info,
+        "scope_vehicles": options.scope_vehicles, **info, **ev.record(),
     }
     return run
 

@@ -132,8 +132,8 @@ def change_scope(problem: Problem, routes: list[Route], seqs: list[list[int]], *
 
     The shifts whose routes changed, then for each visit re-placed or still unplaced
     the nearest eligible shifts (by travel from their route), every shift of each worker
-    taken together, up to ``most`` shifts (``neighbours`` per visit); their jobs and the
-    unplaced jobs they may serve. A double-up half served outside keeps its start (pinned).
+    taken together, up to ``most`` shifts (``neighbours`` per visit); their jobs and every
+    unplaced job they may serve. A double-up half served outside keeps its start (pinned).
     """
     served = {s.job: r.vehicle for r in routes for s in r.stops}
     start_of = {s.job: s.start_s for r in routes for s in r.stops}
@@ -163,7 +163,9 @@ def change_scope(problem: Problem, routes: list[Route], seqs: list[list[int]], *
         chosen += [u for u in siblings[problem.vehicles[v].resource] if u not in chosen]
     scope = set(chosen)
     jobs = {s.job for v in chosen for s in routes[v].stops}
-    jobs |= {j for j in focus if j not in served and scope & set(problem.eligible_vehicles(j))}
+    # every unplaced job the scope's shifts may serve: time the change freed can take it
+    jobs |= {j for j in range(len(problem.jobs))
+             if j not in served and scope & set(problem.eligible_vehicles(j))}
     pins: dict[int, int] = {}
     for link in problem.links:
         for a, b in ((link.first, link.second), (link.second, link.first)):

@@ -68,8 +68,7 @@ def _relegged(day: Day, travel: DayTravel, mode: str, home: int, stops: list[Pla
         leg = int(seconds[place, target])
         arrival = stop.arrival_s if ready is None else max(stop.arrival_s,
                                                            min(stop.start_s, ready + leg))
-        end = stop.start_s + day.visit_by_id[stop.visit_id].service_s \
-            + ev.overrun_s.get(stop.visit_id, 0)
+        end = stop.end_s + ev.overrun_s.get(stop.visit_id, 0)
         out.append(replace(stop, arrival_s=arrival, end_s=end, travel_s=leg,
                            distance_m=int(metres[place, target])))
         place, ready = target, end
@@ -164,7 +163,7 @@ def _rest_jobs(day: Day, full: BuiltProblem, base: Rota, fixed: set[str],
     closed: dict[str, str] = {}
     for j, job in enumerate(full.problem.jobs):
         visit_id = full.job_visit[j]
-        if visit_id in fixed or visit_id in ev.cancelled:
+        if visit_id in fixed or visit_id in ev.cancelled or visit_id in ev.carried_cancelled:
             continue
         visit = day.visit_by_id[visit_id]
         outcome = old.get(visit_id)
@@ -179,7 +178,7 @@ def _rest_jobs(day: Day, full: BuiltProblem, base: Rota, fixed: set[str],
             frozenset(outcome.workers if outcome else ())
         where[j] = len(jobs)
         jobs.append(replace(job, tw_start_s=lo, tw_end_s=hi, max_lateness_s=late,
-                            service_s=job.service_s + ev.overrun_s.get(visit_id, 0),
+                            service_s=job.service_s + ev.extra_s(visit_id),
                             preferred_resources=preferred))
         job_visit.append(visit_id)
         job_part.append(full.job_part[j])

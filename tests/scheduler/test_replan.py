@@ -428,3 +428,27 @@ def test_cli_bad_events_exit_2(tmp_path, tiny, capsys):
     assert main(["replan", "--inputs", str(folder), "--rota", str(plan / "rota.json"),
                  "--at", "25:00", "--out", str(tmp_path / "out"), "--quiet"]) == 2
     assert "--at" in capsys.readouterr().err
+
+
+def test_a_replan_of_a_replan_carries_what_happened(small, sick):
+    day, travel, night = small
+    worker, at, first = sick
+    stop = min((st for sh in first.rota.shifts for st in sh.stops if st.start_s >= 11 * H),
+               key=lambda st: (st.start_s, st.visit_id))
+    under_way, t2 = stop.visit_id, stop.start_s + M
+    later = sorted(o.visit_id for o in first.rota.scheduled if o.start_s >= t2 + 60 * M)
+    events = (Event("visit_cancelled", visit_id=later[0], file="events.csv", row=2),
+              Event("visit_overrun", visit_id=under_way, minutes=25, file="events.csv", row=3))
+    second = _replan(day, first.rota, travel, t2, events)
+    third = _replan(day, second.rota, travel, t2 + 30 * M)
+    record = third.rota.run["replan"]
+    assert record["cancelled"] == [later[0]] and record["overrun_s"] == {under_way: 25 * M}
+    assert [a["worker_id"] for a in record["absences"]] == [worker]
+    assert third.rota.outcome(later[0]).status == "cancelled"
+    booked = day.visit_by_id[under_way].service_s
+    stops = _stops(third.rota, under_way)
+    assert stops and all(e - s == booked + 25 * M for _, _, s, e in stops)
+    assert not [st for sh in third.rota.shifts if sh.worker_id == worker
+                for st in sh.stops if st.start_s >= at]  # still off sick
+    assert not [c for c in third.changes if c.visit_id == later[0]]
+    assert check_replan(day, second.rota, (), third.rota, travel) == []
