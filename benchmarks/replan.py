@@ -133,7 +133,8 @@ def measure(day: Day, base: Rota, travel, scenario: dict, mode: str, time_limit:
     return {
         "scenario": scenario["name"], "mode": mode,
         "events": [e.describe() for e in events] + [f"add {v.visit_id}" for v in
-                                                     (scenario["added"] or (None, ()))[1]], "at": f"{at_s // H:02d}:{at_s % H // M:02d}",
+                                                     (scenario["added"] or (None, ()))[1]],
+        "at": f"{at_s // H:02d}:{at_s % H // M:02d}",
         "wall_s": round(wall_s, 2), "check_ok": not result.violations,
         "violations": len(result.violations),
         "placed": len(rota.scheduled), "unplaced": len(rota.unplaced),
