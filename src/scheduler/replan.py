@@ -95,6 +95,9 @@ class ReplanOptions:
         client), in the objective's units (one unit = one second of travel).
     moved_cost_s : int, default 1
         Cost per second a visit starts later than its old start plus the tolerance.
+    promised_factor : int, default 2
+        A visit the rota had placed costs this many times its drop penalty to leave out:
+        taking a promised visit away only pays if it places more than that elsewhere.
     scope_vehicles : int, default 40
         Most shifts re-optimised by the solver around the change.
     neighbours : int, default 4
@@ -109,6 +112,7 @@ class ReplanOptions:
     tolerance_s: int = 15 * 60
     change_cost: int = 1800
     moved_cost_s: int = 1
+    promised_factor: int = 2
     scope_vehicles: int = 40
     neighbours: int = 4
 
@@ -116,6 +120,8 @@ class ReplanOptions:
         for name in ("tolerance_s", "change_cost", "moved_cost_s", "neighbours"):
             if getattr(self, name) < 0:
                 raise InputError(f"must be 0 or more, got {getattr(self, name)}", field=name)
+        if self.promised_factor < 1:
+            raise InputError("must be at least 1", field="promised_factor")
         if self.scope_vehicles < 1:
             raise InputError("must be at least 1", field="scope_vehicles")
 
@@ -429,7 +435,7 @@ def replan_day(day: Day, base: Rota, travel: DayTravel, *, at_s: int,
     fixed, released = fixed_visits(base, ev, at_s, events)
     check_overruns(base, ev, fixed, events, travel)
     rest = rest_problem(planned, travel, base, fixed, released, ev, at_s, options.tolerance_s,
-                        plan_options, mode)
+                        plan_options, mode, options.promised_factor)
     reserve = min(RESERVE_S, params.time_limit_s / 4)
     deadline = started + params.time_limit_s - reserve
     if mode == "scratch":
@@ -488,6 +494,7 @@ def _run_record(day: Day, travel: DayTravel, base: Rota, events: tuple[Event, ..
         "added_visits": added + [v.visit_id for v in day.visits if v.visit_id not in known],
         "fixed_visits": len(fixed), "tolerance_s": options.tolerance_s,
         "change_cost": options.change_cost, "moved_cost_s": options.moved_cost_s,
+        "promised_factor": options.promised_factor,
         "scope_vehicles": options.scope_vehicles, **info, **ev.record(),
     }
     return run

@@ -153,8 +153,12 @@ def _rest_window(visit: Visit, old_start: int | None, released: bool, at_s: int,
 
 def _rest_jobs(day: Day, full: BuiltProblem, base: Rota, fixed: set[str],
                released: dict[str, Event], ev: ResolvedEvents, at_s: int, tolerance_s: int,
-               mode: str):
-    """The open visits' jobs, renumbered, with their links and the closed visits."""
+               mode: str, promised_factor: int):
+    """The open visits' jobs, renumbered, with their links and the closed visits.
+
+    A visit the rota had placed costs ``promised_factor`` times its drop penalty to leave
+    out (its client was expecting it).
+    """
     old = {o.visit_id: o for o in base.outcomes if o.status == "scheduled"}
     jobs: list[Job] = []
     job_visit: list[str] = []
@@ -176,10 +180,13 @@ def _rest_jobs(day: Day, full: BuiltProblem, base: Rota, fixed: set[str],
             continue
         preferred = job.preferred_resources if mode == "scratch" else \
             frozenset(outcome.workers if outcome else ())
+        penalty = job.drop_penalty
+        if penalty is not None and outcome is not None and mode != "scratch":
+            penalty *= promised_factor
         where[j] = len(jobs)
         jobs.append(replace(job, tw_start_s=lo, tw_end_s=hi, max_lateness_s=late,
                             service_s=job.service_s + ev.extra_s(visit_id),
-                            preferred_resources=preferred))
+                            preferred_resources=preferred, drop_penalty=penalty))
         job_visit.append(visit_id)
         job_part.append(full.job_part[j])
     links = [Link(where[k.first], where[k.second], k.min_gap_s, k.max_gap_s)
@@ -189,11 +196,12 @@ def _rest_jobs(day: Day, full: BuiltProblem, base: Rota, fixed: set[str],
 
 def rest_problem(day: Day, travel: DayTravel, base: Rota, fixed: set[str],
                  released: dict[str, Event], ev: ResolvedEvents, at_s: int, tolerance_s: int,
-                 plan_options: PlanOptions, mode: str) -> Rest:
+                 plan_options: PlanOptions, mode: str, promised_factor: int = 1) -> Rest:
     """The routing problem of the rest of the day: open visits, shifts from where they are."""
     full = build_problem(day, travel, plan_options)
     jobs, job_visit, job_part, links, closed = _rest_jobs(day, full, base, fixed, released, ev,
-                                                          at_s, tolerance_s, mode)
+                                                          at_s, tolerance_s, mode,
+                                                          promised_factor)
     base_shift = {(sh.worker_id, sh.shift): sh for sh in base.shifts}
     rounds = [_round(day, travel, base_shift.get(key), key[0], key[1], fixed, ev, at_s,
                      plan_options) for key in full.vehicle_shift]

@@ -452,3 +452,10 @@ def test_a_replan_of_a_replan_carries_what_happened(small, sick):
                 for st in sh.stops if st.start_s >= at]  # still off sick
     assert not [c for c in third.changes if c.visit_id == later[0]]
     assert check_replan(day, second.rota, (), third.rota, travel) == []
+
+
+def test_replan_has_help(capsys):
+    with pytest.raises(SystemExit) as done:
+        main(["replan", "--help"])
+    assert done.value.code == 0
+    assert "usage: carerounds replan" in capsys.readouterr().out
