@@ -179,8 +179,17 @@ def _base_sequences(rest: Rest, base: Rota) -> tuple[list[list[int]], dict[int, 
     return seqs, old_start
 
 
-def _solve_replan(rest: Rest, base: Rota, params: SolveParams, options: ReplanOptions,
-                  deadline: float) -> tuple[list[Route], dict]:
+def _touched(rest: Rest, base: Rota, events: Sequence[Event]) -> list[int]:
+    """Shifts the events changed: a visit of theirs cancelled or overrunning, or their worker's."""
+    visits = {e.visit_id for e in events if e.visit_id}
+    workers = {e.worker_id for e in events if e.worker_id}
+    keys = {(sh.worker_id, sh.shift) for sh in base.shifts
+            if sh.worker_id in workers or any(st.visit_id in visits for st in sh.stops)}
+    return [v for v, key in enumerate(rest.built.vehicle_shift) if key in keys]
+
+
+def _solve_replan(rest: Rest, base: Rota, events: Sequence[Event], params: SolveParams,
+                  options: ReplanOptions, deadline: float) -> tuple[list[Route], dict]:
     """Warm start from the old routes, then improve around the change until the deadline."""
     problem = rest.built.problem
     started = time.perf_counter()
@@ -189,7 +198,8 @@ def _solve_replan(rest: Rest, base: Rota, params: SolveParams, options: ReplanOp
     routes = timed_routes(problem, ins)
     info = {"warm_start_s": round(time.perf_counter() - started, 2)}
     info.update(improve_around_change(problem, routes, seqs, params, deadline,
-                                      most=options.scope_vehicles, neighbours=options.neighbours))
+                                      most=options.scope_vehicles, neighbours=options.neighbours,
+                                      touched=_touched(rest, base, events)))
     return routes, info
 
 
@@ -226,6 +236,11 @@ def _merged_shift(day: Day, travel: DayTravel, rest: Rest, r: Round, route: Rout
                                  stop.start_s, stop.end_s, stop.travel_s, stop.distance_m,
                                  partners[0] if partners else None))
     shift = r.shift
+    whole = r.base is not None and r.base.stops and stops == list(r.fixed) and \
+        [s.visit_id for s in r.fixed] == [s.visit_id for s in r.base.stops] and \
+        r.fixed[-1].end_s == r.base.stops[-1].end_s
+    if whole and r.base is not None and (route is None or len(route.stops) <= 1):
+        return replace(r.base, stops=tuple(stops))  # the whole shift is past and unchanged
     if not stops:
         return PlannedShift(r.worker_id, worker.provider_id, r.number, shift.start_s,
                             shift.end_s, worker.travel_mode, shift.start_s, shift.start_s, (),
@@ -442,7 +457,7 @@ def replan_day(day: Day, base: Rota, travel: DayTravel, *, at_s: int,
         routes, info = _solve_scratch(planned, travel, rest, replace(
             params, time_limit_s=max(1.0, deadline - time.perf_counter())), processes)
     else:
-        routes, info = _solve_replan(rest, base, params, options, deadline)
+        routes, info = _solve_replan(rest, base, events, params, options, deadline)
     problem = rest.built.problem
     served = {s.job for r in routes for s in r.stops}
     dropped = [j for j in range(len(problem.jobs)) if j not in served]

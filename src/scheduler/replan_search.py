@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import replace
 
 import numpy as np
@@ -127,17 +127,21 @@ def objective(problem: Problem, routes: Sequence[Route], unplaced: Sequence[int]
 
 
 def change_scope(problem: Problem, routes: list[Route], seqs: list[list[int]], *,
-                 most: int, neighbours: int) -> tuple[list[int], list[int], dict[int, int]]:
+                 most: int, neighbours: int, touched: Collection[int] = ()
+                 ) -> tuple[list[int], list[int], dict[int, int]]:
     """Shifts and jobs to re-optimise around the change, and pinned starts across its edge.
 
-    The shifts whose routes changed, then for each visit re-placed or still unplaced
-    the nearest eligible shifts (by travel from their route), every shift of each worker
-    taken together, up to ``most`` shifts (``neighbours`` per visit); their jobs and every
-    unplaced job they may serve. A double-up half served outside keeps its start (pinned).
+    The shifts whose routes changed or that ``touched`` names (the events changed them:
+    a visit cancelled or overrunning, their worker late or absent), then for each visit
+    re-placed the nearest eligible shifts (by travel from their route), every shift of
+    each worker taken together, up to ``most`` shifts (``neighbours`` per visit); their
+    jobs and every unplaced job they may serve. A double-up half served outside keeps its
+    start (pinned).
     """
     served = {s.job: r.vehicle for r in routes for s in r.stops}
     start_of = {s.job: s.start_s for r in routes for s in r.stops}
-    dirty = [v for v in range(len(routes)) if [s.job for s in routes[v].stops] != seqs[v]]
+    dirty = [v for v in range(len(routes))
+             if v in touched or [s.job for s in routes[v].stops] != seqs[v]]
     was = {j: v for v, seq in enumerate(seqs) for j in seq}
     focus = [j for j in range(len(problem.jobs)) if served.get(j, -1) != was.get(j, -1)]
     places: dict[int, np.ndarray] = {}
@@ -179,7 +183,7 @@ def change_scope(problem: Problem, routes: list[Route], seqs: list[list[int]], *
 
 def improve_around_change(problem: Problem, routes: list[Route], seqs: list[list[int]],
                           params: SolveParams, deadline: float, *, most: int = 40,
-                          neighbours: int = 4) -> dict:
+                          neighbours: int = 4, touched: Sequence[int] = ()) -> dict:
     """Let the solver improve the shifts around the change from the current routes, in place.
 
     The scope (:func:`change_scope`) becomes a subproblem solved from ``routes`` as a warm
@@ -192,7 +196,8 @@ def improve_around_change(problem: Problem, routes: list[Route], seqs: list[list
     dict
         What was tried: scope size, search time, objective before and after, kept or not.
     """
-    jobs, vehicles, pins = change_scope(problem, routes, seqs, most=most, neighbours=neighbours)
+    jobs, vehicles, pins = change_scope(problem, routes, seqs, most=most, neighbours=neighbours,
+                                        touched=set(touched))
     left = deadline - time.perf_counter()
     info: dict[str, object] = {"scope_shifts": len(vehicles), "scope_jobs": len(jobs),
                                "improved": False}

@@ -45,6 +45,7 @@ class Round:
     free_s: int
     end_s: int
     breaks: list[Break]
+    base: PlannedShift | None = None
 
     @property
     def anchored(self) -> bool:
@@ -120,7 +121,7 @@ def _round(day: Day, travel: DayTravel, base_sh: PlannedShift | None, worker_id:
                 breaks.append(Break(lo, hi, b.duration_s))
     leave = base_sh.leave_s if kept and base_sh else free
     return Round(worker_id, number, shift, worker.travel_mode, home, kept, kept_breaks, leave,
-                  location, free, end, sorted(breaks, key=lambda b: b.earliest_s))
+                 location, free, end, sorted(breaks, key=lambda b: b.earliest_s), base_sh)
 
 
 # ---- the problem of the rest of the day ----------------------------------------------------------
