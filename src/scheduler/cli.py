@@ -15,7 +15,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from rich.console import Console
 from rich.markup import escape
@@ -449,7 +449,9 @@ def _check_partial(result) -> str | None:
 
 def cmd_check(args: argparse.Namespace) -> int:
     """``carerounds check``: 0 when the rota is valid, 1 with its violations."""
-    from .check import check_rota
+    from .check import check_replan, check_rota
+    from .events import read_events, replan_day_inputs
+    from .rota import read_rota
     from .store.reports import rota_of
 
     phases = _Phases(args.quiet)
@@ -457,7 +459,12 @@ def cmd_check(args: argparse.Namespace) -> int:
     if args.date is None:
         args.date = rota.date
     day, travel = _load_day_and_travel(args, phases)
+    day = replan_day_inputs(day, rota, args.add_visits,
+                            rota_file=Path(args.rota).name if args.rota else "rota.json")
     violations = check_rota(day, rota, travel)
+    if args.base_rota:
+        events = read_events(args.events, day) if args.events else ()
+        violations += check_replan(day, read_rota(args.base_rota), events, rota, travel)
     if violations:
         stdout.print(f"INVALID: {len(violations)} violation(s)")
         for v in violations:
@@ -465,9 +472,62 @@ def cmd_check(args: argparse.Namespace) -> int:
         return EXIT_VIOLATIONS
     status = Counter(o.status for o in rota.outcomes)
     merged = f", {status['merged']} merged into others" if status["merged"] else ""
+    merged += f", {status['cancelled']} cancelled" if status["cancelled"] else ""
     stdout.print(f"VALID: {status['scheduled']} visits scheduled, {status['unplaced']} unplaced with "
               f"reasons{merged}, every one of {len(day.visits)} input visits accounted for")
     return EXIT_OK
+
+
+# ---- replan -------------------------------------------------------------------------------
+
+def cmd_replan(args: argparse.Namespace) -> int:
+    """``carerounds replan``: the rest of the day re-planned after events; 1 if it fails checks."""
+    from .._optional import available
+    from ..routing import SolveParams
+    from .changes import changed_rota, format_replan_summary, write_replan
+    from .events import parse_replan_time, read_events, replan_day_inputs
+    from .replan import ReplanOptions, ReplanResult, replan_day
+    from .rota import read_rota
+
+    base, at_s = read_rota(args.rota), parse_replan_time(args.at)
+    args.date = args.date or base.date
+    day, travel = _load_day_and_travel(args, _Phases(args.quiet))
+    day = replan_day_inputs(day, base, args.add_visits, rota_file=Path(args.rota).name)
+    events = read_events(args.events, day) if args.events else ()
+    result = cast(ReplanResult, _Phases(args.quiet).run(
+        f"Re-planning from {args.at}",
+        lambda: replan_day(day, base, travel, at_s=at_s, events=events, params=SolveParams(
+            time_limit_s=args.time_limit, seed=args.seed), options=ReplanOptions(
+            tolerance_s=int(round(args.tolerance_min * 60))))))
+    written = write_replan(result, Path(args.out))
+    if result.changed_workers and available("reportlab"):
+        from .render.sheets import write_run_sheets
+
+        written += write_run_sheets(result.day, changed_rota(result), args.out, travel=travel)
+    stdout.print(format_replan_summary(result))
+    stdout.print("Wrote " + ", ".join(p.name for p in written) + f" to {args.out}")
+    return EXIT_VIOLATIONS if result.violations else EXIT_OK
+
+
+def _register_replan(subparsers) -> None:
+    """Add ``carerounds replan`` to the CLI's subparsers."""
+    p = subparsers.add_parser(
+        "replan", help="re-plan the rest of the day after events (sickness, lateness, ...)",
+        description="Re-plan a published rota from --at, changing as little as needed "
+                    "(docs/replan.md). Exit 0, 1 when the checker rejects it, 2 on bad input.")
+    _add_inputs(p)
+    p.add_argument("--rota", required=True, metavar="FILE", help="the published rota.json")
+    p.add_argument("--at", required=True, metavar="HH:MM", help="re-plan time")
+    p.add_argument("--events", metavar="FILE.csv", help="event, worker_id, visit_id, at, until, "
+                                                        "minutes")
+    p.add_argument("--add-visits", metavar="FILE.csv", help="visits to add (visits.csv format)")
+    p.add_argument("--out", required=True, metavar="DIR", help="output folder")
+    p.add_argument("--time-limit", type=_positive, default=10.0, metavar="S",
+                   help="seconds for the whole re-plan (default 10)")
+    p.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
+    p.add_argument("--tolerance-min", type=_non_negative, default=15.0, metavar="MIN",
+                   help="a visit may move this much at no cost (default 15)")
+    p.set_defaults(func=cmd_replan)
 
 
 # ---- roads --------------------------------------------------------------------------------
@@ -907,6 +967,9 @@ def build_parser() -> argparse.ArgumentParser:
     _add_inputs(p)
     p.add_argument("--rota", metavar="FILE", help="rota.json written by plan (or --store, --date)")
     _add_store(p, "instead of --rota: checks the rota published for --date")
+    p.add_argument("--add-visits", metavar="FILE.csv", help="a re-plan's added visits")
+    p.add_argument("--base-rota", metavar="FILE", help="a re-plan's base rota (checks the past)")
+    p.add_argument("--events", metavar="FILE.csv", help="a re-plan's events (with --base-rota)")
     p.set_defaults(func=cmd_check)
 
     p = sub.add_parser("roads", help="road networks (download when online)")
@@ -920,7 +983,7 @@ def build_parser() -> argparse.ArgumentParser:
     f.set_defaults(func=cmd_roads_fetch)
 
     for register in (_register_duplicates, _register_actuals, _register_sheets, _register_maps,
-                     _register_scenarios, _register_store):
+                     _register_scenarios, _register_store, _register_replan):
         register(sub)
     return parser
 

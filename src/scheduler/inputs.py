@@ -218,14 +218,13 @@ def _visit(row: CsvRow, clients: dict[str, Client], providers: dict[str, Provide
         tasks=row.items("tasks"), row=row.line)
 
 
-def read_visits(folder: Path, clients: dict[str, Client],
-                providers: dict[str, Provider]) -> tuple[SourceFile, tuple[Visit, ...]]:
-    """Read ``visits.csv``; times are ``HH:MM`` and durations minutes.
+def read_visits(folder: Path, clients: dict[str, Client], providers: dict[str, Provider], *,
+                name: str = "visits.csv") -> tuple[SourceFile, tuple[Visit, ...]]:
+    """Read ``visits.csv`` (or ``name``, in its format); times are ``HH:MM``, durations minutes.
 
     A file with only its header is a day with no visits (the plan is an empty rota).
     """
-    source, rows = _records(folder, "visits.csv", id_field="visit_id",
-                            required=COLUMNS["visits.csv"])
+    source, rows = _records(folder, name, id_field="visit_id", required=COLUMNS["visits.csv"])
     seen: dict[str, int] = {}
     visits = []
     for row in rows:

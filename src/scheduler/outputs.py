@@ -32,6 +32,7 @@ from .units import format_hhmm
 if TYPE_CHECKING:
     from .actuals import ActualsReport
     from .capacity import CapacityReport, UnplacedBreakdown
+    from .changes import Change
     from .duplicates import DuplicatePair, Merge
     from .fairwork import FairWorkReport
     from .model import Day
@@ -66,7 +67,8 @@ ACTUALS_COLUMNS = ("visit_id", "worker_id", "provider_id", "client_id", "window"
 
 __all__ = [
     "OutputError", "OutputLockedError",
-    "write_actuals_csv", "write_bytes", "write_capacity_csv", "write_csv", "write_duplicates_csv",
+    "write_actuals_csv", "write_bytes", "write_capacity_csv", "write_changes_csv", "write_csv",
+    "write_duplicates_csv",
     "write_fair_work_csv", "write_fair_work_workers_csv", "write_idle_csv", "write_merges_csv",
     "write_priority_queue_csv", "write_rota_csv", "write_rota_json",
     "write_text", "write_unplaced_breakdown_csv", "write_unplaced_csv",
@@ -336,3 +338,19 @@ def write_actuals_csv(report: ActualsReport, path: Path) -> Path:
                    ";".join(e.categories), e.detail]
 
     return write_csv(path, ACTUALS_COLUMNS, rows())
+
+
+#: The columns of ``changes.csv`` (a re-plan's changed visits and who to phone).
+CHANGES_COLUMNS = ("visit_id", "client_id", "area", "change", "old_workers", "old_start",
+                   "new_workers", "new_start", "phone_workers", "phone_client")
+
+
+def write_changes_csv(changes: Iterable[Change], path: Path) -> Path:
+    """Write ``changes.csv``: one row per changed visit, with who to phone."""
+    def hm(seconds: int | None) -> str:
+        return "" if seconds is None else format_hhmm(seconds)
+
+    return write_csv(path, CHANGES_COLUMNS, (
+        [c.visit_id, c.client_id, c.area, c.change, ";".join(c.old_workers), hm(c.old_start_s),
+         ";".join(c.new_workers), hm(c.new_start_s), ";".join(c.phone_workers),
+         "yes" if c.phone_client else "no"] for c in changes))

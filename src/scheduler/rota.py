@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 from collections import defaultdict
 from dataclasses import asdict, dataclass, field
@@ -129,6 +130,12 @@ def rota_to_dict(rota: Rota) -> dict:
         visits.append(record)
     return {"format": ROTA_FORMAT, "date": rota.date.isoformat(), "run": rota.run,
             "shifts": shifts, "visits": visits}
+
+
+def rota_digest(rota: Rota) -> str:
+    """SHA-256 of a rota's canonical JSON: its content, whatever the file's layout."""
+    text = json.dumps(rota_to_dict(rota), sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 #: Bounds of the numbers in a rota: clock times are seconds since midnight of the plan

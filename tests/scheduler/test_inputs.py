@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from carerounds.errors import InputError
-from carerounds.scheduler import inputs
+from carerounds.scheduler import csvtable, inputs
 from carerounds.scheduler.cli import main
 from carerounds.scheduler.inputs import read_day
 
@@ -441,7 +441,7 @@ def test_input_folder_that_is_a_file_is_rejected(tmp_path, capsys):
 
 
 def test_oversized_file_is_rejected_before_it_is_read(tmp_path, monkeypatch):
-    monkeypatch.setattr(inputs, "MAX_FILE_BYTES", 200)
+    monkeypatch.setattr(csvtable, "MAX_FILE_BYTES", 200)
     error = _error(write_day(tmp_path / "in"))
     assert error.file == "workers.csv"  # providers.csv is under 200 bytes
     assert "an input file is at most" in error.message
