@@ -15,7 +15,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
 from rich.console import Console
 from rich.markup import escape
@@ -486,7 +486,7 @@ def cmd_replan(args: argparse.Namespace) -> int:
     from ..routing import SolveParams
     from .changes import changed_rota, format_replan_summary, write_replan
     from .events import parse_replan_time, read_events, replan_day_inputs
-    from .replan import ReplanOptions, ReplanResult, replan_day
+    from .replan import ReplanOptions, replan_day
     from .rota import read_rota
 
     base, at_s = read_rota(args.rota), parse_replan_time(args.at)
@@ -494,11 +494,11 @@ def cmd_replan(args: argparse.Namespace) -> int:
     day, travel = _load_day_and_travel(args, _Phases(args.quiet))
     day = replan_day_inputs(day, base, args.add_visits, rota_file=Path(args.rota).name)
     events = read_events(args.events, day) if args.events else ()
-    result = cast(ReplanResult, _Phases(args.quiet).run(
+    result = _Phases(args.quiet).run(
         f"Re-planning from {args.at}",
         lambda: replan_day(day, base, travel, at_s=at_s, events=events, params=SolveParams(
             time_limit_s=args.time_limit, seed=args.seed), options=ReplanOptions(
-            tolerance_s=int(round(args.tolerance_min * 60))))))
+            tolerance_s=int(round(args.tolerance_min * 60)))))
     written = write_replan(result, Path(args.out))
     if result.changed_workers and available("reportlab"):
         from .render.sheets import write_run_sheets
