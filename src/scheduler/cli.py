@@ -487,12 +487,13 @@ def cmd_replan(args: argparse.Namespace) -> int:
     from .changes import changed_rota, format_replan_summary, write_replan
     from .events import parse_replan_time, read_events, replan_day_inputs
     from .replan import ReplanOptions, replan_day
-    from .rota import read_rota
+    from .store.reports import rota_of
 
-    base, at_s = read_rota(args.rota), parse_replan_time(args.at)
+    base, at_s = rota_of(args.rota, args.store, args.date), parse_replan_time(args.at)
     args.date = args.date or base.date
     day, travel = _load_day_and_travel(args, _Phases(args.quiet))
-    day = replan_day_inputs(day, base, args.add_visits, rota_file=Path(args.rota).name)
+    day = replan_day_inputs(day, base, args.add_visits,
+                            rota_file=Path(args.rota).name if args.rota else "rota.json")
     events = read_events(args.events, day) if args.events else ()
     result = _Phases(args.quiet).run(
         f"Re-planning from {args.at}",
@@ -506,6 +507,15 @@ def cmd_replan(args: argparse.Namespace) -> int:
         written += write_run_sheets(result.day, changed_rota(result), args.out, travel=travel)
     stdout.print(format_replan_summary(result))
     stdout.print("Wrote " + ", ".join(p.name for p in written) + f" to {args.out}")
+    if args.store:
+        from .store import open_store
+
+        # a new version of the date, published only when the checks above passed
+        with open_store(args.store) as store:
+            run_id = store.start_run(base.date, label=f"replan {args.at}")
+            saved = store.save_rota(run_id, result.rota, violations=list(result.violations))
+        stdout.print(f"Store: version {saved.version} of {base.date.isoformat()} "
+                     + ("published" if saved.published else "kept unpublished (failed checks)"))
     return EXIT_VIOLATIONS if result.violations else EXIT_OK
 
 
@@ -516,7 +526,8 @@ def _register_replan(subparsers) -> None:
         description="Re-plan a published rota from --at, changing as little as needed "
                     "(docs/replan.md). Exit 0, 1 when the checker rejects it, 2 on bad input.")
     _add_inputs(p)
-    p.add_argument("--rota", required=True, metavar="FILE", help="the published rota.json")
+    p.add_argument("--rota", metavar="FILE", help="the published rota.json (or --store, --date)")
+    _add_store(p, "reads the rota published for --date and publishes the re-plan once checked")
     p.add_argument("--at", required=True, metavar="HH:MM", help="re-plan time")
     p.add_argument("--events", metavar="FILE.csv", help="event, worker_id, visit_id, at, until, "
                                                         "minutes")
