@@ -117,7 +117,8 @@ def test_layers_do_not_reach_up_or_across(lower, upper):
 def test_core_scheduler_never_imports_rendering_whatif_or_the_cli():
     core = [n for n in GRAPH if n.startswith(f"{PACKAGE}.scheduler")
             and not n.startswith((f"{PACKAGE}.scheduler.render", f"{PACKAGE}.scheduler.whatif"))
-            and n != f"{PACKAGE}.scheduler.cli"]
+            and n not in (f"{PACKAGE}.scheduler.cli", f"{PACKAGE}.scheduler.terminal",
+                          f"{PACKAGE}.scheduler.nightly")]
     outer = (f"{PACKAGE}.scheduler.render", f"{PACKAGE}.scheduler.whatif",
              f"{PACKAGE}.scheduler.cli")
     bad = {n: sorted(t for t in GRAPH[n] if t.startswith(outer)) for n in core}
@@ -174,3 +175,9 @@ def test_every_public_name_of_the_scheduler_api_resolves():
 
     for name in api.__all__:
         assert getattr(api, name) is not None, name
+
+
+def test_the_terminal_helpers_serve_the_cli_alone():
+    helpers = {f"{PACKAGE}.scheduler.terminal", f"{PACKAGE}.scheduler.nightly"}
+    users = {n for n, targets in GRAPH.items() if targets & helpers} - helpers
+    assert users == {f"{PACKAGE}.scheduler.cli"}

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from ..geo.travel import haversine_m
 from .events import END_OF_DAY_S, Event
-from .model import BreakRule, Day, TravelBuffer
+from .model import BreakRule, Client, Day, TravelBuffer, Visit, Worker
 from .rota import PlannedShift, Rota, rota_digest
 from .travel import DayTravel
 from .units import format_hhmm, format_hhmmss
@@ -38,6 +38,22 @@ def _buffer_s(day: Day, buffer: TravelBuffer, previous: str | None, client_id: s
     a, b = day.client_by_id[previous], day.client_by_id[client_id]
     apart = float(haversine_m(a.lat, a.lon, b.lat, b.lon)) > buffer.same_address_m
     return buffer.seconds(leg_s) if apart and (buffer.min_s or buffer.share_bp) else 0
+
+
+def _check_worker_rules(visit: Visit, client: Client, worker: Worker, pool: bool, who: str,
+                        out: list[Violation]) -> None:
+    """The worker may do the visit: provider, skills, gender preference, exclusions."""
+    if visit.provider_id and not pool and visit.provider_id != worker.provider_id:
+        out.append(Violation("provider", who, f"visit belongs to provider {visit.provider_id}, "
+                                              f"worker to {worker.provider_id}"))
+    missing = visit.skills - worker.skills
+    if missing:
+        out.append(Violation("skill", who, f"worker lacks {', '.join(sorted(missing))}"))
+    if client.gender_preference and worker.gender != client.gender_preference:
+        out.append(Violation("gender", who, f"client asks for a {client.gender_preference} "
+                                            f"carer, worker is {worker.gender}"))
+    if worker.worker_id in client.excluded_workers:
+        out.append(Violation("excluded", who, "client has excluded this worker"))
 
 
 def _check_shift(day: Day, travel: DayTravel, sh: PlannedShift, pool: bool, rule: BreakRule,
@@ -118,17 +134,7 @@ def _check_shift(day: Day, travel: DayTravel, sh: PlannedShift, pool: bool, rule
         if stop.end_s - stop.start_s != needs_s:
             out.append(Violation("duration", who, f"lasts {(stop.end_s - stop.start_s) // 60} min, "
                                                   f"visit needs {needs_s // 60} min"))
-        if visit.provider_id and not pool and visit.provider_id != worker.provider_id:
-            out.append(Violation("provider", who, f"visit belongs to provider {visit.provider_id}, "
-                                                  f"worker to {worker.provider_id}"))
-        missing = visit.skills - worker.skills
-        if missing:
-            out.append(Violation("skill", who, f"worker lacks {', '.join(sorted(missing))}"))
-        if client.gender_preference and worker.gender != client.gender_preference:
-            out.append(Violation("gender", who, f"client asks for a {client.gender_preference} "
-                                                f"carer, worker is {worker.gender}"))
-        if worker.worker_id in client.excluded_workers:
-            out.append(Violation("excluded", who, "client has excluded this worker"))
+        _check_worker_rules(visit, client, worker, pool, who, out)
         for b in breaks:
             if b.start_s < stop.end_s and stop.start_s < b.start_s + b.duration_s:
                 out.append(Violation("break", who, f"break at {_hm(b.start_s)} overlaps the visit"))

@@ -3,27 +3,19 @@
 from __future__ import annotations
 
 import argparse
-import contextlib
 import datetime as dt
 import math
-import os
 import signal
 import sys
-import threading
-import time
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import replace
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, TypeVar
 
-from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from ..errors import CareroundsError, InputError, NetworkUnavailableError
-from ..routing import interrupt
-from .escape import terminal_text
+from .nightly import _load_day_and_travel, _plan_into, _warn
+from .terminal import _Phases, _signals, stderr, stdout
 
 EXIT_OK, EXIT_VIOLATIONS, EXIT_INPUT, EXIT_OTHER = 0, 1, 2, 3
 #: Exit codes after SIGINT and SIGTERM (128 + the signal number, as a shell reports them).
@@ -32,26 +24,6 @@ EXIT_SIGINT, EXIT_SIGTERM = 128 + signal.SIGINT, 128 + signal.SIGTERM
 MAX_TIME_LIMIT_S = 7 * 24 * 3600
 #: Most ``--processes`` accepted (each is a process with its own copy of an area's model).
 MAX_PROCESSES = 256
-
-
-def _plain(text: str) -> str:
-    # per line: terminal_text makes one line of whatever it gets
-    return "\n".join(terminal_text(line) for line in text.split("\n"))
-
-
-class _SafeConsole(Console):
-    """A console that prints text without control characters (terminal escape sequences).
-
-    Names and ids come from CSV files anyone in an office can edit; an escape sequence
-    in an area's name would otherwise reach the coordinator's terminal raw.
-    """
-
-    def print(self, *objects: Any, **kwargs: Any) -> None:
-        super().print(*(_plain(o) if isinstance(o, str) else o for o in objects), **kwargs)
-
-
-stderr = _SafeConsole(stderr=True, highlight=False)
-stdout = _SafeConsole(highlight=False, markup=False, soft_wrap=True)
 
 
 def _date(value: str) -> dt.date:
@@ -112,150 +84,6 @@ def _metres(value: str) -> int:
     return number
 
 
-class Interrupted(KeyboardInterrupt):
-    """SIGINT or SIGTERM arrived while Python code could stop at once.
-
-    Parameters
-    ----------
-    signum : int
-        The signal's number.
-    """
-
-    def __init__(self, signum: int) -> None:
-        super().__init__(signal.Signals(signum).name)
-        self.signum = signum
-
-
-class _Signals:
-    """SIGINT and SIGTERM during ``carerounds plan``.
-
-    Outside the search either raises :class:`Interrupted` at once (nothing has been
-    written, or the output set's staging folder is dropped). During the search the
-    first one asks the engines to stop with their best rota
-    (:func:`carerounds.routing.interrupt.request_stop`); Python exceptions cannot cross
-    OR-Tools' C++ frames, so a second one ends the process at once. While a
-    ``--keep-partial`` set is written the first is recorded and the second raises.
-    """
-
-    def __init__(self) -> None:
-        self.received: int | None = None
-        self.mode = "raise"
-        self._pid: int | None = None
-
-    @contextlib.contextmanager
-    def installed(self) -> Iterator[_Signals]:
-        """Handle both signals in this block (main thread only) and arm the engines."""
-        if threading.current_thread() is not threading.main_thread():
-            yield self
-            return
-        previous = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
-        self.received, self.mode, self._pid = None, "raise", os.getpid()
-        interrupt.arm()
-        for s in previous:
-            signal.signal(s, self._handle)
-        try:
-            yield self
-        finally:
-            for s, handler in previous.items():
-                signal.signal(s, handler)
-            interrupt.disarm()
-            self._pid = None
-
-    @contextlib.contextmanager
-    def mode_of(self, mode: str) -> Iterator[None]:
-        """``"search"`` or ``"finish"`` for the block (see the class docstring)."""
-        before, self.mode = self.mode, mode
-        try:
-            yield
-        finally:
-            self.mode = before
-
-    def _handle(self, signum: int, frame: object) -> None:
-        if os.getpid() != self._pid:
-            # a forked child that kept this handler: what it would do without it
-            if signum == signal.SIGINT:
-                raise KeyboardInterrupt
-            signal.signal(signum, signal.SIG_DFL)
-            os.kill(os.getpid(), signum)
-            return
-        first = self.received is None
-        if first:
-            self.received = signum
-        interrupt.request_stop(signum)
-        if self.mode == "search" and not first:
-            from .outputset import release_locks
-
-            os.write(2, f"\n{signal.Signals(signum).name} again: stopping at once; nothing "
-                        "written\n".encode())
-            release_locks()
-            os._exit(128 + signum)  # worker processes die with it (PR_SET_PDEATHSIG)
-        if self.mode == "raise" or not first:
-            raise Interrupted(signum)
-
-
-_signals = _Signals()
-
-
-_T = TypeVar("_T")
-
-
-class _Phases:
-    """Prints each phase of a long job with its duration, on stderr."""
-
-    def __init__(self, quiet: bool = False) -> None:
-        self.quiet = quiet
-
-    def run(self, label: str, work: Callable[[], _T]) -> _T:
-        started = time.perf_counter()
-        with stderr.status(label + " ...", spinner="dots") if not self.quiet else _nothing():
-            result = work()
-        if not self.quiet:
-            stderr.print(f"[green]done[/] {label} ({time.perf_counter() - started:.1f} s)")
-        return result
-
-    def timed(self, label: str, seconds: float, work: Callable[[Callable], _T]) -> _T:
-        """Run work with a bar that fills over its time limit.
-
-        ``work`` receives a callback for progress reports (phase, sub-solves done,
-        placed / unplaced visits, travel so far) shown beside the bar.
-        """
-        if self.quiet:
-            return work(lambda p: None)
-        stop = threading.Event()
-        with Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(),
-                      console=stderr, transient=True) as progress:
-            task = progress.add_task(label, total=seconds)
-            started = time.perf_counter()
-
-            def tick() -> None:
-                while not stop.wait(0.25):
-                    progress.update(task, completed=min(seconds, time.perf_counter() - started))
-
-            def report(p) -> None:
-                progress.update(task, description=(
-                    f"{label}: {p.phase} {p.done}/{p.total}, {p.placed} placed, "
-                    f"{p.unplaced} unplaced, travel {p.travel_s / 3600:.1f} h"))
-
-            ticker = threading.Thread(target=tick, daemon=True)
-            ticker.start()
-            try:
-                result = work(report)
-            finally:
-                stop.set()
-                ticker.join()
-        done = "[yellow]stopped[/]" if interrupt.stop_requested() else "[green]done[/]"
-        stderr.print(f"{done} {label} ({time.perf_counter() - started:.1f} s)")
-        return result
-
-
-class _nothing:
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, *exc: object) -> None:
-        return None
-
-
 # ---- sample -------------------------------------------------------------------------------
 
 def cmd_sample(args: argparse.Namespace) -> int:
@@ -270,33 +98,6 @@ def cmd_sample(args: argparse.Namespace) -> int:
 
 # ---- plan ---------------------------------------------------------------------------------
 
-def _load_day_and_travel(args: argparse.Namespace, phases: _Phases):
-    from .inputs import read_day
-    from .travel import build_travel
-
-    day = phases.run("Reading inputs", lambda: read_day(args.inputs, date=args.date))
-    what = f"Road travel times from {Path(args.roads).name}" if args.roads else \
-        "Travel times (straight-line estimate)"
-    travel = phases.run(what, lambda: build_travel(
-        day, roads=args.roads, cache_dir=getattr(args, "cache", None),
-        max_snap_m=getattr(args, "max_snap_m", 1000)))
-    for warning in travel.warnings[:20]:
-        _warn(warning)
-    return day, travel
-
-
-def _warn(message: str) -> None:
-    stderr.print(f"[yellow]warning[/] {escape(message)}", soft_wrap=True)
-
-
-def _plan_options(args: argparse.Namespace):
-    from ..routing import Weights
-    from .build import PlanOptions
-
-    weights = Weights.from_toml(args.weights) if args.weights else Weights()
-    return PlanOptions(pool=args.pool, weights=weights)
-
-
 def cmd_plan(args: argparse.Namespace) -> int:
     """``carerounds plan``: the nightly rota, with every output file (recorded with ``--store``).
 
@@ -309,140 +110,6 @@ def cmd_plan(args: argparse.Namespace) -> int:
     out_dir = check_output_dir(args.out, flag="--out")
     with _signals.installed(), output_lock(out_dir, on_warning=_warn):
         return _plan_into(args, out_dir)
-
-
-def _unchanged(out_dir: Path) -> str:
-    if not out_dir.exists():
-        return f"{out_dir} was not created"
-    return f"the previous outputs in {out_dir} are unchanged"
-
-
-def _plan_into(args: argparse.Namespace, out_dir: Path) -> int:
-    from .outputset import manifest_run_id
-    from .store import recorder
-
-    previous = manifest_run_id(out_dir)
-    asked = {"seed": args.seed, "time_limit_s": args.time_limit, "engine": args.engine,
-             "solution_limit": args.solution_limit, "pool": args.pool, "dedupe": args.dedupe}
-    try:
-        with recorder(args.store, args.date, label=args.label, parameters=asked) as run:
-            args.date = run.plan_date or args.date  # --store needs the date now: default tomorrow
-            return _plan_and_write(args, out_dir, run)
-    except KeyboardInterrupt as exc:
-        signum = getattr(exc, "signum", signal.SIGINT)
-        current = manifest_run_id(out_dir)
-        if current is not None and current != previous:
-            state = f"the new outputs in {out_dir} were complete and in place before it stopped"
-        else:
-            state = f"nothing written; {_unchanged(out_dir)}"
-        stderr.print(f"[red]interrupted[/] by {signal.Signals(signum).name}: {escape(state)}")
-        return 128 + signum
-
-
-def _plan_and_write(args: argparse.Namespace, out_dir: Path, run) -> int:
-    from ..routing import SolveParams
-    from .plan import plan_with_duplicates
-    from .render import write_plan
-    from .rota import format_summary, summarise
-
-    phases = _Phases(args.quiet)
-    day, travel = _load_day_and_travel(args, phases)
-    day = run.use_history(day)
-    options = _plan_options(args)
-    params = SolveParams(time_limit_s=args.time_limit, solution_limit=args.solution_limit,
-                         seed=args.seed)
-    stderr.print(f"Planning {len(day.visits)} visits for {len(day.workers)} workers on "
-                 f"{day.date.isoformat()} (time limit {args.time_limit:g} s, seed {args.seed})")
-    if not day.visits:
-        stderr.print("[yellow]note[/] visits.csv has no visits: the rota will be empty")
-    started = time.perf_counter()
-    with _signals.mode_of("search"):
-        result = phases.timed("Optimising rounds", args.time_limit,
-                              lambda report: plan_with_duplicates(
-                                  day, travel, params=params, options=options,
-                                  dedupe=args.dedupe, engine=args.engine,
-                                  processes=args.processes, on_progress=report,
-                                  history_source=run.history_source))
-    stopped = _signals.received
-    if stopped is not None:
-        name = signal.Signals(stopped).name
-        elapsed = time.perf_counter() - started
-        if not args.keep_partial:
-            run.stopped_by = name
-            stderr.print(f"[yellow]stopped[/] by {name} after {elapsed:.1f} s of optimising: "
-                         f"nothing written; {escape(_unchanged(out_dir))} (pass --keep-partial "
-                         "to keep the best rota found so far)")
-            return 128 + stopped
-        result = _partial(result, name, elapsed)
-        problem = _check_partial(result)
-        if problem:
-            stderr.print(f"[red]error:[/] {escape(problem)}; nothing written; "
-                         f"{escape(_unchanged(out_dir))}")
-            return EXIT_OTHER
-    skipped: list[str] = []
-    # with --keep-partial a signal while writing lets the set be finished (a second one
-    # abandons it); otherwise writing stops at once and the staged set is dropped
-    with _signals.mode_of("finish") if args.keep_partial else contextlib.nullcontext():
-        written = phases.run("Writing rota, reports, run sheets and maps",
-                             lambda: write_plan(result, out_dir, skipped=skipped))
-    for note in skipped:
-        stderr.print(f"[yellow]note[/] {escape(note)}")
-    if stopped is None:
-        run.save(result)  # a partial rota is written for the coordinator, never published
-    else:
-        run.stopped_by = signal.Signals(stopped).name
-    rota = result.rota
-    stdout.print(format_summary(summarise(rota, result.planned)))
-    if rota.run.get("solution_source") == "insertion":
-        stdout.print("Search: nothing better than cheapest insertion within the time limit; "
-                     "the insertion rota stands (give more --time-limit to improve it)")
-    stdout.print(f"Duplicate multi-provider visits: {len(result.duplicates)} pair(s)"
-                 + (f", {len(result.merges)} merged" if result.merges
-                    else " (see duplicates.csv)"))
-    if options.pool:
-        changed = [o for o in rota.scheduled
-                   if day.visit_by_id[o.visit_id].provider_id not in (None, o.provider_id)]
-        stdout.print(f"Visits that changed provider (pool): {len(changed)}")
-        for o in changed[:50]:
-            stdout.print(f"  {o.visit_id}: {day.visit_by_id[o.visit_id].provider_id} -> "
-                         f"{o.provider_id}")
-        if len(changed) > 50:
-            stdout.print(f"  ... and {len(changed) - 50} more (rota.csv has every one)")
-    stdout.print(f"Travel: {'; '.join(travel.describe().values())}")
-    stdout.print("Wrote " + ", ".join(p.name for p in written) + f" to {out_dir}")
-    if stopped is not None:
-        stdout.print(f"PARTIAL rota: the search was stopped by {signal.Signals(stopped).name} "
-                     f"after {rota.run['stopped_after_s']:g} s of its {args.time_limit:g} s; this "
-                     "is the best rota found by then, a complete and checked set marked "
-                     "run.partial = true in rota.json and partial in manifest.json")
-    elif _signals.received is not None:
-        name = signal.Signals(_signals.received).name
-        stderr.print(f"[yellow]stopped[/] by {name} while writing; the outputs in "
-                     f"{escape(str(out_dir))} are complete")
-        return 128 + _signals.received
-    if run.saved:
-        stdout.print(run.describe())
-        if stopped is None:
-            return EXIT_OK if run.saved.published else EXIT_VIOLATIONS
-    return 128 + stopped if stopped is not None else EXIT_OK
-
-
-def _partial(result, signal_name: str, elapsed_s: float):
-    """``result`` with its rota marked partial: stopped by a signal before the time limit."""
-    run = {**result.rota.run, "partial": True, "interrupted": signal_name,
-           "stopped_after_s": round(elapsed_s, 1)}
-    return replace(result, rota=replace(result.rota, run=run))
-
-
-def _check_partial(result) -> str | None:
-    """Why a partial rota must not be handed out (the independent check fails), or None."""
-    from .check import check_rota
-
-    violations = check_rota(result.day, result.rota, result.travel)
-    if violations:
-        return (f"the best rota found before the stop fails the independent check "
-                f"({len(violations)} violation(s), first: {violations[0]})")
-    return None
 
 
 # ---- check --------------------------------------------------------------------------------
