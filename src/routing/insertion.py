@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import random
 import time
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,8 +18,8 @@ from ..errors import InputError
 from .explain import explain_unassigned
 from .problem import BreakTaken, Problem, Route, Solution, SolveParams, Stop
 
-__all__ = ["Inserter", "TimedPlan", "build_routes", "drop_penalty", "solve_by_insertion",
-           "tighten_times"]
+__all__ = ["Inserter", "TimedPlan", "build_routes", "drop_penalty", "schedule_sequences",
+           "solve_by_insertion", "tighten_times"]
 
 
 def solve_by_insertion(problem: Problem, params: SolveParams, *,
@@ -132,6 +133,53 @@ def build_routes(problem: Problem, plans: list[TimedPlan]) -> tuple[Route, ...]:
                             return_distance_m=int(dist[loc, veh.end_location]),
                             breaks=plan.breaks))
     return tuple(routes)
+
+
+def schedule_sequences(problem: Problem, sequences: Sequence[Sequence[int]],
+                       pinned: Mapping[int, int] | None = None) -> tuple[Route, ...] | None:
+    """Timed routes for job sequences of vehicles without breaks, or None if one cannot run.
+
+    Each route leaves at its shift start and starts every job as early as travel and its
+    window allow (a pinned job exactly at its pinned start); :func:`tighten_times` then
+    moves linked jobs to their earliest common times and each departure as late as the
+    first visit allows. Used to read back solvers (PyVRP) that return sequences only.
+
+    Parameters
+    ----------
+    problem : Problem
+    sequences : sequence of sequences of int
+        For each vehicle, the job indices it serves in order.
+    pinned : mapping of int to int, optional
+        Job index -> the service start (seconds) it must keep.
+
+    Returns
+    -------
+    tuple of Route or None
+        None when a sequence misses a window (with allowed lateness), a pinned start or
+        its shift end; other rules (links, work limits) are left to :mod:`.verify`.
+    """
+    pinned = pinned or {}
+    plans = []
+    for v, seq in enumerate(sequences):
+        veh = problem.vehicles[v]
+        if not seq:
+            plans.append(TimedPlan(v, (), (), veh.shift_start_s, veh.shift_start_s, ()))
+            continue
+        dur = problem.duration_s[veh.profile]
+        t, loc, starts = veh.shift_start_s, veh.start_location, []
+        for j in seq:
+            job = problem.jobs[j]
+            arrive = t + int(dur[loc, job.location])
+            start = max(arrive, job.tw_start_s) if j not in pinned else pinned[j]
+            if start < arrive or start > job.tw_end_s + job.max_lateness_s:
+                return None
+            starts.append(start)
+            t, loc = start + job.service_s, job.location
+        back = t + int(dur[loc, veh.end_location])
+        if back > veh.shift_end_s:
+            return None
+        plans.append(TimedPlan(v, tuple(seq), tuple(starts), veh.shift_start_s, back, ()))
+    return build_routes(problem, tighten_times(problem, plans))
 
 
 def tighten_times(problem: Problem, plans: list[TimedPlan]) -> list[TimedPlan]:

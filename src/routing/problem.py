@@ -400,8 +400,10 @@ class Solution:
     first_solution_s: float | None
     status: str
     params: SolveParams
-    #: ``"search"`` (the solver's result) or ``"insertion"`` (the search found nothing
-    #: that places as much as pair-aware insertion alone, which then stands).
+    #: Which engine produced the routes: ``"search"`` (OR-Tools' search), ``"pyvrp"``
+    #: (PyVRP, for problems it expresses exactly), ``"improve"`` (OR-Tools' result
+    #: improved by the pinned-pair loop of :mod:`.improve`) or ``"insertion"`` (no
+    #: search found anything better than pair-aware insertion alone, which then stands).
     source: str = "search"
 
     def assigned_jobs(self) -> set[int]:

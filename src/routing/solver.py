@@ -11,6 +11,7 @@ from ortools.constraint_solver import pywrapcp, routing_enums_pb2, routing_ils_p
 
 from ..errors import InputError, SolverError
 from .explain import explain_unassigned
+from .improve import solve_expressible
 from .insertion import (
     Inserter,
     TimedPlan,
@@ -155,6 +156,12 @@ def _solve(problem: Problem, params: SolveParams, *, pair_aware: bool, repair: b
            initial: Sequence[Sequence[int]] | None = None) -> Solution:
     _check_params(params)
     started = time.perf_counter()
+    if pair_aware and repair and worker is None:
+        # "ours": PyVRP when it is installed and expresses the whole problem (see
+        # improve.solve_expressible); OR-Tools below for everything else.
+        fast = solve_expressible(problem, params, initial=initial, started=started)
+        if fast is not None:
+            return fast
     if worker is None and params.workers > 1 and initial is None:
         found = _solve_parallel(problem, params, pair_aware, repair)
     else:
