@@ -20,6 +20,7 @@ EXTRA_OF: dict[str, str] = {
     "reportlab": "sheets",
     "folium": "maps", "branca": "maps", "js_lib_leaflet": "maps", "matplotlib": "maps",
     "pandas": "whatif", "dask": "whatif", "distributed": "whatif",
+    "pyvrp": "fast",
 }
 
 

@@ -191,7 +191,8 @@ def _build(problem: Problem, pinned: Mapping[int, int]) -> _Model:
     never = 2 * int(horizon) + 1
     keys = _profile_keys(problem, eligible)
     profiles: dict[tuple, int] = {}
-    distances, durations = [], []
+    distances: list[Any] = []
+    durations: list[Any] = []
     for key in keys:
         if key in profiles:
             continue
@@ -226,7 +227,7 @@ def _build(problem: Problem, pinned: Mapping[int, int]) -> _Model:
     for v, veh in enumerate(problem.vehicles):
         limits = [x for x in (veh.max_work_s, problem.resource_max_work_s.get(veh.resource))
                   if x is not None]
-        extra = {"shift_duration": int(min(limits))} if limits else {}
+        extra: dict[str, Any] = {"shift_duration": int(min(limits))} if limits else {}
         types.append(pyvrp.VehicleType(
             num_available=1, capacity=[int(veh.capacity if veh.capacity is not None
                                            else total_demand)] if capacity else [],
