@@ -18,7 +18,8 @@ from ..errors import InputError
 from .explain import explain_unassigned
 from .problem import BreakTaken, Problem, Route, Solution, SolveParams, Stop
 
-__all__ = ["Inserter", "TimedPlan", "build_routes", "drop_penalty", "schedule_sequences",
+__all__ = ["Inserter", "TimedPlan", "build_routes", "drop_penalty", "earliest_schedule",
+           "schedule_sequences",
            "solve_by_insertion", "tighten_times"]
 
 
@@ -180,6 +181,76 @@ def schedule_sequences(problem: Problem, sequences: Sequence[Sequence[int]],
             return None
         plans.append(TimedPlan(v, tuple(seq), tuple(starts), veh.shift_start_s, back, ()))
     return build_routes(problem, tighten_times(problem, plans))
+
+
+def earliest_schedule(problem: Problem,
+                      sequences: Sequence[Sequence[int]]) -> tuple[Route, ...] | None:
+    """Timed routes with every service as early as travel, windows and links allow.
+
+    The least solution of ``start >= window start``, ``start >= previous end + travel``
+    (from the shift start) and each link's gap, found by iterating to a fixed point:
+    it minimises every start at once, hence every lateness term. Linked jobs wait for
+    each other, so the schedule may make later jobs late; that is priced, not refused,
+    up to each job's ``max_lateness_s``. Routes then leave as late as the first visit
+    allows. For vehicles without breaks.
+
+    Parameters
+    ----------
+    problem : Problem
+    sequences : sequence of sequences of int
+        For each vehicle, the job indices it serves in order.
+
+    Returns
+    -------
+    tuple of Route or None
+        None when the sequences' orders contradict the links (no schedule exists),
+        a vehicle has breaks, or a start or return misses its hard limit.
+    """
+    edges: list[tuple[int, int, int]] = []
+    x: dict[int, int] = {}
+    for v, seq in enumerate(sequences):
+        veh = problem.vehicles[v]
+        if seq and veh.breaks:
+            return None
+        dur = problem.duration_s[veh.profile]
+        loc, prev = veh.start_location, None
+        for j in seq:
+            job = problem.jobs[j]
+            travel = int(dur[loc, job.location])
+            if prev is None:
+                x[j] = max(job.tw_start_s, veh.shift_start_s + travel)
+            else:
+                x[j] = job.tw_start_s
+                edges.append((prev, j, problem.jobs[prev].service_s + travel))
+            loc, prev = job.location, j
+    for link in problem.links:
+        if link.first in x and link.second in x:
+            edges.append((link.first, link.second, link.min_gap_s))
+            edges.append((link.second, link.first, -link.max_gap_s))
+    for _ in range(len(x) + 1):
+        changed = False
+        for a, b, gap in edges:
+            if x[a] + gap > x[b]:
+                x[b], changed = x[a] + gap, True
+        if not changed:
+            break
+    else:
+        return None
+    plans = []
+    for v, seq in enumerate(sequences):
+        veh = problem.vehicles[v]
+        if not seq:
+            plans.append(TimedPlan(v, (), (), veh.shift_start_s, veh.shift_start_s, ()))
+            continue
+        dur = problem.duration_s[veh.profile]
+        last = problem.jobs[seq[-1]]
+        back = x[seq[-1]] + last.service_s + int(dur[last.location, veh.end_location])
+        if back > veh.shift_end_s or any(x[j] > problem.jobs[j].tw_end_s
+                                         + problem.jobs[j].max_lateness_s for j in seq):
+            return None
+        leave = x[seq[0]] - int(dur[veh.start_location, problem.jobs[seq[0]].location])
+        plans.append(TimedPlan(v, tuple(seq), tuple(x[j] for j in seq), leave, back, ()))
+    return build_routes(problem, plans)
 
 
 def tighten_times(problem: Problem, plans: list[TimedPlan]) -> list[TimedPlan]:
@@ -680,6 +751,26 @@ class Inserter:
                 self.scheds[v] = _Sched(cost=0, leave_s=int(starts[0]) if starts else 0,
                                         back_s=int(starts[-1]) if starts else 0, dep=(),
                                         used=bool(jobs))
+            else:
+                self.scheds[v] = sched
+
+    def remove(self, jobs: list[int]) -> None:
+        """Take jobs out of their routes and unpin them; the routes they leave are re-timed.
+
+        Used by ruin and recreate (:mod:`.improve`): what remains keeps its order and
+        its linked jobs' pinned starts, and :meth:`insert_all` puts the jobs back.
+        """
+        gone = set(jobs)
+        for j in gone:
+            self.pinned.pop(j, None)
+        for v, seq in enumerate(self.seqs):
+            if not gone.intersection(seq):
+                continue
+            self.seqs[v] = [i for i in seq if i not in gone]
+            sched = self.schedule(v, self.seqs[v]) if v not in self.frozen else None
+            if sched is None:
+                # Removing stops never delays the others; freeze rather than guess if it did.
+                self.frozen.add(v)
             else:
                 self.scheds[v] = sched
 
