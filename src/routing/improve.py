@@ -23,7 +23,7 @@ from .verify import verify_solution
 __all__ = ["ORTOOLS_SHARE", "applies", "better", "improve", "solve_expressible"]
 
 #: Share of the time limit OR-Tools searches before :func:`improve` takes over.
-ORTOOLS_SHARE = 0.3
+ORTOOLS_SHARE = 0.1
 #: Seconds of PyVRP per polish of the pinned model.
 POLISH_S = 0.5
 #: Shortest polish worth starting, seconds.
@@ -33,10 +33,14 @@ LIMITED_ROUNDS = 4
 #: Pairs removed by one ruin (at most), and singles removed with them.
 RUIN_PAIRS = 3
 RUIN_SINGLES = 6
-#: How far (seconds) a polish may move pairs' starts; one is drawn per polish.
-WIDEN_S = (0,)
-#: Widths of the first polishes (seconds either side of each pair's start), narrowing.
-NARROW_S = (0,)
+#: How far a polish after a ruin may move pairs' starts, as a share of their window's
+#: width either side; one is drawn per polish (0 = pinned). Tuned on Mankowska D-E.
+WIDEN = (0.0, 0.08, 0.25)
+#: The first polishes' widths, narrowing from half a window to pinned: the first lets
+#: pairs find their places almost freely, the later ones settle their times.
+NARROW = (0.5, 0.25, 0.12, 0.06, 0.025, 0.0)
+#: Share of its present lateness a single job may keep in a polish; one drawn per polish.
+KEEP_LATE = (1.0, 0.5, 0.0)
 
 
 def better(problem: Problem, a: Solution, b: Solution) -> Solution:
@@ -141,13 +145,15 @@ def _sequences(problem: Problem, solution: Solution) -> list[list[int]]:
     return seqs
 
 
-def _relaxed(problem: Problem, solution: Solution, widen_s: int = 0,
-             rng: random.Random | None = None) -> tuple[Problem, dict[int, int]]:
+def _relaxed(problem: Problem, solution: Solution, widen: float = 0.0,
+             rng: random.Random | None = None,
+             keep_late: float = 1.0) -> tuple[Problem, dict[int, int]]:
     """The pinned model of a solution: what PyVRP may change without breaking a link.
 
-    Every served linked job is pinned at its start (``widen_s`` = 0), or may start up
-    to ``widen_s`` seconds either side of it with its link dropped from the model (the
-    read-back then re-synchronises the pair and prices the waiting). A single job may
+    Every served linked job is pinned at its start (``widen`` = 0), or may start up
+    to ``widen`` times its window's width either side of it (within the window, and no
+    later than now if it is late), with its link dropped from the model: the read-back
+    then re-synchronises the pair and prices the waiting. A single job may
     start as late as it does now, but no later (so no job becomes later than it is and
     total and largest lateness cannot grow), and lateness is not priced. A pair whose
     two visits do not overlap in time keeps its two vehicles (else one vehicle might
@@ -163,16 +169,17 @@ def _relaxed(problem: Problem, solution: Solution, widen_s: int = 0,
         for j in (a, b):
             if j not in starts:
                 jobs[j] = replace(jobs[j], skills=jobs[j].skills | {_UNSERVABLE})
-            elif widen_s:
+            elif widen:
                 t, job = starts[j], jobs[j]
-                jobs[j] = replace(job, tw_start_s=max(job.tw_start_s, t - widen_s),
-                                  tw_end_s=max(t, min(t + widen_s, job.tw_end_s)),
+                width = int(widen * (job.tw_end_s - job.tw_start_s))
+                jobs[j] = replace(job, tw_start_s=max(job.tw_start_s, t - width),
+                                  tw_end_s=max(t, min(t + width, job.tw_end_s)),
                                   max_lateness_s=0)
             else:
                 pinned[j] = starts[j]
         if a in starts and b in starts:
             ja, jb = problem.jobs[a], problem.jobs[b]
-            if widen_s:
+            if widen:
                 _separate(problem, jobs, a, b, vehicle_of, rng)
             elif not (starts[a] < starts[b] + jb.service_s
                       and starts[b] < starts[a] + ja.service_s):
@@ -183,10 +190,10 @@ def _relaxed(problem: Problem, solution: Solution, widen_s: int = 0,
     for j, job in enumerate(jobs):
         if j in linked:
             continue
-        late = max(0, starts[j] - job.tw_end_s) if j in starts else 0
+        late = int(keep_late * max(0, starts[j] - job.tw_end_s)) if j in starts else 0
         jobs[j] = replace(job, tw_end_s=job.tw_end_s + late, max_lateness_s=0)
     weights = replace(problem.weights, lateness_s=0, max_lateness_s=0)
-    links = () if widen_s else problem.links
+    links = () if widen else problem.links
     return replace(problem, jobs=tuple(jobs), weights=weights, links=links), pinned
 
 
@@ -227,9 +234,10 @@ def _finish(problem: Problem, routes: tuple[Route, ...] | None, params: SolvePar
 
 
 def _polish(problem: Problem, solution: Solution, params: SolveParams, seconds: float,
-            seed: int, widen_s: int = 0) -> Solution | None:
+            seed: int, widen: float = 0.0) -> Solution | None:
     """PyVRP on the pinned model of ``solution``, read back on ``problem``; None on failure."""
-    relaxed, pinned = _relaxed(problem, solution, widen_s, random.Random(seed))
+    relaxed, pinned = _relaxed(problem, solution, widen, random.Random(seed),
+                               random.Random(seed).choice(KEEP_LATE))
     if pyvrp_adapter.can_express(relaxed, pinned) is not None:
         return None
     slice_params = SolveParams(time_limit_s=seconds, solution_limit=params.solution_limit,
@@ -243,7 +251,7 @@ def _polish(problem: Problem, solution: Solution, params: SolveParams, seconds: 
     if not _apart(problem, sequences):
         return None
     routes = earliest_schedule(problem, sequences)
-    if routes is None and widen_s:
+    if routes is None and widen:
         routes = _resynchronise(problem, sequences, found, params)
     return _finish(problem, routes, params, "improve")
 
@@ -364,11 +372,11 @@ def improve(problem: Problem, params: SolveParams, found: Solution, started: flo
                                    and rounds >= LIMITED_ROUNDS):
             break
         rounds += 1
-        if rounds <= len(NARROW_S):
-            candidate, widen = current, NARROW_S[rounds - 1]
+        if rounds <= len(NARROW):
+            candidate, widen = current, NARROW[rounds - 1]
         else:
             candidate = _ruin_recreate(problem, current, rng, params, deadline)
-            widen = rng.choice(WIDEN_S)
+            widen = rng.choice(WIDEN)
         if candidate is None:
             continue
         left = deadline - time.perf_counter()

@@ -266,8 +266,8 @@ def _initial(model: _Model, problem: Problem, initial: Sequence[Sequence[int]]):
         visits = [model.job_client[j] for j in seq if j in model.job_client]
         if visits:
             routes.append(pyvrp.Route(model.data, visits, v))
-    solution = pyvrp.Solution(model.data, routes)
-    return solution if solution.is_feasible() else None
+    # An infeasible warm start is still a good place for PyVRP's penalised search to begin.
+    return pyvrp.Solution(model.data, routes)
 
 
 def solve_pyvrp(problem: Problem, params: SolveParams, *, pinned: Mapping[int, int] | None = None,
@@ -285,8 +285,8 @@ def solve_pyvrp(problem: Problem, params: SolveParams, *, pinned: Mapping[int, i
     pinned : mapping of int to int, optional
         Job index -> service start (seconds since midnight) the job must keep.
     initial : sequence of sequences of int, optional
-        A warm start: for each vehicle, its jobs in order. Ignored if it is not feasible
-        in PyVRP's model.
+        A warm start: for each vehicle, its jobs in order (it need not be feasible in
+        PyVRP's model: the search starts from it and keeps only feasible solutions).
 
     Returns
     -------

@@ -11,7 +11,7 @@ from ortools.constraint_solver import pywrapcp, routing_enums_pb2, routing_ils_p
 
 from ..errors import InputError, SolverError
 from .explain import explain_unassigned
-from .improve import solve_expressible
+from .improve import ORTOOLS_SHARE, applies, improve, solve_expressible
 from .insertion import (
     Inserter,
     TimedPlan,
@@ -156,20 +156,28 @@ def _solve(problem: Problem, params: SolveParams, *, pair_aware: bool, repair: b
            initial: Sequence[Sequence[int]] | None = None) -> Solution:
     _check_params(params)
     started = time.perf_counter()
-    if pair_aware and repair and worker is None:
+    ours = pair_aware and repair and worker is None
+    if ours:
         # "ours": PyVRP when it is installed and expresses the whole problem (see
-        # improve.solve_expressible); OR-Tools below for everything else.
+        # improve.solve_expressible); OR-Tools below for everything else, and on
+        # problems with pairs improve.improve takes over after a share of the time.
         fast = solve_expressible(problem, params, initial=initial, started=started)
         if fast is not None:
             return fast
-    if worker is None and params.workers > 1 and initial is None:
-        found = _solve_parallel(problem, params, pair_aware, repair)
+    improving = ours and applies(problem)
+    search = replace(params, time_limit_s=ORTOOLS_SHARE * params.time_limit_s) \
+        if improving else params
+    if worker is None and search.workers > 1 and initial is None:
+        found = _solve_parallel(problem, search, pair_aware, repair)
     else:
-        found = _solve_one(problem, params, pair_aware=pair_aware, repair=repair,
+        found = _solve_one(problem, search, pair_aware=pair_aware, repair=repair,
                            worker=worker, initial=initial)
     if worker is not None or not pair_aware:
         return found  # a portfolio member, or the plain OR-Tools reference
-    return _at_least_insertion(problem, params, found, started)
+    found = _at_least_insertion(problem, search, found, started)
+    if improving:
+        found = replace(improve(problem, params, found, started), params=params)
+    return found
 
 
 def _at_least_insertion(problem: Problem, params: SolveParams, found: Solution,
