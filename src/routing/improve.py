@@ -20,10 +20,14 @@ from .objective import objective
 from .problem import Problem, Route, Solution, SolveParams
 from .verify import verify_solution
 
-__all__ = ["ORTOOLS_SHARE", "applies", "better", "improve", "solve_expressible"]
+__all__ = ["FINAL_SHARE", "ORTOOLS_SHARE", "applies", "better", "improve", "keep_better",
+           "solve_expressible"]
 
 #: Share of the time limit OR-Tools searches before :func:`improve` takes over.
 ORTOOLS_SHARE = 0.1
+#: Share of the time limit OR-Tools searches at the end, from the loop's best solution:
+#: it prices lateness exactly, which the pinned model cannot (it only caps it).
+FINAL_SHARE = 0.3
 #: Seconds of PyVRP per polish of the pinned model.
 POLISH_S = 0.5
 #: Shortest polish worth starting, seconds.
@@ -54,6 +58,13 @@ def better(problem: Problem, a: Solution, b: Solution) -> Solution:
         return drop_penalty(problem, s), objective(problem, s.routes, dropped)
 
     return b if key(b) < key(a) else a
+
+
+def keep_better(problem: Problem, found: Solution, other: Solution | None) -> Solution:
+    """``other`` when it passes the checker and is :func:`better` than ``found``, else ``found``."""
+    if other is None or verify_solution(problem, other):
+        return found
+    return better(problem, found, other)
 
 
 def solve_expressible(problem: Problem, params: SolveParams, *,

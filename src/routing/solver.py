@@ -11,7 +11,14 @@ from ortools.constraint_solver import pywrapcp, routing_enums_pb2, routing_ils_p
 
 from ..errors import InputError, SolverError
 from .explain import explain_unassigned
-from .improve import ORTOOLS_SHARE, applies, improve, solve_expressible
+from .improve import (
+    FINAL_SHARE,
+    ORTOOLS_SHARE,
+    applies,
+    improve,
+    keep_better,
+    solve_expressible,
+)
 from .insertion import (
     Inserter,
     TimedPlan,
@@ -176,8 +183,25 @@ def _solve(problem: Problem, params: SolveParams, *, pair_aware: bool, repair: b
         return found  # a portfolio member, or the plain OR-Tools reference
     found = _at_least_insertion(problem, search, found, started)
     if improving:
-        found = replace(improve(problem, params, found, started), params=params)
+        found = _improve_then_search(problem, params, found, started)
     return found
+
+
+def _improve_then_search(problem: Problem, params: SolveParams, found: Solution,
+                         started: float) -> Solution:
+    """improve.improve until FINAL_SHARE of the time is left, then OR-Tools from its best."""
+    loop = replace(params, time_limit_s=(1 - FINAL_SHARE) * params.time_limit_s)
+    found = improve(problem, loop, found, started)
+    left = started + params.time_limit_s - time.perf_counter()
+    if left > 0.2:
+        warm = [[s.job for s in r.stops] for r in sorted(found.routes, key=lambda r: r.vehicle)]
+        final = _solve_one(problem, replace(params, time_limit_s=left), pair_aware=True,
+                           repair=True, worker=None, initial=warm)
+        source = found.source
+        found = keep_better(problem, found, final)
+        if source == "improve":
+            found = replace(found, source=source)  # OR-Tools finished what the loop began
+    return replace(found, params=params, wall_s=time.perf_counter() - started)
 
 
 def _at_least_insertion(problem: Problem, params: SolveParams, found: Solution,
