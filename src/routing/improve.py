@@ -383,8 +383,9 @@ def improve(problem: Problem, params: SolveParams, found: Solution, started: flo
                                    and rounds >= LIMITED_ROUNDS):
             break
         rounds += 1
+        candidate: Solution | None = current
         if rounds <= len(NARROW):
-            candidate, widen = current, NARROW[rounds - 1]
+            widen = NARROW[rounds - 1]
         else:
             candidate = _ruin_recreate(problem, current, rng, params, deadline)
             widen = rng.choice(WIDEN)

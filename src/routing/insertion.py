@@ -19,7 +19,7 @@ from .explain import explain_unassigned
 from .problem import BreakTaken, Problem, Route, Solution, SolveParams, Stop
 
 __all__ = ["Inserter", "TimedPlan", "build_routes", "drop_penalty", "earliest_schedule",
-           "schedule_sequences",
+           "least_waiting", "schedule_sequences",
            "solve_by_insertion", "tighten_times"]
 
 
@@ -132,7 +132,8 @@ def build_routes(problem: Problem, plans: list[TimedPlan]) -> tuple[Route, ...]:
         routes.append(Route(vehicle=plan.vehicle, stops=tuple(stops), start_s=plan.leave_s,
                             end_s=plan.back_s, return_travel_s=int(dur[loc, veh.end_location]),
                             return_distance_m=int(dist[loc, veh.end_location]),
-                            breaks=plan.breaks))
+                            breaks=plan.breaks,
+                            overtime_s=max(0, plan.back_s - veh.shift_end_s)))
     return tuple(routes)
 
 
@@ -177,7 +178,7 @@ def schedule_sequences(problem: Problem, sequences: Sequence[Sequence[int]],
             starts.append(start)
             t, loc = start + job.service_s, job.location
         back = t + int(dur[loc, veh.end_location])
-        if back > veh.shift_end_s:
+        if back > veh.shift_end_s + problem.weights.overtime_allowed_s:
             return None
         plans.append(TimedPlan(v, tuple(seq), tuple(starts), veh.shift_start_s, back, ()))
     return build_routes(problem, tighten_times(problem, plans))
@@ -245,11 +246,14 @@ def earliest_schedule(problem: Problem,
         dur = problem.duration_s[veh.profile]
         last = problem.jobs[seq[-1]]
         back = x[seq[-1]] + last.service_s + int(dur[last.location, veh.end_location])
-        if back > veh.shift_end_s or any(x[j] > problem.jobs[j].tw_end_s
+        if back > veh.shift_end_s + problem.weights.overtime_allowed_s or any(
+                x[j] > problem.jobs[j].tw_end_s
                                          + problem.jobs[j].max_lateness_s for j in seq):
             return None
         leave = x[seq[0]] - int(dur[veh.start_location, problem.jobs[seq[0]].location])
         plans.append(TimedPlan(v, tuple(seq), tuple(x[j] for j in seq), leave, back, ()))
+    if problem.weights.waiting_s:
+        plans = least_waiting(problem, plans)
     return build_routes(problem, plans)
 
 
@@ -328,6 +332,50 @@ def tighten_times(problem: Problem, plans: list[TimedPlan]) -> list[TimedPlan]:
         leave = min([leave] + [b.start_s for b in gap0])
         out.append(TimedPlan(pl.vehicle, pl.jobs, tuple(x[j] for j in pl.jobs), leave,
                          back[pl.vehicle], pl.breaks))
+    return least_waiting(problem, out) if problem.weights.waiting_s else out
+
+
+def least_waiting(problem: Problem, plans: list[TimedPlan]) -> list[TimedPlan]:
+    """Move visits as late as each route's return allows, so idle time gathers at the start.
+
+    With waiting priced (:attr:`Weights.waiting_s`), the earliest schedule is the wrong
+    one: it starts early and waits for later windows. Keeping each route's sequence,
+    its return time and its breaks, every stop (last to first) starts as late as the
+    next stop (or the way home, breaks in between) allows, never after its window's end
+    (nor later than now if already late) and never earlier than now; linked jobs keep
+    their times, since their partners' routes depend on them. The route then leaves as
+    late as its first visit allows. Nothing gets later than the route's end, so shift,
+    work limits and other routes are untouched; each route's waiting is then the least
+    its sequence and return time permit.
+    """
+    linked = {j for link in problem.links for j in (link.first, link.second)}
+    out = []
+    for pl in plans:
+        gaps = _break_gaps(problem, pl) if pl.jobs else None
+        if gaps is None:
+            out.append(pl)
+            continue
+        veh = problem.vehicles[pl.vehicle]
+        dur = problem.duration_s[veh.profile]
+        inner = gaps[1]
+        starts = list(pl.starts)
+        nxt_start, nxt_loc = pl.back_s, veh.end_location
+        for k in range(len(pl.jobs) - 1, -1, -1):
+            job = problem.jobs[pl.jobs[k]]
+            gap = inner[k + 1]
+            latest = (nxt_start - int(dur[job.location, nxt_loc]) - job.service_s
+                      - sum(b.duration_s for b in gap))
+            latest = min([latest] + [b.start_s - job.service_s for b in gap])
+            cap = job.tw_end_s if starts[k] <= job.tw_end_s else starts[k]
+            if pl.jobs[k] not in linked:
+                starts[k] = max(starts[k], min(latest, cap))
+            nxt_start, nxt_loc = starts[k], job.location
+        first = problem.jobs[pl.jobs[0]]
+        leave = starts[0] - int(dur[veh.start_location, first.location])
+        leave -= sum(b.duration_s for b in inner[0])
+        leave = min([leave] + [b.start_s for b in inner[0]])
+        out.append(TimedPlan(pl.vehicle, pl.jobs, tuple(starts), max(leave, pl.leave_s),
+                             pl.back_s, pl.breaks))
     return out
 
 
@@ -442,7 +490,7 @@ class Inserter:
             return False
         back = (max(arrive, job.tw_start_s) + job.service_s
                 + int(dur[job.location, veh.end_location]))
-        return back <= veh.shift_end_s
+        return back <= veh.shift_end_s + self.w.overtime_allowed_s
 
     # -- timing ---------------------------------------------------------------------------
 
@@ -491,6 +539,9 @@ class Inserter:
                 cost += (s - job.tw_end_s) * w.lateness_s
             if first_start is None:
                 first_start, first_travel = s, travel
+            else:
+                # Conservative: these times are earliest starts, so waiting is at its most.
+                cost += (s - t - travel) * w.waiting_s
             cost += travel * w.travel_s
             if dist is not None:
                 cost += dist[loc][job.location] * w.distance_m
@@ -504,8 +555,9 @@ class Inserter:
         cost += back_travel * w.travel_s
         if dist is not None:
             cost += dist[loc][veh.end_location] * w.distance_m
-        if back > veh.shift_end_s:
+        if back > veh.shift_end_s + w.overtime_allowed_s:
             return None
+        cost += max(0, back - veh.shift_end_s) * w.overtime_s
         after = back
         for i in range(last + 1, len(seq)):
             b = veh.breaks[-seq[i] - 1]

@@ -28,7 +28,8 @@ def route_cost(problem: Problem, route: Route) -> int:
     int
         ``travel_s`` x travel seconds + ``distance_m`` x metres + ``lateness_s`` x
         seconds started after each window + ``non_preferred`` per job served by a
-        resource it does not prefer + the vehicle's ``fixed_cost`` when used. Terms
+        resource it does not prefer + ``overtime_s`` x seconds back after the shift +
+        ``waiting_s`` x seconds waiting at visits + the vehicle's ``fixed_cost``. Terms
         over the whole solution (largest lateness, longest route) are left to
         :func:`objective`.
     """
@@ -37,6 +38,7 @@ def route_cost(problem: Problem, route: Route) -> int:
     w = problem.weights
     veh = problem.vehicles[route.vehicle]
     cost = w.travel_s * route.travel_s + w.distance_m * route.distance_m + veh.fixed_cost
+    cost += w.overtime_s * route.overtime_s + w.waiting_s * route.waiting_s
     for stop in route.stops:
         job = problem.jobs[stop.job]
         cost += w.lateness_s * max(0, stop.start_s - job.tw_end_s)

@@ -28,6 +28,14 @@ constant):
   feasible (and :mod:`.verify` would reject it anyway);
 - optional jobs: ``required=False`` with ``prize`` = drop penalty; mandatory jobs
   ``required=True``;
+- waiting (``Weights.waiting_s``): PyVRP's duration cost per second (its route
+  duration is travel + service + waiting, with the start chosen to wait least), the arc
+  cost lowered by the same per travel second and each prize raised by it per service
+  second, so the objectives differ by a constant;
+- overtime (``Weights.overtime_s``): the route leaves at the shift start (``start_late``
+  = ``tw_early``), ``shift_duration`` = the shift's length, ``max_overtime`` = the
+  allowance at ``unit_overtime_cost``: PyVRP's duration past the shift length is then
+  exactly the time back after the shift's end;
 - pinned jobs (``pinned``): window ``[t, t]``. A link whose two jobs are pinned needs no
   constraint of its own when its two visits overlap in time (one vehicle cannot be in
   two places at once) or no vehicle may serve both.
@@ -101,6 +109,9 @@ def can_express(problem: Problem, pinned: Mapping[int, int] | None = None) -> st
         return "no vehicles"
     if w.span_s:
         return "the span weight (longest route) has no PyVRP equivalent"
+    why = _pricing_problem(problem)
+    if why:
+        return why
     shifts: dict[str, int] = {}
     for veh in problem.vehicles:
         if veh.breaks:
@@ -126,6 +137,24 @@ def can_express(problem: Problem, pinned: Mapping[int, int] | None = None) -> st
             return why
     if _profile_entries(problem, eligible) > MAX_PROFILE_ENTRIES:
         return "too many distinct routing profiles (eligibility and preference sets)"
+    return None
+
+
+def _pricing_problem(problem: Problem) -> str | None:
+    """Why waiting or overtime prices cannot be carried over to PyVRP, or None."""
+    w = problem.weights
+    if w.waiting_s > w.travel_s:
+        # PyVRP's duration cost counts travel too; the arc cost pays it back, and cannot
+        # go negative.
+        return "waiting costs more per second than travel"
+    if w.overtime_allowed_s:
+        if w.waiting_s:
+            return "overtime and waiting both priced (PyVRP's overtime needs a fixed start)"
+        for veh in problem.vehicles:
+            limits = [x for x in (veh.max_work_s, problem.resource_max_work_s.get(veh.resource))
+                      if x is not None]
+            if limits and min(limits) < veh.shift_end_s + w.overtime_allowed_s - veh.shift_start_s:
+                return f"vehicle {veh.id!r} has a work limit and overtime is priced"
     return None
 
 
@@ -199,7 +228,8 @@ def _build(problem: Problem, pinned: Mapping[int, int]) -> _Model:
         profile, banned, penalised = key
         ix = np.ix_(index, index)
         dur = problem.duration_s[profile][ix].copy()
-        cost = dur * w.travel_s + problem.distance_m[profile][ix] * w.distance_m
+        # PyVRP's duration cost (waiting_s per second) also counts travel: pay it back here.
+        cost = dur * (w.travel_s - w.waiting_s) + problem.distance_m[profile][ix] * w.distance_m
         cols = [nd + k for k, j in enumerate(jobs) if j in penalised]
         cost[:, cols] += w.non_preferred
         np.fill_diagonal(cost, 0)  # PyVRP wants a zero diagonal; no route uses it
@@ -222,18 +252,29 @@ def _build(problem: Problem, pinned: Mapping[int, int]) -> _Model:
         clients.append(pyvrp.Client(
             location=nd + k, delivery=[int(job.demand)] if capacity else [],
             service_duration=int(job.service_s), tw_early=int(early), tw_late=int(late),
-            prize=int(job.drop_penalty or 0), required=job.drop_penalty is None, name=job.id))
+            # Serving also adds the visit's service to PyVRP's duration cost; a prize that
+            # large again keeps dropping or serving it as dear as in our objective.
+            prize=int((job.drop_penalty or 0) + w.waiting_s * job.service_s),
+            required=job.drop_penalty is None, name=job.id))
     types = []
     for v, veh in enumerate(problem.vehicles):
         limits = [x for x in (veh.max_work_s, problem.resource_max_work_s.get(veh.resource))
                   if x is not None]
         extra: dict[str, Any] = {"shift_duration": int(min(limits))} if limits else {}
+        if w.overtime_allowed_s:
+            # PyVRP prices duration past shift_duration; leaving at the shift start makes
+            # that exactly the time back after the shift's end.
+            extra = {"shift_duration": int(veh.shift_end_s - veh.shift_start_s),
+                     "start_late": int(veh.shift_start_s),
+                     "max_overtime": int(w.overtime_allowed_s),
+                     "unit_overtime_cost": int(w.overtime_s)}
         types.append(pyvrp.VehicleType(
             num_available=1, capacity=[int(veh.capacity if veh.capacity is not None
                                            else total_demand)] if capacity else [],
             start_depot=depot_of[veh.start_location], end_depot=depot_of[veh.end_location],
             fixed_cost=int(veh.fixed_cost), tw_early=int(veh.shift_start_s),
-            tw_late=int(veh.shift_end_s), unit_distance_cost=1, unit_duration_cost=0,
+            tw_late=int(veh.shift_end_s + w.overtime_allowed_s), unit_distance_cost=1,
+            unit_duration_cost=int(w.waiting_s),
             profile=profiles[keys[v]], name=veh.id, **extra))
     locations = [pyvrp.Location(x=float(loc), y=0.0) for loc in index]
     depots = [pyvrp.Depot(location=k) for k in range(nd)]

@@ -370,7 +370,7 @@ class _Model:
 
     def _horizon(self) -> int:
         p = self.problem
-        h = max([v.shift_end_s for v in p.vehicles]
+        h = max([v.shift_end_s + p.weights.overtime_allowed_s for v in p.vehicles]
                 + [j.tw_end_s + j.max_lateness_s + j.service_s for j in p.jobs]
                 + [b.latest_s + b.duration_s for v in p.vehicles for b in v.breaks])
         return int(h) + 1
@@ -474,10 +474,18 @@ class _Model:
             if job.max_lateness_s and w.lateness_s:
                 dim.SetCumulVarSoftUpperBound(idx, job.tw_end_s, w.lateness_s)
         for v, veh in enumerate(p.vehicles):
-            for idx in (self.routing.Start(v), self.routing.End(v)):
-                dim.CumulVar(idx).SetRange(veh.shift_start_s, veh.shift_end_s)
+            dim.CumulVar(self.routing.Start(v)).SetRange(veh.shift_start_s, veh.shift_end_s)
+            # Priced overtime: the return may run past the shift's end, at a cost per second.
+            end = self.routing.End(v)
+            dim.CumulVar(end).SetRange(veh.shift_start_s, veh.shift_end_s + w.overtime_allowed_s)
+            if w.overtime_allowed_s:
+                dim.SetCumulVarSoftUpperBound(end, veh.shift_end_s, w.overtime_s)
             if veh.max_work_s is not None:
                 dim.SetSpanUpperBoundForVehicle(int(veh.max_work_s), v)
+        if w.waiting_s:
+            # Slack = idle time on the route: waiting at visits, and breaks taken between
+            # leaving and coming home (OR-Tools cannot tell them apart; see docs/routing.md).
+            dim.SetSlackCostCoefficientForAllVehicles(w.waiting_s)
         return dim
 
     def _add_breaks(self) -> dict[int, list]:
@@ -519,7 +527,9 @@ class _Model:
             for i, a in enumerate(vs):
                 for b in vs[i + 1:]:
                     va, vb = p.vehicles[a], p.vehicles[b]
-                    if va.shift_end_s <= vb.shift_start_s or vb.shift_end_s <= va.shift_start_s:
+                    late = p.weights.overtime_allowed_s  # overtime may run into the next shift
+                    if (va.shift_end_s + late <= vb.shift_start_s
+                            or vb.shift_end_s + late <= va.shift_start_s):
                         continue
                     a_first = s.IsLessOrEqualVar(t.CumulVar(r.End(a)), t.CumulVar(r.Start(b)))
                     b_first = s.IsLessOrEqualVar(t.CumulVar(r.End(b)), t.CumulVar(r.Start(a)))

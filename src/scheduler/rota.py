@@ -236,6 +236,8 @@ class RotaSummary:
     unplaced_by_service_s: dict[str, int]
     workers_used: int
     workers: int
+    overtime_s: int = 0
+    waiting_s: int = 0
 
 
 def summarise(rota: Rota, day: Day) -> RotaSummary:
@@ -257,7 +259,9 @@ def summarise(rota: Rota, day: Day) -> RotaSummary:
         distance_m=sum(sh.distance_m for sh in rota.shifts if sh.stops), unplaced_s=unplaced_s,
         unplaced_by_area_s=dict(sorted(by_area.items())),
         unplaced_by_service_s=dict(sorted(by_service.items())),
-        workers_used=len(used), workers=len(day.workers))
+        workers_used=len(used), workers=len(day.workers),
+        overtime_s=sum(max(0, sh.return_s - sh.shift_end_s) for sh in rota.shifts if sh.stops),
+        waiting_s=sum(s.start_s - s.arrival_s for sh in rota.shifts for s in sh.stops))
 
 
 def format_summary(summary: RotaSummary) -> str:
@@ -271,6 +275,8 @@ def format_summary(summary: RotaSummary) -> str:
         f"Contact time:    {hours(summary.contact_s)}",
         f"Travel time:     {hours(summary.travel_s)} ({summary.distance_m / METRES_PER_MILE:.0f} miles)",
         f"Workers used:    {summary.workers_used} of {summary.workers}",
+        f"Overtime:        {hours(summary.overtime_s)} past shift ends",
+        f"Waiting:         {hours(summary.waiting_s)} at visits before they start",
     ]
     if summary.unplaced_by_area_s:
         lines.append("Unplaced hours by area:    " + ", ".join(
