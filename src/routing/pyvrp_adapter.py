@@ -14,7 +14,8 @@ constant):
 
 - locations: one per distinct vehicle start/end location (the depots), then one per job,
   so two jobs at one address can differ in who may serve them;
-- one vehicle type per vehicle (``num_available=1``), its shift as the type's window,
+- one vehicle type per kind of vehicle (identical shifts share one, ``num_available``
+  = how many; routes come back to them in turn), its shift as the type's window,
   ``max_work_s`` (and a one-shift resource's ``resource_max_work_s``) as
   ``shift_duration``, its capacity and fixed cost;
 - costs: PyVRP's "distance" matrix is our arc cost (``travel_s`` x seconds +
@@ -200,6 +201,17 @@ class _Model:
     data: Any
     client_job: list[int]           # PyVRP client index -> job index
     job_client: dict[int, int]      # job index -> PyVRP client index
+    type_vehicles: list[list[int]]  # PyVRP vehicle type -> the vehicles it stands for
+    type_of: dict[int, int]         # vehicle -> its PyVRP vehicle type
+
+    def sequences(self, solution: Any, n_vehicles: int) -> list[list[int]]:
+        """Each vehicle's jobs in order; a type's routes go to its vehicles in turn."""
+        out: list[list[int]] = [[] for _ in range(n_vehicles)]
+        free = [list(members) for members in self.type_vehicles]
+        for route in solution.routes():
+            v = free[route.vehicle_type()].pop(0)
+            out[v] = [self.client_job[a.idx] for a in route.schedule() if a.is_client()]
+        return out
 
 
 def _build(problem: Problem, pinned: Mapping[int, int]) -> _Model:
@@ -256,30 +268,40 @@ def _build(problem: Problem, pinned: Mapping[int, int]) -> _Model:
             # large again keeps dropping or serving it as dear as in our objective.
             prize=int((job.drop_penalty or 0) + w.waiting_s * job.service_s),
             required=job.drop_penalty is None, name=job.id))
-    types = []
+    # Identical shifts share one vehicle type (num_available = their count): PyVRP then
+    # does not tell them apart, as with a plain fleet, instead of searching symmetric moves.
+    kinds: dict[tuple, list[int]] = {}
     for v, veh in enumerate(problem.vehicles):
         limits = [x for x in (veh.max_work_s, problem.resource_max_work_s.get(veh.resource))
                   if x is not None]
-        extra: dict[str, Any] = {"shift_duration": int(min(limits))} if limits else {}
+        kind: dict[str, Any] = {"shift_duration": int(min(limits))} if limits else {}
         if w.overtime_allowed_s:
             # PyVRP prices duration past shift_duration; leaving at the shift start makes
             # that exactly the time back after the shift's end.
-            extra = {"shift_duration": int(veh.shift_end_s - veh.shift_start_s),
-                     "start_late": int(veh.shift_start_s),
-                     "max_overtime": int(w.overtime_allowed_s),
-                     "unit_overtime_cost": int(w.overtime_s)}
-        types.append(pyvrp.VehicleType(
-            num_available=1, capacity=[int(veh.capacity if veh.capacity is not None
-                                           else total_demand)] if capacity else [],
+            kind = {"shift_duration": int(veh.shift_end_s - veh.shift_start_s),
+                    "start_late": int(veh.shift_start_s),
+                    "max_overtime": int(w.overtime_allowed_s),
+                    "unit_overtime_cost": int(w.overtime_s)}
+        kind.update(
+            capacity=(int(veh.capacity if veh.capacity is not None else total_demand),)
+            if capacity else (),
             start_depot=depot_of[veh.start_location], end_depot=depot_of[veh.end_location],
             fixed_cost=int(veh.fixed_cost), tw_early=int(veh.shift_start_s),
             tw_late=int(veh.shift_end_s + w.overtime_allowed_s), unit_distance_cost=1,
-            unit_duration_cost=int(w.waiting_s),
-            profile=profiles[keys[v]], name=veh.id, **extra))
+            unit_duration_cost=int(w.waiting_s), profile=profiles[keys[v]])
+        kinds.setdefault(tuple(sorted(kind.items())), []).append(v)
+    types = []
+    for kind_key, members in kinds.items():
+        kwargs = dict(kind_key)
+        kwargs["capacity"] = list(kwargs["capacity"])
+        types.append(pyvrp.VehicleType(num_available=len(members),
+                                       name=problem.vehicles[members[0]].id, **kwargs))
     locations = [pyvrp.Location(x=float(loc), y=0.0) for loc in index]
     depots = [pyvrp.Depot(location=k) for k in range(nd)]
     data = pyvrp.ProblemData(locations, clients, depots, types, distances, durations)
-    return _Model(data=data, client_job=jobs, job_client={j: k for k, j in enumerate(jobs)})
+    return _Model(data=data, client_job=jobs, job_client={j: k for k, j in enumerate(jobs)},
+                  type_vehicles=list(kinds.values()),
+                  type_of={v: t for t, members in enumerate(kinds.values()) for v in members})
 
 
 class _Stop:
@@ -306,7 +328,7 @@ def _initial(model: _Model, problem: Problem, initial: Sequence[Sequence[int]]):
     for v, seq in enumerate(initial):
         visits = [model.job_client[j] for j in seq if j in model.job_client]
         if visits:
-            routes.append(pyvrp.Route(model.data, visits, v))
+            routes.append(pyvrp.Route(model.data, visits, model.type_of[v]))
     # An infeasible warm start is still a good place for PyVRP's penalised search to begin.
     return pyvrp.Solution(model.data, routes)
 
@@ -364,9 +386,7 @@ def solve_pyvrp(problem: Problem, params: SolveParams, *, pinned: Mapping[int, i
         best = result.best
         if not best.is_feasible():
             raise SolverError("PyVRP found no feasible solution within the time limit")
-        for route in best.routes():
-            sequences[route.vehicle_type()] = [model.client_job[a.idx] for a in route.schedule()
-                                               if a.is_client()]
+        sequences = model.sequences(best, len(problem.vehicles))
     routes = schedule_sequences(problem, sequences, pinned)
     if routes is None:
         raise SolverError("PyVRP returned a route that misses a window on our matrices")
