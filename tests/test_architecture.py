@@ -137,6 +137,14 @@ def test_ortools_only_in_the_solver_adapter():
     assert [n for n in MODULES if "ortools" in _third_party(n)] == [f"{PACKAGE}.routing.solver"]
 
 
+def test_pyvrp_only_in_its_adapter_and_only_lazily():
+    assert [n for n in MODULES if "pyvrp" in _third_party(n)] == [f"{PACKAGE}.routing.pyvrp_adapter"]
+    tree = ast.parse(MODULES[f"{PACKAGE}.routing.pyvrp_adapter"].read_text(encoding="utf-8"))
+    top = [a.name for node in tree.body if isinstance(node, ast.Import) for a in node.names]
+    top += [node.module for node in tree.body if isinstance(node, ast.ImportFrom) and node.module]
+    assert not [m for m in top if m.split(".")[0] == "pyvrp"]  # the base install lacks it
+
+
 def test_no_print_in_library_modules():
     printing = []
     for name, path in MODULES.items():

@@ -13,6 +13,14 @@ from ortools.constraint_solver import pywrapcp, routing_enums_pb2, routing_ils_p
 from ..errors import InputError, SolverError
 from . import interrupt
 from .explain import explain_unassigned
+from .improve import (
+    FINAL_SHARE,
+    ORTOOLS_SHARE,
+    applies,
+    improve,
+    keep_better,
+    solve_expressible,
+)
 from .insertion import (
     Inserter,
     TimedPlan,
@@ -179,14 +187,45 @@ def _solve(problem: Problem, params: SolveParams, *, pair_aware: bool, repair: b
            initial: Sequence[Sequence[int]] | None = None) -> Solution:
     _check_params(params)
     started = time.perf_counter()
-    if worker is None and params.workers > 1 and initial is None:
-        found = _solve_parallel(problem, params, pair_aware, repair)
+    ours = pair_aware and repair and worker is None
+    if ours:
+        # "ours": PyVRP when it is installed and expresses the whole problem (see
+        # improve.solve_expressible); OR-Tools below for everything else, and on
+        # problems with pairs improve.improve takes over after a share of the time.
+        fast = solve_expressible(problem, params, initial=initial, started=started)
+        if fast is not None:
+            return fast
+    improving = ours and applies(problem)
+    search = replace(params, time_limit_s=ORTOOLS_SHARE * params.time_limit_s) \
+        if improving else params
+    if worker is None and search.workers > 1 and initial is None:
+        found = _solve_parallel(problem, search, pair_aware, repair)
     else:
-        found = _solve_one(problem, params, pair_aware=pair_aware, repair=repair,
+        found = _solve_one(problem, search, pair_aware=pair_aware, repair=repair,
                            worker=worker, initial=initial)
     if worker is not None or not pair_aware:
         return found  # a portfolio member, or the plain OR-Tools reference
-    return _at_least_insertion(problem, params, found, started)
+    found = _at_least_insertion(problem, search, found, started)
+    if improving:
+        found = _improve_then_search(problem, params, found, started)
+    return found
+
+
+def _improve_then_search(problem: Problem, params: SolveParams, found: Solution,
+                         started: float) -> Solution:
+    """improve.improve until FINAL_SHARE of the time is left, then OR-Tools from its best."""
+    loop = replace(params, time_limit_s=(1 - FINAL_SHARE) * params.time_limit_s)
+    found = improve(problem, loop, found, started)
+    left = started + params.time_limit_s - time.perf_counter()
+    if left > 0.2:
+        warm = [[s.job for s in r.stops] for r in sorted(found.routes, key=lambda r: r.vehicle)]
+        final = _solve_one(problem, replace(params, time_limit_s=left), pair_aware=True,
+                           repair=True, worker=None, initial=warm)
+        source = found.source
+        found = keep_better(problem, found, final)
+        if source == "improve":
+            found = replace(found, source=source)  # OR-Tools finished what the loop began
+    return replace(found, params=params, wall_s=time.perf_counter() - started)
 
 
 def _at_least_insertion(problem: Problem, params: SolveParams, found: Solution,
@@ -369,7 +408,7 @@ class _Model:
 
     def _horizon(self) -> int:
         p = self.problem
-        h = max([v.shift_end_s for v in p.vehicles]
+        h = max([v.shift_end_s + p.weights.overtime_allowed_s for v in p.vehicles]
                 + [j.tw_end_s + j.max_lateness_s + j.service_s for j in p.jobs]
                 + [b.latest_s + b.duration_s for v in p.vehicles for b in v.breaks])
         return int(h) + 1
@@ -473,10 +512,18 @@ class _Model:
             if job.max_lateness_s and w.lateness_s:
                 dim.SetCumulVarSoftUpperBound(idx, job.tw_end_s, w.lateness_s)
         for v, veh in enumerate(p.vehicles):
-            for idx in (self.routing.Start(v), self.routing.End(v)):
-                dim.CumulVar(idx).SetRange(veh.shift_start_s, veh.shift_end_s)
+            dim.CumulVar(self.routing.Start(v)).SetRange(veh.shift_start_s, veh.shift_end_s)
+            # Priced overtime: the return may run past the shift's end, at a cost per second.
+            end = self.routing.End(v)
+            dim.CumulVar(end).SetRange(veh.shift_start_s, veh.shift_end_s + w.overtime_allowed_s)
+            if w.overtime_allowed_s:
+                dim.SetCumulVarSoftUpperBound(end, veh.shift_end_s, w.overtime_s)
             if veh.max_work_s is not None:
                 dim.SetSpanUpperBoundForVehicle(int(veh.max_work_s), v)
+        if w.waiting_s:
+            # Slack = idle time on the route: waiting at visits, and breaks taken between
+            # leaving and coming home (OR-Tools cannot tell them apart; see docs/routing.md).
+            dim.SetSlackCostCoefficientForAllVehicles(w.waiting_s)
         return dim
 
     def _add_breaks(self) -> dict[int, list]:
@@ -518,7 +565,9 @@ class _Model:
             for i, a in enumerate(vs):
                 for b in vs[i + 1:]:
                     va, vb = p.vehicles[a], p.vehicles[b]
-                    if va.shift_end_s <= vb.shift_start_s or vb.shift_end_s <= va.shift_start_s:
+                    late = p.weights.overtime_allowed_s  # overtime may run into the next shift
+                    if (va.shift_end_s + late <= vb.shift_start_s
+                            or vb.shift_end_s + late <= va.shift_start_s):
                         continue
                     a_first = s.IsLessOrEqualVar(t.CumulVar(r.End(a)), t.CumulVar(r.Start(b)))
                     b_first = s.IsLessOrEqualVar(t.CumulVar(r.End(b)), t.CumulVar(r.Start(a)))

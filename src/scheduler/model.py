@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 from ..errors import InputError
+from ..geo.travel import haversine_m
 
 PRIORITIES = ("critical", "high", "normal")
 PROVIDER_KINDS = ("in_house", "independent")
@@ -86,6 +87,14 @@ class TravelBuffer:
     def seconds(self, travel_s: int) -> int:
         """The buffer after a leg of ``travel_s`` seconds between two addresses."""
         return max(self.min_s, travel_s * self.share_bp // 10_000)
+
+    def owed(self, previous: Client | None, client: Client, travel_s: int) -> int:
+        """The buffer owed before a visit to ``client`` after one to ``previous`` (None: home)."""
+        if previous is None or previous.client_id == client.client_id or not (
+                self.min_s or self.share_bp):
+            return 0
+        apart = float(haversine_m(previous.lat, previous.lon, client.lat, client.lon))
+        return self.seconds(travel_s) if apart > self.same_address_m else 0
 
     @classmethod
     def of_run(cls, run: Mapping) -> TravelBuffer:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from ..errors import InputError
 from .inputs import read_file_bytes, shown
-from .model import Day
+from .model import Day, TravelBuffer
 from .units import METRES_PER_MILE, format_hhmmss, parse_hhmmss
 
 ROTA_FORMAT = "carerounds.rota/1"
@@ -356,6 +356,8 @@ class RotaSummary:
     unplaced_by_service_s: dict[str, int]
     workers_used: int
     workers: int
+    overtime_s: int = 0
+    waiting_s: int = 0
 
 
 def summarise(rota: Rota, day: Day) -> RotaSummary:
@@ -377,7 +379,23 @@ def summarise(rota: Rota, day: Day) -> RotaSummary:
         distance_m=sum(sh.distance_m for sh in rota.shifts if sh.stops), unplaced_s=unplaced_s,
         unplaced_by_area_s=dict(sorted(by_area.items())),
         unplaced_by_service_s=dict(sorted(by_service.items())),
-        workers_used=len(used), workers=len(day.workers))
+        workers_used=len(used), workers=len(day.workers),
+        overtime_s=sum(max(0, sh.return_s - sh.shift_end_s) for sh in rota.shifts if sh.stops),
+        waiting_s=_waiting_s(rota, day))
+
+
+def _waiting_s(rota: Rota, day: Day) -> int:
+    """Idle time at visits before they start, the travel buffer between addresses excluded."""
+    buffer = TravelBuffer.of_run(rota.run)
+    total = 0
+    for sh in rota.shifts:
+        previous = None
+        for stop in sh.stops:
+            client = day.client_by_id.get(stop.client_id)
+            owed = buffer.owed(previous, client, stop.travel_s) if client is not None else 0
+            total += max(0, stop.start_s - stop.arrival_s - owed)
+            previous = client
+    return total
 
 
 def format_summary(summary: RotaSummary) -> str:
@@ -391,6 +409,8 @@ def format_summary(summary: RotaSummary) -> str:
         f"Contact time:    {hours(summary.contact_s)}",
         f"Travel time:     {hours(summary.travel_s)} ({summary.distance_m / METRES_PER_MILE:.0f} miles)",
         f"Workers used:    {summary.workers_used} of {summary.workers}",
+        f"Overtime:        {hours(summary.overtime_s)} past shift ends",
+        f"Waiting:         {hours(summary.waiting_s)} at visits before they start",
     ]
     if summary.unplaced_by_area_s:
         lines.append("Unplaced hours by area:    " + ", ".join(

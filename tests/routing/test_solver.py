@@ -576,4 +576,5 @@ def test_search_result_that_drops_more_is_replaced_by_the_insertion_rota():
 def test_search_result_is_kept_when_insertion_is_no_better():
     problem = _max_work_problem(links=False)
     solution = solve(problem, SolveParams(time_limit_s=2, solution_limit=50))
-    assert solution.source == "search"
+    # OR-Tools' search, or PyVRP when installed: either way not the insertion floor.
+    assert solution.source in ("search", "pyvrp")
