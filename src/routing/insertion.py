@@ -58,24 +58,7 @@ def solve_by_insertion(problem: Problem, params: SolveParams, *,
     ins.deadline = deadline
     placed = {j for seq in ins.sequences() for j in seq}
     ins.insert_all([j for j in everything if j not in placed], eject=True)
-    plans = []
-    for v, seq in enumerate(ins.seqs):
-        sched = ins.schedule(v, seq)
-        if sched is None or not sched.used:
-            veh = problem.vehicles[v]
-            plans.append(TimedPlan(v, (), (), veh.shift_start_s, veh.shift_start_s, ()))
-            continue
-        jobs, starts, breaks = [], [], []
-        for item, free_s in zip(seq, sched.dep):
-            if item >= 0:
-                jobs.append(item)
-                starts.append(free_s - problem.jobs[item].service_s)
-            elif free_s >= 0:
-                duration = problem.vehicles[v].breaks[-item - 1].duration_s
-                breaks.append(BreakTaken(start_s=free_s - duration, duration_s=duration))
-        plans.append(TimedPlan(v, tuple(jobs), tuple(starts), sched.leave_s, sched.back_s,
-                           tuple(sorted(breaks, key=lambda b: b.start_s))))
-    routes = build_routes(problem, tighten_times(problem, plans))
+    routes = timed_routes(problem, ins)
     served = {st.job for r in routes for st in r.stops}
     dropped = [j for j in everything if j not in served]
     w = problem.weights
@@ -86,6 +69,28 @@ def solve_by_insertion(problem: Problem, params: SolveParams, *,
                     first_solution_s=time.perf_counter() - started, status="feasible",
                     params=params)
 
+
+
+def timed_routes(problem: Problem, ins: Inserter) -> tuple[Route, ...]:
+    """Routes of an inserter's sequences, at the latest leave and earliest return they allow."""
+    plans = []
+    for v, seq in enumerate(ins.seqs):
+        vehicle = problem.vehicles[v]
+        sched = ins.schedule(v, seq)
+        if sched is None or not sched.used:
+            plans.append(TimedPlan(v, (), (), vehicle.shift_start_s, vehicle.shift_start_s, ()))
+            continue
+        jobs, starts, breaks = [], [], []
+        for item, free_s in zip(seq, sched.dep):
+            if item >= 0:
+                jobs.append(item)
+                starts.append(free_s - problem.jobs[item].service_s)
+            elif free_s >= 0:
+                duration = vehicle.breaks[-item - 1].duration_s
+                breaks.append(BreakTaken(start_s=free_s - duration, duration_s=duration))
+        plans.append(TimedPlan(v, tuple(jobs), tuple(starts), sched.leave_s, sched.back_s,
+                               tuple(sorted(breaks, key=lambda b: b.start_s))))
+    return build_routes(problem, tighten_times(problem, plans))
 
 
 def drop_penalty(problem: Problem, solution: Solution) -> int:

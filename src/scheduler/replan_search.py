@@ -18,8 +18,8 @@ import numpy as np
 
 from ..routing import Problem, Route, SolveParams, solve
 from ..routing.decompose import subproblem
-from ..routing.insertion import Inserter, TimedPlan, build_routes, tighten_times
-from ..routing.problem import BreakTaken
+from ..routing.insertion import Inserter
+from ..routing.insertion import timed_routes as _timed_routes
 
 __all__ = ["change_scope", "improve_around_change", "objective", "timed_routes", "warm_start"]
 
@@ -89,24 +89,7 @@ def warm_start(problem: Problem, seqs: list[list[int]], old_start: dict[int, int
 
 def timed_routes(problem: Problem, ins: Inserter) -> list[Route]:
     """Routes of the inserter's sequences at their earliest consistent times."""
-    plans = []
-    for v, seq in enumerate(ins.seqs):
-        vehicle = problem.vehicles[v]
-        sched = ins.schedule(v, seq)
-        if sched is None or not sched.used:
-            plans.append(TimedPlan(v, (), (), vehicle.shift_start_s, vehicle.shift_start_s, ()))
-            continue
-        jobs, starts, breaks = [], [], []
-        for item, free_s in zip(seq, sched.dep):
-            if item >= 0:
-                jobs.append(item)
-                starts.append(free_s - problem.jobs[item].service_s)
-            elif free_s >= 0:
-                duration = vehicle.breaks[-item - 1].duration_s
-                breaks.append(BreakTaken(start_s=free_s - duration, duration_s=duration))
-        plans.append(TimedPlan(v, tuple(jobs), tuple(starts), sched.leave_s, sched.back_s,
-                               tuple(sorted(breaks, key=lambda b: b.start_s))))
-    return list(build_routes(problem, tighten_times(problem, plans)))
+    return list(_timed_routes(problem, ins))
 
 
 def objective(problem: Problem, routes: Sequence[Route], unplaced: Sequence[int]) -> int:
