@@ -8,6 +8,7 @@ import hashlib
 import io
 import re
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from pathlib import Path
 
 from ..errors import InputError
@@ -24,7 +25,7 @@ from .model import (
     Visit,
     Worker,
 )
-from .units import parse_hhmm
+from .units import format_days, parse_days, parse_hhmm
 
 #: Columns every file must have, in contract order; optional columns are read when present.
 COLUMNS: dict[str, tuple[str, ...]] = {
@@ -36,7 +37,8 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "visits.csv": ("visit_id", "client_id", "provider_id", "window_start", "window_end",
                    "duration_min", "carers", "skills", "priority", "service", "tasks"),
 }
-OPTIONAL_COLUMNS: dict[str, tuple[str, ...]] = {"workers.csv": ("max_hours",)}
+OPTIONAL_COLUMNS: dict[str, tuple[str, ...]] = {
+    "workers.csv": ("max_hours", "days", "contract_hours_week", "max_hours_week")}
 HISTORY_FILE = "history.csv"
 HISTORY_COLUMNS = ("client_id", "worker_id", "visits")
 
@@ -117,6 +119,29 @@ class _Row:
                                         f"{UK_LON[1]}); check the column order (lat, lon)")
         return lat, lon
 
+    def days(self, field: str) -> frozenset[int] | None:
+        """An optional list of weekdays; ``None`` when blank (every day)."""
+        value = self.text(field, required=False)
+        if not value:
+            return None
+        try:
+            return parse_days(value)
+        except ValueError as exc:
+            raise self.error(field, str(exc)) from None
+
+    def hours_s(self, field: str, *, high: float) -> int | None:
+        """An optional number of hours in ``(0, high]``, as whole seconds."""
+        value = self.text(field, required=False)
+        if not value:
+            return None
+        try:
+            hours = float(value)
+        except ValueError:
+            raise self.error(field, f"{value!r} is not a number of hours") from None
+        if not 0 < hours <= high:
+            raise self.error(field, f"{hours:g} is outside 0..{high:g} hours")
+        return int(round(hours * 3600))
+
     def items(self, field: str) -> tuple[str, ...]:
         raw = self.text(field, required=False)
         return tuple(part.strip() for part in raw.split(";") if part.strip())
@@ -184,56 +209,72 @@ def read_providers(folder: Path) -> tuple[SourceFile, tuple[Provider, ...]]:
 def read_workers(folder: Path, providers: dict[str, Provider],
                  known_skills: Callable[[str], bool] | None = None
                  ) -> tuple[SourceFile, tuple[Worker, ...]]:
-    """Read ``workers.csv``; several rows with one ``worker_id`` are that worker's shifts."""
+    """Read ``workers.csv``; several rows with one ``worker_id`` are that worker's shifts.
+
+    Optional columns: ``max_hours`` (a day), ``days`` (the weekdays a row's shift is
+    worked, blank for every day), ``contract_hours_week`` and ``max_hours_week``.
+    """
     source, rows = _records(folder, "workers.csv", id_field="worker_id",
                             required=COLUMNS["workers.csv"])
     workers: dict[str, Worker] = {}
     for row in rows:
-        wid = row.ident("worker_id")
-        pid = row.ident("provider_id")
-        if pid not in providers:
-            raise row.error("provider_id", f"unknown provider {pid!r}; add it to providers.csv")
-        start, end = row.time_s("shift_start"), row.time_s("shift_end")
-        if end <= start:
-            raise row.error("shift_end", "shift ends before it starts (overnight shifts: "
-                                         "split them at midnight)")
-        lat, lon = row.coordinate("home_lat", "home_lon")
-        max_hours = row.text("max_hours", required=False)
-        max_work_s = None
-        if max_hours:
-            try:
-                hours = float(max_hours)
-            except ValueError:
-                raise row.error("max_hours", f"{max_hours!r} is not a number of hours") from None
-            if not 0 < hours <= 24:
-                raise row.error("max_hours", f"{hours} is outside 0..24 hours")
-            max_work_s = int(round(hours * 3600))
-        worker = Worker(
-            worker_id=wid, provider_id=pid, name=row.text("name"),
-            gender=row.choice("gender", GENDERS), home_lat=lat, home_lon=lon,
-            shifts=(Shift(start, end, row.line),),
-            skills=frozenset(s.lower() for s in row.items("skills")),
-            travel_mode=row.choice("travel_mode", TRAVEL_MODES), max_work_s=max_work_s,
-            row=row.line)
-        if wid in workers:
-            first = workers[wid]
-            same = (first.provider_id, first.gender, first.home_lat, first.home_lon,
-                    first.travel_mode, first.skills)
-            if same != (worker.provider_id, worker.gender, worker.home_lat, worker.home_lon,
-                        worker.travel_mode, worker.skills):
-                raise row.error("worker_id", f"worker {wid!r} appears again (first on row "
-                                f"{first.row}) with different details; a worker's extra rows "
-                                "are split shifts and must repeat the same details")
-            for shift in first.shifts:
-                if start < shift.end_s and shift.start_s < end:
-                    raise row.error("shift_start", f"shift overlaps the worker's shift on row "
-                                                   f"{shift.row}")
-            shifts = tuple(sorted(first.shifts + worker.shifts, key=lambda s: s.start_s))
-            max_work = first.max_work_s if worker.max_work_s is None else worker.max_work_s
-            workers[wid] = Worker(**{**first.__dict__, "shifts": shifts, "max_work_s": max_work})
-        else:
-            workers[wid] = worker
+        worker = _worker_row(row, providers)
+        first = workers.get(worker.worker_id)
+        workers[worker.worker_id] = worker if first is None else _add_shift(first, worker, row)
     return source, tuple(workers.values())
+
+
+def _worker_row(row: _Row, providers: dict[str, Provider]) -> Worker:
+    """One row of ``workers.csv`` as a worker with that row's one shift."""
+    wid = row.ident("worker_id")
+    pid = row.ident("provider_id")
+    if pid not in providers:
+        raise row.error("provider_id", f"unknown provider {pid!r}; add it to providers.csv")
+    start, end = row.time_s("shift_start"), row.time_s("shift_end")
+    if end <= start:
+        raise row.error("shift_end", "shift ends before it starts (overnight shifts: "
+                                     "split them at midnight)")
+    lat, lon = row.coordinate("home_lat", "home_lon")
+    return Worker(
+        worker_id=wid, provider_id=pid, name=row.text("name"),
+        gender=row.choice("gender", GENDERS), home_lat=lat, home_lon=lon,
+        shifts=(Shift(start, end, row.line, row.days("days")),),
+        skills=frozenset(s.lower() for s in row.items("skills")),
+        travel_mode=row.choice("travel_mode", TRAVEL_MODES),
+        max_work_s=row.hours_s("max_hours", high=24), row=row.line,
+        contract_week_s=row.hours_s("contract_hours_week", high=168),
+        max_week_s=row.hours_s("max_hours_week", high=168))
+
+
+def _add_shift(first: Worker, worker: Worker, row: _Row) -> Worker:
+    """A worker's further row: another shift, on the same details."""
+    wid = worker.worker_id
+    same = (first.provider_id, first.gender, first.home_lat, first.home_lon,
+            first.travel_mode, first.skills)
+    if same != (worker.provider_id, worker.gender, worker.home_lat, worker.home_lon,
+                worker.travel_mode, worker.skills):
+        raise row.error("worker_id", f"worker {wid!r} appears again (first on row "
+                        f"{first.row}) with different details; a worker's extra rows "
+                        "are split shifts and must repeat the same details")
+    for name, field in (("contract_week_s", "contract_hours_week"),
+                        ("max_week_s", "max_hours_week")):
+        mine, theirs = getattr(worker, name), getattr(first, name)
+        if mine is not None and theirs is not None and mine != theirs:
+            raise row.error(field, f"differs from the worker's row {first.row}; a worker has "
+                                   "one weekly figure (leave it blank on extra rows)")
+    new = worker.shifts[0]
+    for shift in first.shifts:
+        common = (set(range(7)) if shift.days is None else shift.days) & \
+            (set(range(7)) if new.days is None else new.days)
+        if common and new.start_s < shift.end_s and shift.start_s < new.end_s:
+            on = "" if len(common) == 7 else f" on {format_days(frozenset(common))}"
+            raise row.error("shift_start", f"shift overlaps the worker's shift on row "
+                                           f"{shift.row}{on}")
+    shifts = tuple(sorted(first.shifts + worker.shifts, key=lambda s: s.start_s))
+    return replace(first, shifts=shifts,
+                   max_work_s=first.max_work_s if worker.max_work_s is None else worker.max_work_s,
+                   contract_week_s=first.contract_week_s or worker.contract_week_s,
+                   max_week_s=first.max_week_s or worker.max_week_s)
 
 
 def read_clients(folder: Path, workers: dict[str, Worker]) -> tuple[SourceFile, tuple[Client, ...]]:
@@ -342,6 +383,8 @@ def read_day(folder: str | Path, *, date: dt.date | None = None) -> Day:
     vsrc, visits = read_visits(folder, by_client, by_provider)
     hsrc, history = read_history(folder, by_client, by_worker)
     sources = tuple(s for s in (psrc, wsrc, csrc, vsrc, hsrc) if s is not None)
-    return Day(date=date or (dt.date.today() + dt.timedelta(days=1)), providers=providers,
-               workers=workers, clients=clients, visits=visits, sources=sources,
-               history=history)
+    plan_date = date or (dt.date.today() + dt.timedelta(days=1))
+    # shifts with days (workers.csv's optional column) are worked on those weekdays only
+    on_shift = tuple(w for w in (worker.on(plan_date) for worker in workers) if w is not None)
+    return Day(date=plan_date, providers=providers, workers=on_shift, clients=clients,
+               visits=visits, sources=sources, history=history)
