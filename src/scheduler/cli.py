@@ -102,6 +102,8 @@ def cmd_sample(args: argparse.Namespace) -> int:
     """``carerounds sample``: write a synthetic day of inputs."""
     from .sample import generate_sample, write_sample
 
+    if args.size == "week":
+        return _week().sample_week(args, stderr.print)
     sample = generate_sample(args.region, date=args.date, seed=args.seed, size=args.size)
     paths = write_sample(sample, Path(args.out))
     stderr.print(f"Wrote {len(paths)} files to {args.out} ({args.region}, {args.size}, seed {args.seed})")
@@ -137,6 +139,8 @@ def cmd_plan(args: argparse.Namespace) -> int:
     """``carerounds plan``: the nightly rota, with every output file (recorded with ``--store``)."""
     from .store import recorder
 
+    if args.week:
+        return _week().plan_week_command(args, stdout.print, stderr.print)
     asked = {"seed": args.seed, "time_limit_s": args.time_limit, "engine": args.engine,
              "solution_limit": args.solution_limit, "pool": args.pool, "dedupe": args.dedupe}
     with recorder(args.store, args.date, label=args.label, parameters=asked) as run:
@@ -202,6 +206,8 @@ def cmd_check(args: argparse.Namespace) -> int:
     from .check import check_rota
     from .store.reports import rota_of
 
+    if args.week:
+        return _week().check_week_command(args, stdout.print)
     phases = _Phases(args.quiet)
     rota = rota_of(args.rota, args.store, args.date)
     if args.date is None:
@@ -587,6 +593,43 @@ def _register_scenarios(subparsers) -> None:
     p.set_defaults(func=cmd_compare)
 
 
+# ---- the care week (handlers in week_cli) -------------------------------------------------
+
+def _week():
+    from . import week_cli
+
+    return week_cli
+
+
+def _add_week_plan(p: argparse.ArgumentParser) -> None:
+    """``plan --week``: seven days together (``--time-limit`` is then per day solve)."""
+    p.add_argument("--week", type=_date, default=None, metavar="YYYY-MM-DD",
+                   help="plan the seven days from this date from packages.csv, with the same "
+                        "carers every day (see docs/week.md); --time-limit is per day solve")
+    p.add_argument("--rounds", type=int, default=2, metavar="N",
+                   help="with --week: rounds over the week (default 2)")
+    p.add_argument("--continuity", type=int, default=1200, metavar="COST",
+                   help="with --week: cost of a carer-visit outside the client's week carers "
+                        "(default 1200, 20 min of travel)")
+    p.add_argument("--no-baseline", action="store_true",
+                   help="with --week: do not also plan seven independent days to compare")
+
+
+def _register_expand(subparsers) -> None:
+    """Add ``carerounds expand`` (packages to dated visits, one folder per date)."""
+    p = subparsers.add_parser(
+        "expand", help="turn packages.csv into one dated input folder per day",
+        description="Write OUT/YYYY-MM-DD/ for each date: the day's visits from packages.csv "
+                    "(ids PACKAGE-YYYY-MM-DD), the workers on shift that day, clients and "
+                    "history; each folder is a day carerounds plan reads.")
+    p.add_argument("--inputs", required=True, metavar="DIR", help="a week folder (packages.csv)")
+    when = p.add_mutually_exclusive_group(required=True)
+    when.add_argument("--week", type=_date, metavar="YYYY-MM-DD", help="seven days from this date")
+    when.add_argument("--date", type=_date, metavar="YYYY-MM-DD", help="one date")
+    p.add_argument("--out", required=True, metavar="DIR", help="output folder")
+    p.set_defaults(func=lambda args: _week().expand(args, stdout.print))
+
+
 # ---- parser -------------------------------------------------------------------------------
 
 def _add_inputs(p: argparse.ArgumentParser, *, roads: bool = True) -> None:
@@ -617,8 +660,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--region", required=True, choices=sorted(REGIONS))
     p.add_argument("--date", type=_date, required=True, help="plan date YYYY-MM-DD")
     p.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
-    p.add_argument("--size", choices=["small", "day"], default="small",
-                   help="small: ~60 visits, 8 workers; day: ~1,500 visits, 180 workers")
+    p.add_argument("--size", choices=["small", "day", "week"], default="small",
+                   help="small: ~60 visits, 8 workers; day: ~1,500 visits, 180 workers; week: "
+                        "packages.csv and workers with days off for seven days from --date")
     p.add_argument("--out", required=True, metavar="DIR", help="folder to write the CSV files to")
     p.set_defaults(func=cmd_sample)
 
@@ -646,6 +690,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_store(p, "records the run and publishes the rota once checked")
     p.add_argument("--label", default=None, help="who or what plans, for the store "
                    "(default: night plan, or replan HH:MM when the date has a rota)")
+    _add_week_plan(p)
     p.set_defaults(func=cmd_plan)
 
     p = sub.add_parser("check", help="independently verify a rota against its inputs",
@@ -653,6 +698,9 @@ def build_parser() -> argparse.ArgumentParser:
     _add_inputs(p)
     p.add_argument("--rota", metavar="FILE", help="rota.json written by plan (or --store, --date)")
     _add_store(p, "instead of --rota: checks the rota published for --date")
+    p.add_argument("--week", type=_date, default=None, metavar="YYYY-MM-DD",
+                   help="check the seven days from this date (--rota is the folder plan --week "
+                        "wrote) and the weekly rules")
     p.set_defaults(func=cmd_check)
 
     p = sub.add_parser("roads", help="road networks (download when online)")
@@ -666,7 +714,7 @@ def build_parser() -> argparse.ArgumentParser:
     f.set_defaults(func=cmd_roads_fetch)
 
     for register in (_register_duplicates, _register_actuals, _register_sheets, _register_maps,
-                     _register_scenarios, _register_store):
+                     _register_scenarios, _register_store, _register_expand):
         register(sub)
     return parser
 

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import io
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -34,7 +33,7 @@ from .inputs import (
     read_workers,
 )
 from .model import Client, Day, Provider, SourceFile, Visit, Worker
-from .units import WEEKDAYS, format_hhmm, parse_days
+from .units import WEEKDAYS, format_hhmm
 
 PACKAGES_FILE = "packages.csv"
 #: Columns of ``packages.csv`` in contract order; ``start_date`` and ``end_date`` are optional.
@@ -114,6 +113,15 @@ class PackageVisit:
                      window_end_s=self.window_end_s, service_s=self.service_s,
                      carers=self.carers, skills=self.skills, priority=self.priority,
                      service=self.service, tasks=self.tasks, row=self.row)
+
+
+def recurring_key(visit_id: str, date: dt.date) -> str:
+    """A dated visit's id without its date: the recurring visit it is (``PK12`` or ``PK12-2``).
+
+    The inverse of :meth:`PackageVisit.visit_id` up to the date, so a recurring visit's
+    days can be grouped across the week.
+    """
+    return visit_id.replace(f"-{date.isoformat()}", "", 1)
 
 
 def _date(row: _Row, field: str) -> dt.date | None:
@@ -254,6 +262,15 @@ class Week:
         """Clients keyed by id."""
         return {c.client_id: c for c in self.clients}
 
+    def package_of(self, visit_id: str, date: dt.date) -> PackageVisit | None:
+        """The recurring visit a dated visit id comes from (``None`` if none)."""
+        return self._by_key.get(recurring_key(visit_id, date))
+
+    @cached_property
+    def _by_key(self) -> dict[str, PackageVisit]:
+        probe = self.start
+        return {recurring_key(p.visit_id(probe), probe): p for p in self.packages}
+
     def day(self, date: dt.date) -> Day:
         """One date of the week as a :class:`Day`: its shifts and its packages' visits."""
         if date not in self.dates:
@@ -311,14 +328,6 @@ def read_week(folder: str | Path, *, start: dt.date) -> Week:
     return week
 
 
-def _csv_rows(path: Path) -> tuple[list[str], list[dict[str, str]]]:
-    text = path.read_bytes().decode("utf-8-sig")
-    reader = csv.DictReader(io.StringIO(text, newline=""))
-    header = [h.strip() for h in (reader.fieldnames or [])]
-    reader.fieldnames = header
-    return header, list(reader)
-
-
 VISIT_COLUMNS = ("visit_id", "client_id", "provider_id", "window_start", "window_end",
                  "duration_min", "carers", "skills", "priority", "service", "tasks")
 
@@ -326,27 +335,17 @@ VISIT_COLUMNS = ("visit_id", "client_id", "provider_id", "window_start", "window
 def write_day_folder(week: Week, folder: Path, date: dt.date, out_dir: Path) -> list[Path]:
     """Write one date of a week as a one-day input folder ``carerounds plan`` reads.
 
-    ``providers.csv``, ``clients.csv`` and ``history.csv`` are copied; ``workers.csv``
-    keeps the rows worked on ``date`` (without ``days``); ``visits.csv`` holds the
-    packages' visits of the date.
+    ``providers.csv``, ``workers.csv`` (its ``days`` tell :func:`read_day` which shifts
+    are worked on the date), ``clients.csv`` and ``history.csv`` are copied; ``visits.csv``
+    holds the date's visits of the packages, with their stable ids. Plan the folder with
+    ``--date`` set to ``date``.
     """
     out_dir.mkdir(parents=True, exist_ok=True)
     written = []
-    for name in ("providers.csv", "clients.csv", "history.csv"):
+    for name in ("providers.csv", "workers.csv", "clients.csv", "history.csv"):
         if (folder / name).exists():
             (out_dir / name).write_bytes((folder / name).read_bytes())
             written.append(out_dir / name)
-    header, rows = _csv_rows(folder / "workers.csv")
-    kept = [h for h in header if h != "days"]
-    with (out_dir / "workers.csv").open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.writer(handle, lineterminator="\n")
-        writer.writerow(kept)
-        for values in rows:
-            days = (values.get("days") or "").strip()
-            if days and date.weekday() not in parse_days(days):
-                continue
-            writer.writerow([values.get(h) or "" for h in kept])
-    written.append(out_dir / "workers.csv")
     with (out_dir / "visits.csv").open("w", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle, lineterminator="\n")
         writer.writerow(VISIT_COLUMNS)
@@ -360,4 +359,4 @@ def write_day_folder(week: Week, folder: Path, date: dt.date, out_dir: Path) -> 
 
 
 __all__ = ["PACKAGE_COLUMNS", "PACKAGES_FILE", "WEEKDAYS", "PackageVisit", "Week", "expand",
-           "read_packages", "read_week", "write_day_folder"]
+           "read_packages", "read_week", "recurring_key", "write_day_folder"]

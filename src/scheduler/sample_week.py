@@ -13,9 +13,11 @@ arguments give byte-identical files; the ``small`` and ``day`` samples are untou
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import random
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from .model import SKILLS
 from .packages import PACKAGE_COLUMNS
@@ -125,7 +127,9 @@ def _roster(supply: Supply, rng: random.Random) -> list[_Rostered]:
         off = set(_OFF_PAIRS[i % len(_OFF_PAIRS)])
         extra = {"full": 0, "four": 1, "three": 2}[kind]
         while len(off) < 2 + extra:
-            off.add((max(off) + 1) % 7 if rng.random() < 0.5 else (min(off) - 1) % 7)
+            # another day next to the days off (a part-timer's days off run together)
+            nearby = sorted({(d + step) % 7 for d in off for step in (-1, 1)} - off)
+            off.add(rng.choice(nearby))
         days = frozenset(range(7)) - off
         rostered.append(_Rostered(draft, [(draft.pattern, days)]))
     teams: dict[tuple[int, str], list[_Rostered]] = {}
@@ -299,4 +303,19 @@ def _tables(demand: Demand, supply: Supply, rostered: list[_Rostered], rng: rand
         history=Table(DAY_COLUMNS["history.csv"], history))
 
 
-__all__ = ["SampleWeek", "WEEK_PATTERNS", "generate_week_sample"]
+def write_week_sample(sample: SampleWeek, out_dir: Path) -> list[Path]:
+    """Write a sample week's files (UTF-8 CSV, ``\\n`` line ends), as :func:`write_sample`."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for name, table in sample.files().items():
+        path = out_dir / name
+        with path.open("w", encoding="utf-8", newline="") as handle:
+            writer = csv.writer(handle, lineterminator="\n")
+            writer.writerow(table.header)
+            writer.writerows(table.rows)
+        paths.append(path)
+    return paths
+
+
+__all__ = ["SampleWeek", "WEEK_PATTERNS", "generate_week_sample", "write_week_sample"]

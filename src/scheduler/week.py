@@ -39,7 +39,7 @@ from ..routing.decompose import solve_decomposed
 from .build import BuiltProblem, PlanOptions, build_problem, shift_breaks
 from .duplicates import find_duplicate_visits
 from .model import Day, Worker
-from .packages import Week
+from .packages import Week, recurring_key
 from .plan import DECOMPOSE_ABOVE_JOBS, ENGINES, PlanResult, partition_by_area, plan_day, \
     rota_from_solution, run_info
 from .rota import Rota
@@ -201,11 +201,6 @@ def day_span(rota: Rota) -> dict[str, tuple[int, int]]:
     return out
 
 
-def package_key(visit_id: str, date: dt.date) -> str:
-    """A visit id without its date: the recurring visit (package and row) it belongs to."""
-    return visit_id.replace(f"-{date.isoformat()}", "", 1)
-
-
 @dataclass
 class _Context:
     """The week's other days as seen by one day: rotas keyed by date."""
@@ -230,7 +225,7 @@ class _Context:
         for rota in self.others(date):
             for o in rota.scheduled:
                 if o.start_s is not None:
-                    starts[package_key(o.visit_id, rota.date)].append(o.start_s)
+                    starts[recurring_key(o.visit_id, rota.date)].append(o.start_s)
         return {k: sorted(v)[(len(v) - 1) // 2] for k, v in starts.items()}
 
     def worked_elsewhere(self, date: dt.date) -> Counter[str]:
@@ -240,7 +235,7 @@ class _Context:
         return total
 
     def owners(self, date: dt.date) -> dict[str, list[str]]:
-        seen = [(abs((rota.date - date).days), package_key(stop.visit_id, rota.date), sh.worker_id)
+        seen = [(abs((rota.date - date).days), recurring_key(stop.visit_id, rota.date), sh.worker_id)
                 for rota in self.others(date) for sh in rota.shifts for stop in sh.stops]
         week = self.week
         days_on = {w.worker_id: sum(1 for d in week.dates if w.on(d) is not None)
@@ -278,7 +273,7 @@ def _week_problem(day: Day, built: BuiltProblem, ctx: _Context) -> Problem:
     for job, visit_id in zip(problem.jobs, built.job_visit):
         visit = day.visit_by_id[visit_id]
         preferred = preferred_carers(day, counts, visit.client_id, options.carers)
-        ref = usual.get(package_key(visit_id, date))
+        ref = usual.get(recurring_key(visit_id, date))
         if ref is None or ref + options.tolerance_s >= job.tw_end_s:
             jobs.append(replace(job, preferred_resources=preferred))
             continue
@@ -330,7 +325,7 @@ def _solve_day(day: Day, travel: DayTravel, built: BuiltProblem, ctx: _Context,
     started = time.perf_counter()
     warm = None
     if ctx.others(day.date):
-        keys = [package_key(v, day.date) for v in built.job_visit]
+        keys = [recurring_key(v, day.date) for v in built.job_visit]
         warm = template_routes(problem, keys, ctx.owners(day.date),
                                starts=ctx.usual_start(day.date), seed=params.seed,
                                time_limit_s=params.time_limit_s / 2)
