@@ -118,7 +118,7 @@ def test_core_scheduler_never_imports_rendering_whatif_or_the_cli():
     core = [n for n in GRAPH if n.startswith(f"{PACKAGE}.scheduler")
             and not n.startswith((f"{PACKAGE}.scheduler.render", f"{PACKAGE}.scheduler.whatif"))
             and n not in (f"{PACKAGE}.scheduler.cli", f"{PACKAGE}.scheduler.terminal",
-                          f"{PACKAGE}.scheduler.nightly")]
+                          f"{PACKAGE}.scheduler.nightly", f"{PACKAGE}.scheduler.week_cli")]
     outer = (f"{PACKAGE}.scheduler.render", f"{PACKAGE}.scheduler.whatif",
              f"{PACKAGE}.scheduler.cli")
     bad = {n: sorted(t for t in GRAPH[n] if t.startswith(outer)) for n in core}
@@ -186,6 +186,7 @@ def test_every_public_name_of_the_scheduler_api_resolves():
 
 
 def test_the_terminal_helpers_serve_the_cli_alone():
-    helpers = {f"{PACKAGE}.scheduler.terminal", f"{PACKAGE}.scheduler.nightly"}
+    helpers = {f"{PACKAGE}.scheduler.terminal", f"{PACKAGE}.scheduler.nightly",
+               f"{PACKAGE}.scheduler.week_cli"}
     users = {n for n, targets in GRAPH.items() if targets & helpers} - helpers
     assert users == {f"{PACKAGE}.scheduler.cli"}

@@ -7,15 +7,14 @@ import datetime as dt
 import math
 import signal
 import sys
-from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 
 from rich.markup import escape
 
 from ..errors import CareroundsError, InputError, NetworkUnavailableError
-from .nightly import _load_day_and_travel, _plan_into, _warn
-from .terminal import _Phases, _signals, stderr, stdout
+from .nightly import _plan_into, _warn, check_command, replan_command
+from .terminal import _signals, stderr, stdout
 
 EXIT_OK, EXIT_VIOLATIONS, EXIT_INPUT, EXIT_OTHER = 0, 1, 2, 3
 #: Exit codes after SIGINT and SIGTERM (128 + the signal number, as a shell reports them).
@@ -90,6 +89,8 @@ def cmd_sample(args: argparse.Namespace) -> int:
     """``carerounds sample``: write a synthetic day of inputs."""
     from .sample import generate_sample, write_sample
 
+    if args.size == "week":
+        return _week().sample_week(args, stderr.print)
     sample = generate_sample(args.region, date=args.date, seed=args.seed, size=args.size)
     paths = write_sample(sample, Path(args.out))
     stderr.print(f"Wrote {len(paths)} files to {args.out} ({args.region}, {args.size}, seed {args.seed})")
@@ -107,6 +108,9 @@ def cmd_plan(args: argparse.Namespace) -> int:
     """
     from .outputset import check_output_dir, output_lock
 
+    if args.week:
+        return _week().plan_week_command(args, stdout.print, stderr.print)
+
     out_dir = check_output_dir(args.out, flag="--out")
     with _signals.installed(), output_lock(out_dir, on_warning=_warn):
         return _plan_into(args, out_dir)
@@ -116,74 +120,16 @@ def cmd_plan(args: argparse.Namespace) -> int:
 
 def cmd_check(args: argparse.Namespace) -> int:
     """``carerounds check``: 0 when the rota is valid, 1 with its violations."""
-    from .check import check_replan, check_rota
-    from .events import read_events, replan_day_inputs
-    from .rota import read_rota
-    from .store.reports import rota_of
-
-    phases = _Phases(args.quiet)
-    rota = rota_of(args.rota, args.store, args.date)
-    if args.date is None:
-        args.date = rota.date
-    day, travel = _load_day_and_travel(args, phases)
-    day = replan_day_inputs(day, rota, args.add_visits,
-                            rota_file=Path(args.rota).name if args.rota else "rota.json")
-    violations = check_rota(day, rota, travel)
-    if args.base_rota:
-        events = read_events(args.events, day) if args.events else ()
-        violations += check_replan(day, read_rota(args.base_rota), events, rota, travel)
-    if violations:
-        stdout.print(f"INVALID: {len(violations)} violation(s)")
-        for v in violations:
-            stdout.print(f"  {v}", markup=False)
-        return EXIT_VIOLATIONS
-    status = Counter(o.status for o in rota.outcomes)
-    merged = f", {status['merged']} merged into others" if status["merged"] else ""
-    merged += f", {status['cancelled']} cancelled" if status["cancelled"] else ""
-    stdout.print(f"VALID: {status['scheduled']} visits scheduled, {status['unplaced']} unplaced with "
-              f"reasons{merged}, every one of {len(day.visits)} input visits accounted for")
-    return EXIT_OK
+    if args.week:
+        return _week().check_week_command(args, stdout.print)
+    return check_command(args)
 
 
 # ---- replan -------------------------------------------------------------------------------
 
 def cmd_replan(args: argparse.Namespace) -> int:
     """``carerounds replan``: the rest of the day re-planned after events; 1 if it fails checks."""
-    from .._optional import available
-    from ..routing import SolveParams
-    from .changes import changed_rota, format_replan_summary, write_replan
-    from .events import parse_replan_time, read_events, replan_day_inputs
-    from .replan import ReplanOptions, replan_day
-    from .store.reports import rota_of
-
-    base, at_s = rota_of(args.rota, args.store, args.date), parse_replan_time(args.at)
-    args.date = args.date or base.date
-    day, travel = _load_day_and_travel(args, _Phases(args.quiet))
-    day = replan_day_inputs(day, base, args.add_visits,
-                            rota_file=Path(args.rota).name if args.rota else "rota.json")
-    events = read_events(args.events, day) if args.events else ()
-    result = _Phases(args.quiet).run(
-        f"Re-planning from {args.at}",
-        lambda: replan_day(day, base, travel, at_s=at_s, events=events, params=SolveParams(
-            time_limit_s=args.time_limit, seed=args.seed), options=ReplanOptions(
-            tolerance_s=int(round(args.tolerance_min * 60)))))
-    written = write_replan(result, Path(args.out))
-    if result.changed_workers and available("reportlab"):
-        from .render.sheets import write_run_sheets
-
-        written += write_run_sheets(result.day, changed_rota(result), args.out, travel=travel)
-    stdout.print(format_replan_summary(result))
-    stdout.print("Wrote " + ", ".join(p.name for p in written) + f" to {args.out}")
-    if args.store:
-        from .store import open_store
-
-        # a new version of the date, published only when the checks above passed
-        with open_store(args.store) as store:
-            run_id = store.start_run(base.date, label=f"replan {args.at}")
-            saved = store.save_rota(run_id, result.rota, violations=list(result.violations))
-        stdout.print(f"Store: version {saved.version} of {base.date.isoformat()} "
-                     + ("published" if saved.published else "kept unpublished (failed checks)"))
-    return EXIT_VIOLATIONS if result.violations else EXIT_OK
+    return replan_command(args)
 
 
 def _register_replan(subparsers) -> None:
@@ -572,6 +518,43 @@ def _register_scenarios(subparsers) -> None:
     p.set_defaults(func=cmd_compare)
 
 
+# ---- the care week (handlers in week_cli) -------------------------------------------------
+
+def _week():
+    from . import week_cli
+
+    return week_cli
+
+
+def _add_week_plan(p: argparse.ArgumentParser) -> None:
+    """``plan --week``: seven days together (``--time-limit`` is then per day solve)."""
+    p.add_argument("--week", type=_date, default=None, metavar="YYYY-MM-DD",
+                   help="plan the seven days from this date from packages.csv, with the same "
+                        "carers every day (see docs/week.md); --time-limit is per day solve")
+    p.add_argument("--rounds", type=int, default=2, metavar="N",
+                   help="with --week: rounds over the week (default 2)")
+    p.add_argument("--continuity", type=int, default=1200, metavar="COST",
+                   help="with --week: cost of a carer-visit outside the client's week carers "
+                        "(default 1200, 20 min of travel)")
+    p.add_argument("--no-baseline", action="store_true",
+                   help="with --week: do not also plan seven independent days to compare")
+
+
+def _register_expand(subparsers) -> None:
+    """Add ``carerounds expand`` (packages to dated visits, one folder per date)."""
+    p = subparsers.add_parser(
+        "expand", help="turn packages.csv into one dated input folder per day",
+        description="Write OUT/YYYY-MM-DD/ for each date: the day's visits from packages.csv "
+                    "(ids PACKAGE-YYYY-MM-DD), the workers on shift that day, clients and "
+                    "history; each folder is a day carerounds plan reads.")
+    p.add_argument("--inputs", required=True, metavar="DIR", help="a week folder (packages.csv)")
+    when = p.add_mutually_exclusive_group(required=True)
+    when.add_argument("--week", type=_date, metavar="YYYY-MM-DD", help="seven days from this date")
+    when.add_argument("--date", type=_date, metavar="YYYY-MM-DD", help="one date")
+    p.add_argument("--out", required=True, metavar="DIR", help="output folder")
+    p.set_defaults(func=lambda args: _week().expand(args, stdout.print))
+
+
 # ---- parser -------------------------------------------------------------------------------
 
 def _add_inputs(p: argparse.ArgumentParser, *, roads: bool = True) -> None:
@@ -602,8 +585,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--region", required=True, choices=sorted(REGIONS))
     p.add_argument("--date", type=_date, required=True, help="plan date YYYY-MM-DD")
     p.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
-    p.add_argument("--size", choices=["small", "day"], default="small",
-                   help="small: ~60 visits, 8 workers; day: ~1,500 visits, 180 workers")
+    p.add_argument("--size", choices=["small", "day", "week"], default="small",
+                   help="small: ~60 visits, 8 workers; day: ~1,500 visits, 180 workers; week: "
+                        "packages.csv and workers with days off for seven days from --date")
     p.add_argument("--out", required=True, metavar="DIR", help="folder to write the CSV files to")
     p.set_defaults(func=cmd_sample)
 
@@ -638,6 +622,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--keep-partial", action="store_true",
                    help="on SIGINT or SIGTERM write the best rota found so far, checked and "
                         "marked partial (default: write nothing and keep the previous outputs)")
+    _add_week_plan(p)
     p.set_defaults(func=cmd_plan)
 
     p = sub.add_parser("check", help="independently verify a rota against its inputs",
@@ -648,6 +633,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--add-visits", metavar="FILE.csv", help="a re-plan's added visits")
     p.add_argument("--base-rota", metavar="FILE", help="a re-plan's base rota (checks the past)")
     p.add_argument("--events", metavar="FILE.csv", help="a re-plan's events (with --base-rota)")
+    p.add_argument("--week", type=_date, default=None, metavar="YYYY-MM-DD",
+                   help="check the seven days from this date (--rota is the folder plan --week "
+                        "wrote) and the weekly rules")
     p.set_defaults(func=cmd_check)
 
     p = sub.add_parser("roads", help="road networks (download when online)")
@@ -661,7 +649,8 @@ def build_parser() -> argparse.ArgumentParser:
     f.set_defaults(func=cmd_roads_fetch)
 
     for register in (_register_duplicates, _register_actuals, _register_sheets, _register_maps,
-                     _register_scenarios, _register_store, _register_replan):
+                     _register_scenarios, _register_store, _register_replan,
+                     _register_expand):
         register(sub)
     return parser
 

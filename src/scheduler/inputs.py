@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from pathlib import Path
 
 from ..errors import InputError
@@ -41,6 +42,7 @@ from .model import (
     Visit,
     Worker,
 )
+from .units import format_days, parse_days
 
 __all__ = ["COLUMNS", "GENDER_SPELLINGS", "HISTORY_COLUMNS", "HISTORY_FILE", "MAX_FIELD_CHARS",
            "MAX_FILE_BYTES", "MAX_ID_CHARS", "MAX_VALUE_CHARS", "MULTILINE_COLUMNS",
@@ -58,7 +60,8 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "visits.csv": ("visit_id", "client_id", "provider_id", "window_start", "window_end",
                    "duration_min", "carers", "skills", "priority", "service", "tasks"),
 }
-OPTIONAL_COLUMNS: dict[str, tuple[str, ...]] = {"workers.csv": ("max_hours",)}
+OPTIONAL_COLUMNS: dict[str, tuple[str, ...]] = {
+    "workers.csv": ("max_hours", "days", "contract_hours_week", "max_hours_week")}
 HISTORY_FILE = "history.csv"
 HISTORY_COLUMNS = ("client_id", "worker_id", "visits")
 
@@ -110,6 +113,27 @@ def _max_work_s(row: CsvRow) -> int | None:
     return int(round(hours * 3600))
 
 
+def _days(row: CsvRow) -> frozenset[int] | None:
+    """The optional ``days`` of a shift row (``Mon;Tue``, ``daily``); None when blank."""
+    value = row.text("days", required=False)
+    if not value:
+        return None
+    try:
+        return parse_days(value)
+    except ValueError as exc:
+        raise row.error("days", str(exc)) from None
+
+
+def _week_hours_s(row: CsvRow, field: str) -> int | None:
+    """An optional number of hours a week in ``(0, 168]``, as whole seconds."""
+    hours = row.number(field, required=False)
+    if hours is None:
+        return None
+    if not 0 < hours <= 168:
+        raise row.error(field, f"{row.shown_value(field)} is outside 0..168 hours")
+    return int(round(hours * 3600))
+
+
 def _worker(row: CsvRow, providers: dict[str, Provider]) -> Worker:
     wid = row.ident("worker_id")
     pid = row.ident("provider_id")
@@ -124,9 +148,11 @@ def _worker(row: CsvRow, providers: dict[str, Provider]) -> Worker:
     assert gender is not None and mode is not None  # required
     return Worker(
         worker_id=wid, provider_id=pid, name=row.text("name"), gender=gender, home_lat=lat,
-        home_lon=lon, shifts=(Shift(start, end, row.line),),
+        home_lon=lon, shifts=(Shift(start, end, row.line, _days(row)),),
         skills=frozenset(s.lower() for s in row.items("skills")), travel_mode=mode,
-        max_work_s=_max_work_s(row), row=row.line)
+        max_work_s=_max_work_s(row), row=row.line,
+        contract_week_s=_week_hours_s(row, "contract_hours_week"),
+        max_week_s=_week_hours_s(row, "max_hours_week"))
 
 
 def read_workers(folder: Path, providers: dict[str, Provider],
@@ -135,7 +161,10 @@ def read_workers(folder: Path, providers: dict[str, Provider],
     """Read ``workers.csv``; several rows with one ``worker_id`` are that worker's shifts.
 
     Every row of a worker must repeat the same details (provider, name, gender, home,
-    skills, travel mode and ``max_hours``) and its shifts must not overlap.
+    skills, travel mode and ``max_hours``) and its shifts must not overlap on a day both
+    are worked. Optional columns: ``max_hours`` (a day), ``days`` (the weekdays a row's
+    shift is worked, blank for every day), ``contract_hours_week`` and ``max_hours_week``
+    (given once per worker, or the same on every row).
     """
     source, rows = _records(folder, "workers.csv", id_field="worker_id",
                             required=COLUMNS["workers.csv"],
@@ -155,14 +184,30 @@ def read_workers(folder: Path, providers: dict[str, Provider],
                                        f"{first.row}) with a different {field}; a worker's "
                                        "extra rows are split shifts and must repeat the same "
                                        "details")
-        shift = worker.shifts[0]
-        for other in first.shifts:
-            if shift.start_s < other.end_s and other.start_s < shift.end_s:
-                raise row.error("shift_start", f"shift overlaps the worker's shift on row "
-                                               f"{other.row}")
-        shifts = tuple(sorted(first.shifts + worker.shifts, key=lambda s: s.start_s))
-        workers[wid] = Worker(**{**first.__dict__, "shifts": shifts})
+        workers[wid] = _add_shift(first, worker, row)
     return source, tuple(workers.values())
+
+
+def _add_shift(first: Worker, worker: Worker, row: CsvRow) -> Worker:
+    """A worker's further row: another shift, with one weekly figure per worker."""
+    for name, field in (("contract_week_s", "contract_hours_week"),
+                        ("max_week_s", "max_hours_week")):
+        mine, theirs = getattr(worker, name), getattr(first, name)
+        if mine is not None and theirs is not None and mine != theirs:
+            raise row.error(field, f"differs from the worker's row {first.row}; a worker has "
+                                   "one weekly figure (leave it blank on extra rows)")
+    new = worker.shifts[0]
+    for shift in first.shifts:
+        common = (set(range(7)) if shift.days is None else shift.days) & \
+            (set(range(7)) if new.days is None else new.days)
+        if common and new.start_s < shift.end_s and shift.start_s < new.end_s:
+            on = "" if len(common) == 7 else f" on {format_days(frozenset(common))}"
+            raise row.error("shift_start", f"shift overlaps the worker's shift on row "
+                                           f"{shift.row}{on}")
+    shifts = tuple(sorted(first.shifts + worker.shifts, key=lambda s: s.start_s))
+    return replace(first, shifts=shifts,
+                   contract_week_s=first.contract_week_s or worker.contract_week_s,
+                   max_week_s=first.max_week_s or worker.max_week_s)
 
 
 def read_clients(folder: Path, workers: dict[str, Worker]) -> tuple[SourceFile, tuple[Client, ...]]:
@@ -283,6 +328,8 @@ def read_day(folder: str | Path, *, date: dt.date | None = None) -> Day:
     vsrc, visits = read_visits(folder, by_client, by_provider)
     hsrc, history = read_history(folder, by_client, by_worker)
     sources = tuple(s for s in (psrc, wsrc, csrc, vsrc, hsrc) if s is not None)
-    return Day(date=date or (dt.date.today() + dt.timedelta(days=1)), providers=providers,
-               workers=workers, clients=clients, visits=visits, sources=sources,
-               history=history)
+    plan_date = date or (dt.date.today() + dt.timedelta(days=1))
+    # shifts with days (workers.csv's optional column) are worked on those weekdays only
+    on_shift = tuple(w for w in (worker.on(plan_date) for worker in workers) if w is not None)
+    return Day(date=plan_date, providers=providers, workers=on_shift, clients=clients,
+               visits=visits, sources=sources, history=history)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 
 from ..errors import InputError
@@ -139,11 +139,19 @@ class Provider:
 
 @dataclass(frozen=True)
 class Shift:
-    """One shift of a worker, seconds since midnight; ``row`` is its line in workers.csv."""
+    """One shift of a worker, seconds since midnight; ``row`` is its line in workers.csv.
+
+    ``days`` are the weekdays (0 Monday) the shift is worked, ``None`` for every day.
+    """
 
     start_s: int
     end_s: int
     row: int = 0
+    days: frozenset[int] | None = None
+
+    def on(self, date: dt.date) -> bool:
+        """Whether the shift is worked on ``date``."""
+        return self.days is None or date.weekday() in self.days
 
     @property
     def length_s(self) -> int:
@@ -156,6 +164,9 @@ class Worker:
     """A care worker with one or more shifts on the plan date (split shifts).
 
     ``max_work_s`` bounds the worker's paid time (leave home to return, over all shifts).
+    Over a week (see :mod:`carerounds.scheduler.week`), ``contract_week_s`` is the time the
+    worker is contracted for and ``max_week_s`` their weekly limit (``None``: the
+    Working Time Regulations' 48 hours).
     """
 
     worker_id: str
@@ -169,6 +180,15 @@ class Worker:
     travel_mode: str
     max_work_s: int | None = None
     row: int = 0
+    contract_week_s: int | None = None
+    max_week_s: int | None = None
+
+    def on(self, date: dt.date) -> Worker | None:
+        """The worker with only the shifts worked on ``date``; ``None`` on a day off."""
+        shifts = tuple(s for s in self.shifts if s.on(date))
+        if len(shifts) == len(self.shifts):
+            return self
+        return replace(self, shifts=shifts) if shifts else None
 
 
 @dataclass(frozen=True)

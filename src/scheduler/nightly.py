@@ -1,4 +1,4 @@
-"""The ``carerounds plan`` run: read, plan, write the output set, record it, report it.
+"""The ``plan``, ``check`` and ``replan`` runs: read, plan or check, write, record, report.
 
 Called only by :mod:`carerounds.scheduler.cli` (``args`` is its parsed command line); the
 planning itself is :func:`carerounds.scheduler.plan.plan_with_duplicates` and the files
@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import signal
 import time
+from collections import Counter
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -180,3 +181,73 @@ def _check_partial(result) -> str | None:
         return (f"the best rota found before the stop fails the independent check "
                 f"({len(violations)} violation(s), first: {violations[0]})")
     return None
+
+
+def check_command(args: Any) -> int:
+    """``carerounds check``: 0 when the rota is valid, 1 with its violations."""
+    from .check import check_replan, check_rota
+    from .events import read_events, replan_day_inputs
+    from .rota import read_rota
+    from .store.reports import rota_of
+
+    phases = _Phases(args.quiet)
+    rota = rota_of(args.rota, args.store, args.date)
+    if args.date is None:
+        args.date = rota.date
+    day, travel = _load_day_and_travel(args, phases)
+    day = replan_day_inputs(day, rota, args.add_visits,
+                            rota_file=Path(args.rota).name if args.rota else "rota.json")
+    violations = check_rota(day, rota, travel)
+    if args.base_rota:
+        events = read_events(args.events, day) if args.events else ()
+        violations += check_replan(day, read_rota(args.base_rota), events, rota, travel)
+    if violations:
+        stdout.print(f"INVALID: {len(violations)} violation(s)")
+        for v in violations:
+            stdout.print(f"  {v}", markup=False)
+        return EXIT_VIOLATIONS
+    status = Counter(o.status for o in rota.outcomes)
+    merged = f", {status['merged']} merged into others" if status["merged"] else ""
+    merged += f", {status['cancelled']} cancelled" if status["cancelled"] else ""
+    stdout.print(f"VALID: {status['scheduled']} visits scheduled, {status['unplaced']} unplaced with "
+              f"reasons{merged}, every one of {len(day.visits)} input visits accounted for")
+    return EXIT_OK
+
+
+def replan_command(args: Any) -> int:
+    """``carerounds replan``: the rest of the day re-planned after events; 1 if it fails checks."""
+    from .._optional import available
+    from ..routing import SolveParams
+    from .changes import changed_rota, format_replan_summary, write_replan
+    from .events import parse_replan_time, read_events, replan_day_inputs
+    from .replan import ReplanOptions, replan_day
+    from .store.reports import rota_of
+
+    base, at_s = rota_of(args.rota, args.store, args.date), parse_replan_time(args.at)
+    args.date = args.date or base.date
+    day, travel = _load_day_and_travel(args, _Phases(args.quiet))
+    day = replan_day_inputs(day, base, args.add_visits,
+                            rota_file=Path(args.rota).name if args.rota else "rota.json")
+    events = read_events(args.events, day) if args.events else ()
+    result = _Phases(args.quiet).run(
+        f"Re-planning from {args.at}",
+        lambda: replan_day(day, base, travel, at_s=at_s, events=events, params=SolveParams(
+            time_limit_s=args.time_limit, seed=args.seed), options=ReplanOptions(
+            tolerance_s=int(round(args.tolerance_min * 60)))))
+    written = write_replan(result, Path(args.out))
+    if result.changed_workers and available("reportlab"):
+        from .render.sheets import write_run_sheets
+
+        written += write_run_sheets(result.day, changed_rota(result), args.out, travel=travel)
+    stdout.print(format_replan_summary(result))
+    stdout.print("Wrote " + ", ".join(p.name for p in written) + f" to {args.out}")
+    if args.store:
+        from .store import open_store
+
+        # a new version of the date, published only when the checks above passed
+        with open_store(args.store) as store:
+            run_id = store.start_run(base.date, label=f"replan {args.at}")
+            saved = store.save_rota(run_id, result.rota, violations=list(result.violations))
+        stdout.print(f"Store: version {saved.version} of {base.date.isoformat()} "
+                     + ("published" if saved.published else "kept unpublished (failed checks)"))
+    return EXIT_VIOLATIONS if result.violations else EXIT_OK

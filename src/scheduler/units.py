@@ -9,11 +9,16 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["METRES_PER_MILE", "format_hhmm", "format_hhmmss", "format_miles", "format_minutes",
-           "miles", "parse_hhmm", "parse_hhmmss"]
+__all__ = ["METRES_PER_MILE", "WEEKDAYS", "format_days", "format_hhmm", "format_hhmmss",
+           "format_miles", "format_minutes", "miles", "parse_days", "parse_hhmm", "parse_hhmmss"]
 
 #: Metres in a statute mile (exact, by definition).
 METRES_PER_MILE = 1609.344
+
+#: Weekday names as written in CSV files, Monday first (``date.weekday()`` indexes them).
+WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+_DAY_WORDS = {"daily": frozenset(range(7)), "weekdays": frozenset(range(5)),
+              "weekends": frozenset((5, 6))}
 
 _HHMM = re.compile(r"^(\d{1,2}):(\d{2})$")
 _HHMMSS = re.compile(r"^(\d{1,2}):(\d{2})(?::(\d{2}))?$")
@@ -76,3 +81,39 @@ def miles(metres: float) -> float:
 def format_miles(metres: float, *, digits: int = 1) -> str:
     """Metres as miles with ``digits`` decimals: ``"3.2 mi"``."""
     return f"{miles(metres):.{digits}f} mi"
+
+
+def parse_days(text: str) -> frozenset[int]:
+    """Days of the week (``Mon;Wed;Fri``, ``daily``, ``weekdays``, ``weekends``) as weekday numbers.
+
+    Day names are the first three letters or the full English name, any case; 0 is Monday.
+
+    Raises
+    ------
+    ValueError
+        For an unknown day or an empty list; the caller names file, row and field.
+    """
+    words = [part.strip().lower() for part in str(text).replace(",", ";").split(";")]
+    words = [w for w in words if w]
+    if not words:
+        raise ValueError("no days given; write e.g. Mon;Wed;Fri or daily")
+    days: set[int] = set()
+    for word in words:
+        if word in _DAY_WORDS:
+            days |= _DAY_WORDS[word]
+            continue
+        short = word[:3]
+        names = [d.lower() for d in WEEKDAYS]
+        full = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+        if short not in names or (len(word) > 3 and word != full[names.index(short)]):
+            raise ValueError(f"{word!r} is not a day; use Mon, Tue, Wed, Thu, Fri, Sat, Sun "
+                             "(separated by ;), daily, weekdays or weekends")
+        days.add(names.index(short))
+    return frozenset(days)
+
+
+def format_days(days: frozenset[int] | None) -> str:
+    """Weekday numbers as ``Mon;Wed;Fri`` (``daily`` for all seven or ``None``)."""
+    if days is None or len(days) == 7:
+        return "daily"
+    return ";".join(WEEKDAYS[d] for d in sorted(days))
