@@ -304,7 +304,7 @@ def _tables(demand: Demand, supply: Supply, rostered: list[_Rostered], rng: rand
 
 
 def write_week_sample(sample: SampleWeek, out_dir: Path) -> list[Path]:
-    """Write a sample week's files (UTF-8 CSV, Unix line ends), as :func:`write_sample`."""
+    """Write a sample week's files (UTF-8 CSV, one line per row), as :func:`write_sample`."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = []

@@ -86,15 +86,6 @@ class WeekRules:
         """The weekly limit of one carer: their own ``max_hours_week`` or the default."""
         return self.max_week_s if worker.max_week_s is None else worker.max_week_s
 
-    @classmethod
-    def of_run(cls, run: Mapping) -> WeekRules:
-        """The rules a week was planned with, from a day's run record (defaults when absent)."""
-        recorded = run.get("week")
-        week: Mapping = recorded if isinstance(recorded, Mapping) else {}
-        default = cls()
-        return cls(max_week_s=int(week.get("max_week_s", default.max_week_s)),
-                   rest_s=int(week.get("rest_s", default.rest_s)))
-
 
 @dataclass(frozen=True)
 class WeekOptions:
@@ -320,7 +311,7 @@ def _week_problem(day: Day, built: BuiltProblem, ctx: _Context) -> Problem:
 
 
 def _solve_day(day: Day, travel: DayTravel, built: BuiltProblem, ctx: _Context,
-               params: SolveParams, initial: Solution | None) -> tuple[Solution, str]:
+               params: SolveParams) -> tuple[Solution, str]:
     """Solve the day from the week's template (the other days' carers), or from scratch."""
     options, problem = ctx.options, built.problem
     engine = options.engine
@@ -342,13 +333,13 @@ def _solve_day(day: Day, travel: DayTravel, built: BuiltProblem, ctx: _Context,
     return solve(problem, replace(params, time_limit_s=left), initial=warm), engine
 
 
-def plan_week_day(day: Day, travel: DayTravel, ctx: _Context, params: SolveParams,
-                  initial: Solution | None = None) -> tuple[PlanResult, Solution]:
+def plan_week_day(day: Day, travel: DayTravel, ctx: _Context,
+                  params: SolveParams) -> PlanResult:
     """Plan one day of the week in the light of the week's other days in ``ctx``."""
     options = ctx.options
     built = build_problem(day, travel, options.plan)
     week_built = replace(built, problem=_week_problem(day, built, ctx))
-    solution, engine = _solve_day(day, travel, week_built, ctx, params, initial)
+    solution, engine = _solve_day(day, travel, week_built, ctx, params)
     shifts, outcomes = rota_from_solution(day, week_built, solution, options.plan,
                                           on_roads=travel.roads is not None)
     info = run_info(day, travel, params, options.plan)
@@ -358,9 +349,16 @@ def plan_week_day(day: Day, travel: DayTravel, ctx: _Context, params: SolveParam
                 else round(solution.first_solution_s, 2),
                 week={"start": ctx.week.start.isoformat(), **options.describe()})
     rota = Rota(date=day.date, shifts=shifts, outcomes=outcomes, run=info)
-    result = PlanResult(day=day, planned=day, travel=travel, rota=rota,
-                        duplicates=tuple(find_duplicate_visits(day, travel=travel)), merges=())
-    return result, solution
+    return PlanResult(day=day, planned=day, travel=travel, rota=rota,
+                      duplicates=tuple(find_duplicate_visits(day, travel=travel)), merges=())
+
+
+def unplaced_penalty(day: Day, rota: Rota, options: PlanOptions) -> int:
+    """What a rota's unplaced visits cost: each carer's drop penalty by the visit's priority."""
+    w = options.weights
+    penalty = {"critical": w.drop_critical, "high": w.drop_high, "normal": w.drop_normal}
+    return sum(penalty[day.visit_by_id[o.visit_id].priority] * day.visit_by_id[o.visit_id].carers
+               for o in rota.unplaced)
 
 
 def plan_week(week: Week, travel: DayTravel, *, params: SolveParams | None = None,
@@ -391,16 +389,18 @@ def plan_week(week: Week, travel: DayTravel, *, params: SolveParams | None = Non
     ctx = _Context(week, {}, options)
     days = {date: week.day(date) for date in week.dates}
     results: dict[dt.date, PlanResult] = {}
-    solutions: dict[dt.date, Solution] = {}
     for number in range(1, options.rounds + 1):
         for date in week.dates:
             if on_day:
                 on_day(f"round {number}", date)
             seed = replace(params, seed=params.seed + 7919 * (number - 1))
-            result, solution = plan_week_day(days[date], travel, ctx, seed,
-                                             initial=solutions.get(date))
-            results[date], solutions[date] = result, solution
-            ctx.rotas[date] = result.rota
+            result = plan_week_day(days[date], travel, ctx, seed)
+            old = results.get(date)
+            # a later round keeps a day's rota unless the new one leaves out no more care
+            if old is None or (unplaced_penalty(days[date], result.rota, options.plan)
+                               <= unplaced_penalty(days[date], old.rota, options.plan)):
+                results[date] = result
+                ctx.rotas[date] = result.rota
     baseline = []
     if options.baseline:
         for date in week.dates:

@@ -69,20 +69,19 @@ def check_week(week: Week, rotas: Sequence[Rota], travel: DayTravel) -> list[Vio
                                                                   f"starting {week.start} "
                                                                   f"(records {start!r})"))
     for date in week.dates:
-        found = by_date.get(date)
-        if found is None:
+        planned = by_date.get(date)
+        if planned is None:
             out.append(Violation("week_days", f"day {date}", "no rota for this date"))
             continue
-        rota = found
-        for v in check_rota(week.day(date), rota, travel):
+        for v in check_rota(week.day(date), planned, travel):
             out.append(Violation(v.kind, f"{date} {v.subject}", v.detail))
     extra = sorted(d for d in by_date if d not in week.dates)
     for date in extra:
         out.append(Violation("week_days", f"day {date}", "date is outside the week"))
-    planned = [by_date[d] for d in week.dates if d in by_date]
-    max_week = _recorded(planned, "max_week_s", DEFAULT_MAX_WEEK_S, out)
-    rest = _recorded(planned, "rest_s", DEFAULT_REST_S, out)
-    _check_hours_and_rest(week, planned, max_week, rest, out)
+    days = [by_date[d] for d in week.dates if d in by_date]
+    max_week = _recorded(days, "max_week_s", DEFAULT_MAX_WEEK_S, out)
+    rest = _recorded(days, "rest_s", DEFAULT_REST_S, out)
+    _check_hours_and_rest(week, days, max_week, rest, out)
     return out
 
 

@@ -1,6 +1,4 @@
-"""The week's commands behind the command line.
-
-``expand``, ``sample --size week``, ``plan --week`` and ``check --week``.
+"""The week's commands: ``expand``, ``sample --size week``, ``plan --week``, ``check --week``.
 
 :mod:`carerounds.scheduler.cli` parses the arguments and calls these with the parsed
 namespace and two printers (standard output and standard error); each returns the exit
