@@ -35,10 +35,10 @@ from carerounds.routing import SolveParams  # noqa: E402
 from carerounds.scheduler.events import ADDED_PREFIX, Event, with_added_visits  # noqa: E402
 from carerounds.scheduler.inputs import read_day  # noqa: E402
 from carerounds.scheduler.model import Day, SourceFile, Visit  # noqa: E402
+from carerounds.scheduler.outputs import write_rota_json
 from carerounds.scheduler.plan import plan_day  # noqa: E402
 from carerounds.scheduler.replan import ReplanOptions, replan_day  # noqa: E402
 from carerounds.scheduler.rota import Rota, read_rota
-from carerounds.scheduler.outputs import write_rota_json
 from carerounds.scheduler.sample import generate_sample, write_sample  # noqa: E402
 from carerounds.scheduler.travel import build_travel  # noqa: E402
 
