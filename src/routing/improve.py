@@ -368,14 +368,18 @@ def improve(problem: Problem, params: SolveParams, found: Solution, started: flo
     Alternates two moves, keeping a candidate when it is better (:func:`better`):
 
     - *polish*: pin every served pair at its current start (which separates its two
-      jobs onto two vehicles by themselves) and let PyVRP re-route everything else,
-      pairs included, in the pinned model (see :func:`_relaxed`), for a slice of
-      :data:`POLISH_S` seconds;
+      jobs onto two vehicles by themselves), or let it move within a share of its
+      window (:data:`NARROW` for the first polishes, then one of :data:`WIDEN`), and let
+      PyVRP re-route everything in that model (see :func:`_relaxed`) for a slice of
+      :data:`POLISH_S` seconds; lateness is capped (:data:`KEEP_LATE`) or, in
+      :data:`SOFT_SHARE` of the polishes, priced through PyVRP's time warp;
     - *ruin and recreate*: remove up to :data:`RUIN_PAIRS` pairs near one another in
-      space and time with some singles, and re-insert them with the pair-aware
+      space and time with some singles (centred on the latest job in
+      :data:`LATEST_RUIN` of the ruins), and re-insert them with the pair-aware
       :class:`.insertion.Inserter`, which chooses new pair times; then polish.
 
-    Every candidate is re-timed on the problem's own matrices and verified.
+    Every candidate is re-timed by :func:`.insertion.earliest_schedule` on the
+    problem's own matrices (partners wait for each other) and verified.
 
     Parameters
     ----------

@@ -404,7 +404,9 @@ def solve_pyvrp(problem: Problem, params: SolveParams, *, pinned: Mapping[int, i
         search instead (the time limit still applies), which makes runs repeatable;
         ``seed`` seeds PyVRP's random numbers.
     pinned : mapping of int to int, optional
-        Job index -> service start (seconds since midnight) the job must keep.
+        Job index -> service start (seconds since midnight) fixed in PyVRP's model; the
+        read-back may start a pinned pair earlier, both halves together, when every
+        rule still holds.
     initial : sequence of sequences of int, optional
         A warm start: for each vehicle, its jobs in order (it need not be feasible in
         PyVRP's model: the search starts from it and keeps only feasible solutions).
