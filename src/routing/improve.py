@@ -45,6 +45,11 @@ WIDEN = (0.0, 0.08, 0.25)
 NARROW = (0.5, 0.25, 0.12, 0.06, 0.025, 0.0)
 #: Share of its present lateness a single job may keep in a polish; one drawn per polish.
 KEEP_LATE = (1.0, 0.5, 0.0)
+#: Share of polishes that price lateness approximately (PyVRP's time warp at the
+#: lateness weight) instead of capping it.
+SOFT_SHARE = 0.5
+#: Share of ruins centred on the latest job rather than on a random pair.
+LATEST_RUIN = 0.5
 
 
 def better(problem: Problem, a: Solution, b: Solution) -> Solution:
@@ -158,7 +163,7 @@ def _sequences(problem: Problem, solution: Solution) -> list[list[int]]:
 
 def _relaxed(problem: Problem, solution: Solution, widen: float = 0.0,
              rng: random.Random | None = None,
-             keep_late: float = 1.0) -> tuple[Problem, dict[int, int]]:
+             keep_late: float | None = 1.0) -> tuple[Problem, dict[int, int]]:
     """The pinned model of a solution: what PyVRP may change without breaking a link.
 
     Every served linked job is pinned at its start (``widen`` = 0), or may start up
@@ -183,9 +188,17 @@ def _relaxed(problem: Problem, solution: Solution, widen: float = 0.0,
             elif widen:
                 t, job = starts[j], jobs[j]
                 width = int(widen * (job.tw_end_s - job.tw_start_s))
-                jobs[j] = replace(job, tw_start_s=max(job.tw_start_s, t - width),
-                                  tw_end_s=max(t, min(t + width, job.tw_end_s)),
-                                  max_lateness_s=0)
+                if keep_late is None:
+                    # Soft: the window still ends where lateness is priced, so a late
+                    # pair gains by moving earlier.
+                    end = min(t + width, job.tw_end_s)
+                    limit = job.tw_end_s + job.max_lateness_s
+                    jobs[j] = replace(job, tw_start_s=min(max(job.tw_start_s, t - width), end),
+                                      tw_end_s=end, max_lateness_s=limit - end)
+                else:
+                    jobs[j] = replace(job, tw_start_s=max(job.tw_start_s, t - width),
+                                      tw_end_s=max(t, min(t + width, job.tw_end_s)),
+                                      max_lateness_s=0)
             else:
                 pinned[j] = starts[j]
         if a in starts and b in starts:
@@ -198,13 +211,16 @@ def _relaxed(problem: Problem, solution: Solution, widen: float = 0.0,
                     own = problem.vehicles[vehicle_of[j]].resource
                     jobs[j] = replace(jobs[j], forbidden_resources=resources - {own})
     linked = {j for link in problem.links for j in (link.first, link.second)}
+    links = () if widen else problem.links
+    if keep_late is None:
+        # Soft model: windows keep their priced lateness up to the same hard limit.
+        return replace(problem, jobs=tuple(jobs), links=links), pinned
     for j, job in enumerate(jobs):
         if j in linked:
             continue
         late = int(keep_late * max(0, starts[j] - job.tw_end_s)) if j in starts else 0
         jobs[j] = replace(job, tw_end_s=job.tw_end_s + late, max_lateness_s=0)
     weights = replace(problem.weights, lateness_s=0, max_lateness_s=0)
-    links = () if widen else problem.links
     return replace(problem, jobs=tuple(jobs), weights=weights, links=links), pinned
 
 
@@ -247,15 +263,18 @@ def _finish(problem: Problem, routes: tuple[Route, ...] | None, params: SolvePar
 def _polish(problem: Problem, solution: Solution, params: SolveParams, seconds: float,
             seed: int, widen: float = 0.0) -> Solution | None:
     """PyVRP on the pinned model of ``solution``, read back on ``problem``; None on failure."""
-    relaxed, pinned = _relaxed(problem, solution, widen, random.Random(seed),
-                               random.Random(seed).choice(KEEP_LATE))
-    if pyvrp_adapter.can_express(relaxed, pinned) is not None:
+    draw = random.Random(seed)
+    soft = problem.weights.lateness_s > 0 and draw.random() < SOFT_SHARE
+    keep_late = None if soft else draw.choice(KEEP_LATE)
+    relaxed, pinned = _relaxed(problem, solution, widen, random.Random(seed), keep_late)
+    if pyvrp_adapter.can_express(relaxed, pinned, soft=soft) is not None:
         return None
     slice_params = SolveParams(time_limit_s=seconds, solution_limit=params.solution_limit,
                                seed=seed)
     try:
-        found = pyvrp_adapter.solve_pyvrp(relaxed, slice_params, pinned=pinned,
-                                          initial=_sequences(problem, solution))
+        found = pyvrp_adapter.solve_pyvrp(
+            relaxed, slice_params, pinned=pinned, initial=_sequences(problem, solution),
+            late_penalty=problem.weights.lateness_s if soft else None)
     except (SolverError, InputError):
         return None
     sequences = _sequences(problem, found)
@@ -313,8 +332,12 @@ def _ruin_recreate(problem: Problem, solution: Solution, rng: random.Random,
     served_links = [lk for lk in problem.links if lk.first in starts and lk.second in starts]
     if not served_links:
         return None
-    seed = rng.choice(served_links)
-    loc, when = problem.jobs[seed.first].location, starts[seed.first]
+    late = {j: t - problem.jobs[j].tw_end_s for j, t in starts.items()
+            if t > problem.jobs[j].tw_end_s}
+    # Half the ruins start at the latest job (a worst removal), the others anywhere.
+    centre = max(late, key=late.__getitem__) if late and rng.random() < LATEST_RUIN \
+        else rng.choice(served_links).first
+    loc, when = problem.jobs[centre].location, starts[centre]
     profile = problem.vehicles[0].profile
     dur = problem.duration_s[profile]
 
@@ -345,14 +368,18 @@ def improve(problem: Problem, params: SolveParams, found: Solution, started: flo
     Alternates two moves, keeping a candidate when it is better (:func:`better`):
 
     - *polish*: pin every served pair at its current start (which separates its two
-      jobs onto two vehicles by themselves) and let PyVRP re-route everything else,
-      pairs included, in the pinned model (see :func:`_relaxed`), for a slice of
-      :data:`POLISH_S` seconds;
+      jobs onto two vehicles by themselves), or let it move within a share of its
+      window (:data:`NARROW` for the first polishes, then one of :data:`WIDEN`), and let
+      PyVRP re-route everything in that model (see :func:`_relaxed`) for a slice of
+      :data:`POLISH_S` seconds; lateness is capped (:data:`KEEP_LATE`) or, in
+      :data:`SOFT_SHARE` of the polishes, priced through PyVRP's time warp;
     - *ruin and recreate*: remove up to :data:`RUIN_PAIRS` pairs near one another in
-      space and time with some singles, and re-insert them with the pair-aware
+      space and time with some singles (centred on the latest job in
+      :data:`LATEST_RUIN` of the ruins), and re-insert them with the pair-aware
       :class:`.insertion.Inserter`, which chooses new pair times; then polish.
 
-    Every candidate is re-timed on the problem's own matrices and verified.
+    Every candidate is re-timed by :func:`.insertion.earliest_schedule` on the
+    problem's own matrices (partners wait for each other) and verified.
 
     Parameters
     ----------

@@ -226,7 +226,8 @@ class SolveParams:
     time_limit_s : float
         Wall-clock limit for the search. Default 10.
     solution_limit : int or None
-        Stop after this many improving solutions; makes runs repeatable.
+        Stop after this many improving solutions (OR-Tools) or iterations (PyVRP, each
+        of its searches); makes runs repeatable.
     seed : int
         Seed for every random choice the engine makes. Default 0.
     first_solution : str
@@ -239,6 +240,7 @@ class SolveParams:
     workers : int
         Processes searching at once with different settings; the best solution is
         kept. Default 1 (the machine is shared); 2 uses both cores of a 2-core machine.
+        OR-Tools only: PyVRP searches in one process.
     """
 
     time_limit_s: float = 10.0

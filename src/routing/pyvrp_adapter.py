@@ -55,7 +55,7 @@ import numpy as np
 from .._optional import available as _available
 from ..errors import InputError, SolverError
 from .explain import explain_unassigned
-from .insertion import schedule_sequences
+from .insertion import earliest_schedule, schedule_sequences
 from .objective import objective
 from .problem import Problem, Solution, SolveParams
 from .verify import verify_solution
@@ -89,7 +89,8 @@ def _eligible(problem: Problem) -> list[set[int]]:
     return out
 
 
-def can_express(problem: Problem, pinned: Mapping[int, int] | None = None) -> str | None:
+def can_express(problem: Problem, pinned: Mapping[int, int] | None = None, *,
+                soft: bool = False) -> str | None:
     """Why PyVRP cannot solve this problem exactly, or None when it can.
 
     Parameters
@@ -98,6 +99,9 @@ def can_express(problem: Problem, pinned: Mapping[int, int] | None = None) -> st
     pinned : mapping of int to int, optional
         Job index -> fixed service start (seconds); a link whose two jobs are pinned is
         expressible when its two visits overlap in time or share no eligible vehicle.
+    soft : bool, keyword-only
+        Whether lateness may be approximated by PyVRP's time warp (see ``late_penalty``
+        of :func:`solve_pyvrp`); then priced soft windows are no reason.
 
     Returns
     -------
@@ -129,7 +133,7 @@ def can_express(problem: Problem, pinned: Mapping[int, int] | None = None) -> st
         if j in pinned:
             if not job.tw_start_s <= pinned[j] <= job.tw_end_s + job.max_lateness_s:
                 return f"job {job.id!r} is pinned outside its window"
-        elif job.max_lateness_s and (w.lateness_s or w.max_lateness_s):
+        elif job.max_lateness_s and (w.lateness_s or w.max_lateness_s) and not soft:
             return f"job {job.id!r} has a soft window (priced lateness)"
     for link in problem.links:
         why = _pinned_link_problem(problem, link.first, link.second, link.min_gap_s,
@@ -214,7 +218,7 @@ class _Model:
         return out
 
 
-def _build(problem: Problem, pinned: Mapping[int, int]) -> _Model:
+def _build(problem: Problem, pinned: Mapping[int, int], soft: bool = False) -> _Model:
     import pyvrp
 
     w = problem.weights
@@ -258,7 +262,8 @@ def _build(problem: Problem, pinned: Mapping[int, int]) -> _Model:
     clients = []
     for k, j in enumerate(jobs):
         job = problem.jobs[j]
-        early, late = job.tw_start_s, job.tw_end_s + job.max_lateness_s
+        # Soft: the window's end is where time warp (PyVRP's lateness) starts to cost.
+        early, late = job.tw_start_s, job.tw_end_s + (0 if soft else job.max_lateness_s)
         if j in pinned:
             early = late = int(pinned[j])
         clients.append(pyvrp.Client(
@@ -333,8 +338,61 @@ def _initial(model: _Model, problem: Problem, initial: Sequence[Sequence[int]]):
     return pyvrp.Solution(model.data, routes)
 
 
+def _solve_penalised(data: Any, stop: _Stop, seed: int, warm: Any, late_penalty: float) -> Any:
+    """PyVRP's iterated local search at a fixed time-warp price; the best penalised solution.
+
+    The body of :func:`pyvrp.solve` with a penalty manager that never adapts: time warp
+    costs ``late_penalty`` per second, excess load a price no distance can pay.
+    """
+    import pyvrp
+    from pyvrp.search import LocalSearch, PerturbationManager, compute_neighbours
+
+    class Fixed(pyvrp.PenaltyManager):
+        def register(self, sol: Any) -> None:  # the price is the objective's: never adapt
+            pass
+
+        def cost_evaluator(self) -> Any:
+            loads = [1e9] * data.num_load_dimensions
+            return pyvrp.CostEvaluator(loads, late_penalty, 1e9)
+
+        def max_cost_evaluator(self) -> Any:
+            return self.cost_evaluator()
+
+    class Tracker(pyvrp.IteratedLocalSearchCallbacks):
+        def __init__(self) -> None:
+            self.best: Any = None
+            self.cost = float("inf")
+
+        def offer(self, sol: Any, cost_eval: Any) -> None:
+            if sol.excess_load() and any(sol.excess_load()):
+                return
+            cost = cost_eval.penalised_cost(sol)
+            if cost < self.cost:
+                self.best, self.cost = sol, cost
+
+        def on_iteration(self, current: Any, candidate: Any, best: Any, cost_eval: Any) -> None:
+            self.offer(candidate, cost_eval)
+
+    rng = pyvrp.RandomNumberGenerator(seed=seed)
+    params = pyvrp.SolveParams()
+    ls = LocalSearch(data, rng, compute_neighbours(data, params.neighbourhood),
+                     PerturbationManager(params.perturbation))
+    for op in params.operators:
+        if op.supports(data):
+            ls.add_operator(op(data))
+    pm = Fixed(params.penalty.midpoint_penalties(data), params.penalty)
+    tracker = Tracker()
+    init = warm if warm is not None else ls(pyvrp.Solution.make_random(data, rng),
+                                            pm.cost_evaluator(), exhaustive=True)
+    tracker.offer(init, pm.cost_evaluator())
+    ils = pyvrp.IteratedLocalSearchParams(callbacks=tracker)
+    pyvrp.IteratedLocalSearch(data, pm, ls, init, ils).run(stop, collect_stats=False)
+    return tracker.best
+
+
 def solve_pyvrp(problem: Problem, params: SolveParams, *, pinned: Mapping[int, int] | None = None,
-                initial: Sequence[Sequence[int]] | None = None) -> Solution:
+                initial: Sequence[Sequence[int]] | None = None,
+                late_penalty: int | None = None) -> Solution:
     """Solve a problem PyVRP can express (see :func:`can_express`) and verify the result.
 
     Parameters
@@ -346,10 +404,18 @@ def solve_pyvrp(problem: Problem, params: SolveParams, *, pinned: Mapping[int, i
         search instead (the time limit still applies), which makes runs repeatable;
         ``seed`` seeds PyVRP's random numbers.
     pinned : mapping of int to int, optional
-        Job index -> service start (seconds since midnight) the job must keep.
+        Job index -> service start (seconds since midnight) fixed in PyVRP's model; the
+        read-back may start a pinned pair earlier, both halves together, when every
+        rule still holds.
     initial : sequence of sequences of int, optional
         A warm start: for each vehicle, its jobs in order (it need not be feasible in
         PyVRP's model: the search starts from it and keeps only feasible solutions).
+    late_penalty : int, optional
+        Approximate priced soft windows: PyVRP's time warp past each window's end costs
+        this much per second (its penalty fixed, not adapted), and the best *penalised*
+        solution seen is returned, timed by :func:`.insertion.earliest_schedule` (true
+        lateness: a late visit delays the rest of its route, where time warp does not)
+        and checked against ``problem`` like any other. Capacity stays hard.
 
     Returns
     -------
@@ -368,12 +434,13 @@ def solve_pyvrp(problem: Problem, params: SolveParams, *, pinned: Mapping[int, i
     """
     started = time.perf_counter()
     pinned = dict(pinned or {})
-    reason = can_express(problem, pinned)
+    soft = late_penalty is not None
+    reason = can_express(problem, pinned, soft=soft)
     if reason is not None:
         raise InputError(f"PyVRP cannot express this problem: {reason}", field="problem")
     import pyvrp
 
-    model = _build(problem, pinned)
+    model = _build(problem, pinned, soft)
     sequences: list[list[int]] = [[] for _ in problem.vehicles]
     stop = _Stop(started + params.time_limit_s, params.solution_limit, started)
     if model.client_job:
@@ -381,13 +448,18 @@ def solve_pyvrp(problem: Problem, params: SolveParams, *, pinned: Mapping[int, i
         with warnings.catch_warnings():
             # PyVRP warns when its penalties saturate; infeasible results are refused below.
             warnings.simplefilter("ignore")
-            result = pyvrp.solve(model.data, stop=stop, seed=int(params.seed) % 2**31,
-                                 collect_stats=False, display=False, initial_solution=warm)
-        best = result.best
-        if not best.is_feasible():
+            if soft:
+                best = _solve_penalised(model.data, stop, int(params.seed) % 2**31, warm,
+                                        float(late_penalty or 0))
+            else:
+                best = pyvrp.solve(model.data, stop=stop, seed=int(params.seed) % 2**31,
+                                   collect_stats=False, display=False,
+                                   initial_solution=warm).best
+        if best is None or (not soft and not best.is_feasible()):
             raise SolverError("PyVRP found no feasible solution within the time limit")
         sequences = model.sequences(best, len(problem.vehicles))
-    routes = schedule_sequences(problem, sequences, pinned)
+    routes = (earliest_schedule(problem, sequences) if soft
+              else schedule_sequences(problem, sequences, pinned))
     if routes is None:
         raise SolverError("PyVRP returned a route that misses a window on our matrices")
     served = {s.job for r in routes for s in r.stops}

@@ -57,7 +57,13 @@ _STATUS = {
 
 def solve(problem: Problem, params: SolveParams, *,
           initial: Sequence[Sequence[int]] | None = None) -> Solution:
-    """Solve a routing problem with OR-Tools.
+    """Solve a routing problem: PyVRP where it expresses the problem, else OR-Tools.
+
+    With PyVRP installed (the ``fast`` extra), a problem :func:`.pyvrp_adapter.
+    can_express` accepts is solved by PyVRP (``source="pyvrp"``); one with pairs but
+    otherwise expressible gets OR-Tools, then :func:`.improve.improve`, then OR-Tools
+    again (``source="improve"``); everything else, OR-Tools as described below. Every
+    result is checked, and never leaves more drop penalty than pair-aware insertion.
 
     Parameters
     ----------
