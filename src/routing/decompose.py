@@ -19,6 +19,8 @@ from .problem import Job, Link, Problem, Route, Solution, SolveParams, Unassigne
 FIRST_PHASE_SHARE = 0.55
 #: Seconds kept back for merging, explaining and writing results.
 RESERVE_S = 1.5
+#: Seconds past the deadline a sub-solve may run before it is abandoned.
+GRACE_S = 1.0
 #: Shortest time worth giving one sub-solve, seconds.
 MIN_SOLVE_S = 1.0
 #: How many nearest other groups lend their workers' spare time to a group's unplaced jobs.
@@ -203,15 +205,21 @@ class _State:
         return sum(len(r.stops) for r in self.routes.values())
 
 
-def _completed(futures: Iterable[cf.Future]) -> Iterator[cf.Future]:
-    """Futures as they finish, like ``as_completed``; ends early once a stop is asked for."""
-    if not interrupt.armed():
-        yield from cf.as_completed(futures)
-        return
+def _completed(futures: Iterable[cf.Future], until: float) -> Iterator[cf.Future]:
+    """Futures as they finish, like ``as_completed``, until a stop is asked for or ``until``.
+
+    ``until`` is a ``time.perf_counter()`` time: a sub-solve still running then (a
+    search round that does not stop at its own limit, a loaded machine) is abandoned,
+    so the whole run keeps its time limit; the caller kills the pool.
+    """
     pending = set(futures)
     while pending and not interrupt.stop_requested():
+        left = until - time.perf_counter()
+        if left <= 0:
+            return
         # short waits: Python runs between them, and with it a SIGINT/SIGTERM handler
-        done, pending = cf.wait(pending, timeout=0.1, return_when=cf.FIRST_COMPLETED)
+        done, pending = cf.wait(pending, timeout=min(0.1, left),
+                                return_when=cf.FIRST_COMPLETED)
         yield from done
 
 
@@ -360,8 +368,8 @@ def solve_decomposed(problem: Problem, groups: Sequence[Group], params: SolvePar
     except BaseException:
         _stop_pool(pool)
         raise
-    if stopped():
-        _stop_pool(pool)
+    if stopped() or run.time_left() + GRACE_S <= 0:
+        _stop_pool(pool)  # signalled, or sub-solves overran the limit: abandon them
     else:
         pool.shutdown(wait=True)
     return run.solution(interrupted=stopped())
@@ -424,7 +432,7 @@ class _Run:
             sub = subproblem(problem, jobs, vehicles, pin=pins)
             futures[pool.submit(_solve_sub, sub, replace(
                 self.params, time_limit_s=limit, seed=seed), state.initial(sub))] = k
-        for future in _completed(futures):
+        for future in _completed(futures, self.deadline + GRACE_S):
             sub, solution = future.result()
             jobs, vehicles, pins = parts[futures[future]]
             position = {j: i for i, j in enumerate(sub.jobs)}
@@ -479,7 +487,7 @@ class _Run:
                 running[pool.submit(_solve_sub, sub, replace(
                     self.params, time_limit_s=limit, seed=seed), state.initial(sub))] \
                     = (jobs, vehicles)
-            for future in _completed(running):
+            for future in _completed(running, self.deadline + GRACE_S):
                 sub, solution = future.result()
                 jobs, vehicles = running[future]
                 self.attempted += 1

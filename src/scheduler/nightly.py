@@ -80,22 +80,27 @@ def _plan_into(args: Any, out_dir: Path) -> int:
 def _plan_and_write(args: Any, out_dir: Path, run) -> int:
     from ..routing import SolveParams
     from .plan import plan_with_duplicates
-    from .render import write_plan
+    from .render import search_budget_s, write_plan
     from .rota import format_summary, summarise
 
     phases = _Phases(args.quiet)
     day, travel = _load_day_and_travel(args, phases)
     day = run.use_history(day)
     options = _plan_options(args)
-    params = SolveParams(time_limit_s=args.time_limit, solution_limit=args.solution_limit,
+    # --time-limit bounds the run, outputs written: the search leaves time for writing
+    search_s = search_budget_s(args.time_limit, len(day.visits))
+    params = SolveParams(time_limit_s=search_s, solution_limit=args.solution_limit,
                          seed=args.seed)
+    kept = (f": {search_s:.1f} s of search, {args.time_limit - search_s:.1f} s kept for writing"
+            if search_s < args.time_limit - 0.05 else "")
     stderr.print(f"Planning {len(day.visits)} visits for {len(day.workers)} workers on "
-                 f"{day.date.isoformat()} (time limit {args.time_limit:g} s, seed {args.seed})")
+                 f"{day.date.isoformat()} (time limit {args.time_limit:g} s{kept}, "
+                 f"seed {args.seed})")
     if not day.visits:
         stderr.print("[yellow]note[/] visits.csv has no visits: the rota will be empty")
     started = time.perf_counter()
     with _signals.mode_of("search"):
-        result = phases.timed("Optimising rounds", args.time_limit,
+        result = phases.timed("Optimising rounds", search_s,
                               lambda report: plan_with_duplicates(
                                   day, travel, params=params, options=options,
                                   dedupe=args.dedupe, engine=args.engine,

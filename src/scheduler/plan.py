@@ -30,8 +30,8 @@ from .duplicates import (
     merge_duplicates,
     merged_outcomes,
 )
-from .model import Day
-from .reasons import binding_rule
+from .model import Day, Visit
+from .reasons import binding_rules
 from .rota import PlannedBreak, PlannedShift, PlannedStop, Rota, VisitOutcome
 from .travel import DayTravel
 
@@ -88,7 +88,7 @@ def rota_from_solution(day: Day, built: BuiltProblem, solution: Solution,
 
     Each unplaced visit gets a reason in care terms: the routing cause, and for
     ``capacity`` the rule that binds when re-testing shows one (see
-    :func:`carerounds.scheduler.reasons.binding_rule`); ``on_roads`` words the
+    :func:`carerounds.scheduler.reasons.binding_rules`); ``on_roads`` words the
     unreachable case for a road network or the straight-line estimate.
     """
     job_worker: dict[int, str] = {}
@@ -133,6 +133,14 @@ def rota_from_solution(day: Day, built: BuiltProblem, solution: Solution,
 
     causes = {u.job: u.cause for u in solution.unassigned}
     starts = {stop.job: stop for route in solution.routes for stop in route.stops}
+
+    def cause_of(visit: Visit) -> str:
+        # a half-served double-up never leaves the solver, but if it did it is unplaced
+        return next((causes[j] for j in parts[visit.visit_id] if j in causes), "capacity")
+
+    capacity = [v for v in day.visits if cause_of(v) == "capacity"
+                and not all(j in starts for j in parts[v.visit_id])]
+    bound = binding_rules(day, built, solution, capacity, pool=options.pool)
     outcomes = []
     for visit in day.visits:
         jobs = parts[visit.visit_id]
@@ -144,11 +152,10 @@ def rota_from_solution(day: Day, built: BuiltProblem, solution: Solution,
             outcomes.append(VisitOutcome(visit.visit_id, "scheduled", provider, workers,
                                          first.start_s, first.end_s))
             continue
-        # a half-served double-up never leaves the solver, but if it did it is unplaced
-        cause = next((causes[j] for j in jobs if j in causes), "capacity")
+        cause = cause_of(visit)
         reason = describe_cause(cause, visit, day, pool=options.pool)
         if cause == "capacity":
-            reason = binding_rule(day, built, solution, visit, pool=options.pool) or reason
+            reason = bound.get(visit.visit_id) or reason
         elif cause == "unreachable" and not on_roads:
             reason = ("client too far from every qualified worker's home to get there and "
                       "back within a shift (straight-line travel estimate)")

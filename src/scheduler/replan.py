@@ -59,7 +59,7 @@ from .events import (
 )
 from .model import BreakRule, Day
 from .plan import DECOMPOSE_ABOVE_JOBS, partition_by_area, run_info
-from .reasons import binding_rule
+from .reasons import binding_rules
 from .replan_search import improve_around_change, objective, timed_routes, warm_start
 from .rest_of_day import Rest, Round, rest_problem
 from .rota import (
@@ -288,7 +288,7 @@ def _unplaced_reasons(day: Day, base: Rota, rest: Rest, solution: Solution, ev: 
     """Why each open visit is unplaced, in care terms, with what the re-plan changed for it.
 
     Visits newly unplaced are explained first; re-testing the binding rule
-    (:func:`carerounds.scheduler.reasons.binding_rule`) stops at the deadline, after
+    (:func:`carerounds.scheduler.reasons.binding_rules`) stops at the deadline, after
     which a visit still unplaced keeps the reason the published rota gave it.
     """
     parts = _parts(rest)
@@ -298,14 +298,18 @@ def _unplaced_reasons(day: Day, base: Rota, rest: Rest, solution: Solution, ev: 
     todo = [v for v, jobs in parts.items() if not all(j in served for j in jobs)]
     todo.sort(key=lambda v: (v in old and old[v].status != "scheduled", v))
     reasons = {}
+    cause_of = {v: next((causes[j] for j in parts[v] if j in causes), "capacity") for v in todo}
+    bound = binding_rules(day, rest.built, solution,
+                          [day.visit_by_id[v] for v in todo if cause_of[v] == "capacity"],
+                          pool=pool, deadline=deadline)
     for visit_id in todo:
         visit = day.visit_by_id[visit_id]
-        cause = next((causes[j] for j in parts[visit_id] if j in causes), "capacity")
+        cause = cause_of[visit_id]
         reason = describe_cause(cause, visit, day, pool=pool)
         before = old.get(visit_id)
         if cause == "capacity":
-            if time.perf_counter() < deadline:
-                reason = binding_rule(day, rest.built, solution, visit, pool=pool) or reason
+            if visit_id in bound:
+                reason = bound[visit_id] or reason
             elif before is not None and before.status == "unplaced" and before.reason:
                 reason = before.reason
         elif cause == "unreachable" and not on_roads:

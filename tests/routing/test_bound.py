@@ -1,0 +1,67 @@
+"""The upper bound on what any solution can serve (routing/bound.py)."""
+
+import numpy as np
+import pytest
+
+from carerounds.errors import SolverError
+from carerounds.routing import Job, Link, Problem, Vehicle, solve
+from carerounds.routing.bound import placeable_bound
+
+
+def _line(n_jobs: int, *, window=(0, 3600), service_s=1800, shift=(0, 4 * 3600),
+          vehicles: int = 1, skills=frozenset(), links=()) -> Problem:
+    """Jobs at locations 1..n on a line 60 s apart; vehicles from location 0."""
+    n = n_jobs + 1
+    pos = np.arange(n) * 60
+    m = np.abs(pos[:, None] - pos[None, :])
+    jobs = [Job(f"J{i}", i, service_s, *window, skills=skills) for i in range(1, n)]
+    fleet = [Vehicle(f"V{k}", f"R{k}", 0, 0, *shift) for k in range(vehicles)]
+    return Problem(jobs, fleet, {"drive": m}, {"drive": m * 10}, links=links)
+
+
+def test_enough_time_bounds_every_job():
+    bound = placeable_bound(_line(3, window=(0, 7200)))
+    assert bound.served_whole == 3
+
+
+def test_one_worker_cannot_start_four_half_hours_within_half_an_hour():
+    # each job must start within [0, 1800] and lasts 30 min: one vehicle's work must all
+    # lie in [0, 3600], room for fewer than two jobs with their travel
+    problem = _line(4, window=(0, 1800), service_s=1800)
+    bound = placeable_bound(problem)
+    solution = solve(problem)
+    assert len(problem.jobs) - len(solution.unassigned) <= bound.served_whole < 4
+
+
+def test_a_job_without_a_qualified_vehicle_is_unreachable():
+    problem = _line(2, skills=frozenset({"hoist"}))
+    bound = placeable_bound(problem)
+    assert bound.served_whole == 0 and bound.unreachable == (0, 1)
+
+
+def test_linked_jobs_count_together_and_need_two_vehicles_at_once():
+    problem = _line(2, links=(Link(0, 1),), window=(0, 0))
+    bound = placeable_bound(problem, weights=[0.5, 0.5])
+    assert bound.share[0] == pytest.approx(bound.share[1])
+    assert bound.served <= 1.0 + 1e-9
+
+
+def test_no_bound_is_below_what_a_solver_serves():
+    problem = _line(12, window=(0, 7200), service_s=2400, vehicles=2)
+    bound = placeable_bound(problem)
+    solution = solve(problem)
+    assert len(problem.jobs) - len(solution.unassigned) <= bound.served_whole
+
+
+def test_bound_is_below_the_job_count_when_time_runs_out():
+    problem = _line(12, window=(0, 7200), service_s=2400, vehicles=2)
+    assert placeable_bound(problem).served_whole < 12
+
+
+def test_mandatory_jobs_that_cannot_be_served_are_an_error():
+    problem = _line(1, skills=frozenset({"hoist"}))
+    problem = Problem([Job("J1", 1, 60, 0, 60, skills=frozenset({"hoist"}),
+                           drop_penalty=None)], problem.vehicles, problem.duration_s,
+                      problem.distance_m)
+    with pytest.raises(SolverError):
+        placeable_bound(problem)
