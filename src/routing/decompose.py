@@ -21,6 +21,8 @@ FIRST_PHASE_SHARE = 0.55
 RESERVE_S = 1.5
 #: Seconds past the deadline a sub-solve may run before it is abandoned.
 GRACE_S = 1.0
+#: Most seconds one whole-day placing pass may take.
+PLACE_LEFT_S = 5.0
 #: Shortest time worth giving one sub-solve, seconds.
 MIN_SOLVE_S = 1.0
 #: How many nearest other groups lend their workers' spare time to a group's unplaced jobs.
@@ -344,6 +346,7 @@ def solve_decomposed(problem: Problem, groups: Sequence[Group], params: SolvePar
         raise ValueError("groups must partition the jobs: each job in exactly one group")
     run = _Run(problem, groups, params, processes, on_progress or (lambda p: None), started)
     run.seed_by_insertion()
+    run.place_left()
     # fork: works from scripts and notebooks without a __main__ guard; the parent has
     # imported OR-Tools but built no solver, so no solver state is copied
     methods = multiprocessing.get_all_start_methods()
@@ -363,6 +366,7 @@ def solve_decomposed(problem: Problem, groups: Sequence[Group], params: SolvePar
                 improved = run.boundary_round(pool, seed) or improved
             # once a pass of boundary re-solves finds nothing, later rounds leave it to areas
             boundaries_help = run.state.placed() > placed_before
+            improved = run.place_left() or improved
             idle_rounds = 0 if improved else idle_rounds + 1
             round_no += 1
     except BaseException:
@@ -372,6 +376,8 @@ def solve_decomposed(problem: Problem, groups: Sequence[Group], params: SolvePar
         _stop_pool(pool)  # signalled, or sub-solves overran the limit: abandon them
     else:
         pool.shutdown(wait=True)
+    if not stopped():
+        run.place_left(final=True)  # the last sub-solves may have freed room
     return run.solution(interrupted=stopped())
 
 
@@ -412,6 +418,42 @@ class _Run:
                                tuple(range(len(problem.vehicles))), ()), seeded)
         self.first_solution_s = time.perf_counter() - self.started
         self._progress("insertion", 1, 1)
+
+    def place_left(self, *, final: bool = False) -> bool:
+        """Offer every unplaced job to the whole day's routes, moving others to make room.
+
+        Area re-solves see one area's workers, boundary re-solves two neighbours'; this
+        pass (:func:`.insertion.place_unassigned`, well under a second on a county day)
+        sees them all, and is kept when it leaves less drop penalty. The ``final`` pass,
+        after the last sub-solve, may take up to a second past the deadline.
+        """
+        from .insertion import place_unassigned
+
+        problem, state = self.problem, self.state
+        if not state.unassigned:
+            return False
+        current = self._current()
+        now = time.perf_counter()
+        until = max(self.deadline + GRACE_S, now + 1.0) if final else self.deadline + GRACE_S
+        found = place_unassigned(problem, current, deadline=min(until, now + PLACE_LEFT_S))
+        penalty = sum(problem.jobs[u.job].drop_penalty or 0 for u in found.unassigned)
+        if penalty >= sum(problem.jobs[j].drop_penalty or 0 for j in state.unassigned):
+            return False
+        state.absorb(_Sub(problem, tuple(range(len(problem.jobs))),
+                          tuple(range(len(problem.vehicles))), ()), found)
+        self._progress("placing", 1, 1)
+        return True
+
+    def _current(self) -> Solution:
+        """The current routes and unassigned jobs as a Solution (causes as last found)."""
+        problem, state = self.problem, self.state
+        routes = tuple(state.routes[v] if v in state.routes else
+                       Route(v, (), veh.shift_start_s, veh.shift_start_s, 0, 0)
+                       for v, veh in enumerate(problem.vehicles))
+        return Solution(routes=routes, unassigned=tuple(state.unassigned[j] for j in
+                                                        sorted(state.unassigned)),
+                        objective=0, wall_s=0.0, first_solution_s=self.first_solution_s,
+                        status="feasible", params=self.params)
 
     def area_round(self, pool: cf.ProcessPoolExecutor, seed: int) -> bool:
         """Phase 1: each area's rounds re-solved on their own, in parallel, biggest first.

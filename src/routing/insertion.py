@@ -19,7 +19,7 @@ from .explain import explain_unassigned
 from .problem import BreakTaken, Problem, Route, Solution, SolveParams, Stop
 
 __all__ = ["Inserter", "TimedPlan", "build_routes", "drop_penalty", "earliest_schedule",
-           "least_waiting", "schedule_sequences",
+           "least_waiting", "place_unassigned", "schedule_sequences",
            "solve_by_insertion", "tighten_times"]
 
 
@@ -91,6 +91,100 @@ def timed_routes(problem: Problem, ins: Inserter) -> tuple[Route, ...]:
         plans.append(TimedPlan(v, tuple(jobs), tuple(starts), sched.leave_s, sched.back_s,
                                tuple(sorted(breaks, key=lambda b: b.start_s))))
     return build_routes(problem, tighten_times(problem, plans))
+
+
+def place_unassigned(problem: Problem, solution: Solution, *, deadline: float,
+                     rounds: int = 3) -> Solution:
+    """``solution`` with what fits of its unassigned jobs inserted, moving others to make room.
+
+    The routes are loaded as they stand; each round offers every unassigned job again:
+    a single job at its cheapest feasible place, else by moving one single job of no
+    higher priority to another route (:meth:`Inserter.insert_moving`); a pair at its
+    cheapest place, else displacing cheaper single jobs. A search that improves routes
+    area by area leaves such room at its boundaries and after its last move. Routes
+    that did not change keep their times exactly; the rest are re-timed. The result is
+    checked (:func:`.verify.verify_solution`); a resource it finds over its limits is
+    left alone in a new attempt, and after three attempts ``solution`` itself is returned.
+
+    Parameters
+    ----------
+    problem : Problem
+    solution : Solution
+        Feasible routes of ``problem``.
+    deadline : float
+        ``time.perf_counter()`` time to stop by.
+    rounds : int, default 3
+        Passes over the unassigned jobs (each placement can open room for another).
+
+    Returns
+    -------
+    Solution
+        With at least as many jobs served, every job in ``unassigned`` explained; the
+        objective counts travel, distance and drop penalties (as the decomposed engine's).
+    """
+    from .verify import verify_solution
+
+    if not solution.unassigned or not problem.vehicles:
+        return solution
+    keep: set[int] = set()
+    ids = {veh.id: v for v, veh in enumerate(problem.vehicles)}
+    for _ in range(3):
+        found = _place_once(problem, solution, deadline, rounds, keep)
+        bad = {ids[x.vehicle] for x in verify_solution(problem, found) if x.vehicle in ids}
+        if not bad and len(found.unassigned) <= len(solution.unassigned):
+            return found
+        if not bad or time.perf_counter() > deadline:
+            break
+        keep |= {u for v in bad for u, veh in enumerate(problem.vehicles)
+                 if veh.resource == problem.vehicles[v].resource}
+    return solution
+
+
+def _place_once(problem: Problem, solution: Solution, deadline: float, rounds: int,
+                keep: set[int]) -> Solution:
+    """One attempt of :func:`place_unassigned`, the vehicles in ``keep`` left as they are."""
+    left = [u.job for u in solution.unassigned]
+    ins = Inserter(problem, deadline)
+    before = [[s.job for s in r.stops] for r in solution.routes]
+    loaded = [(jobs, [s.start_s for s in r.stops], [b.start_s for b in r.breaks])
+              for jobs, r in zip(before, solution.routes, strict=True)]
+    ins.frozen |= keep
+    ins.load_routes(loaded)
+    for _ in range(rounds):
+        served = {j for seq in ins.sequences() for j in seq}
+        if not ins.insert_all([j for j in left if j not in served], eject=True):
+            break
+        if time.perf_counter() > deadline:
+            break
+    after = ins.sequences()
+    timed = timed_routes(problem, ins)
+    # An unchanged route keeps the times it had (the inserter's timing is conservative),
+    # unless it serves a link partner of a changed route: re-timing moves pairs together.
+    changed = {v for v, (seq, jobs) in enumerate(zip(after, before, strict=True)) if seq != jobs}
+    vehicle_of = {j: v for v, seq in enumerate(after) for j in seq}
+    partners: dict[int, list[int]] = {}
+    for link in problem.links:
+        partners.setdefault(link.first, []).append(link.second)
+        partners.setdefault(link.second, []).append(link.first)
+    todo = list(changed)
+    while todo:
+        for j in after[todo.pop()]:
+            for k in partners.get(j, ()):
+                u = vehicle_of.get(k)
+                if u is not None and u not in changed:
+                    changed.add(u)
+                    todo.append(u)
+    routes = tuple(new if v in changed else old
+                   for v, (old, new) in enumerate(zip(solution.routes, timed, strict=True)))
+    served = {st.job for r in routes for st in r.stops}
+    dropped = [j for j in range(len(problem.jobs)) if j not in served]
+    w = problem.weights
+    objective = (sum(w.travel_s * r.travel_s + w.distance_m * r.distance_m for r in routes)
+                 + sum(problem.jobs[j].drop_penalty or 0 for j in dropped))
+    return Solution(routes=routes, unassigned=explain_unassigned(problem, dropped, routes),
+                    objective=int(objective), wall_s=solution.wall_s,
+                    first_solution_s=solution.first_solution_s, status=solution.status,
+                    params=solution.params, source=solution.source)
 
 
 def drop_penalty(problem: Problem, solution: Solution) -> int:
@@ -810,6 +904,30 @@ class Inserter:
                                         used=bool(jobs))
             else:
                 self.scheds[v] = sched
+        self._freeze_around(routes)
+
+    def _freeze_around(self, routes: list[tuple[list[int], list[int], list[int]]]) -> None:
+        """Freeze what a frozen route's stand-in timing could mislead.
+
+        A frozen route's work is only estimated, so its resource's other routes are
+        frozen too (their shared max-work limit cannot be checked), and so are the routes
+        serving a link partner of one of its jobs (the pair's start is not re-timed).
+        """
+        p = self.p
+        partner: dict[int, list[int]] = {}
+        for link in p.links:
+            partner.setdefault(link.first, []).append(link.second)
+            partner.setdefault(link.second, []).append(link.first)
+        serving = {j: v for v, (jobs, _, _) in enumerate(routes) for j in jobs}
+        todo = list(self.frozen)
+        while todo:
+            v = todo.pop()
+            near = set(self.siblings[self.resource_of[v]])
+            near.update(serving[k] for j in routes[v][0] for k in partner.get(j, ())
+                        if k in serving)
+            for u in near - self.frozen:
+                self.frozen.add(u)
+                todo.append(u)
 
     def remove(self, jobs: list[int]) -> None:
         """Take jobs out of their routes and unpin them; the routes they leave are re-timed.
@@ -864,17 +982,45 @@ class Inserter:
         shift = {u[1]: self.jitter.randrange(1800) if self.jitter else 0 for u in out}
         return sorted(out, key=key)
 
+    def insert_moving(self, j: int, *, tries: int = 30) -> bool:
+        """Insert single job ``j`` by moving another single job to a different place.
+
+        A depth-one ejection chain: ``j`` takes the place of an unlinked job ``k`` (of no
+        higher drop penalty) in one of its eligible routes, and ``k`` is re-inserted at
+        its cheapest feasible place elsewhere; nothing is left out. The ``tries``
+        cheapest such swaps are tried in turn; False (and the routes as they were) when
+        none works.
+        """
+        if j in self.linked:
+            return False
+        budget = (self.p.jobs[j].drop_penalty or 0) + 1
+        for _, v, pos, sched, base, k in sorted(self._ejection_candidates(j, budget),
+                                                key=lambda c: (c[0], c[1], c[2]))[:tries]:
+            if time.perf_counter() > self.deadline:
+                return False
+            seq, old = self.seqs[v], self.scheds[v]
+            base_sched = self.schedule(v, base)
+            if base_sched is None:
+                continue
+            self.seqs[v], self.scheds[v] = list(base), base_sched
+            self._apply(v, pos, j, sched)
+            if self.insert_single(k):
+                return True
+            self.seqs[v], self.scheds[v] = seq, old
+        return False
+
     def insert_all(self, jobs: list[int], *, eject: bool = False) -> int:
         """Insert what fits of ``jobs``; returns how many jobs were placed.
 
-        With ``eject``, pairs that do not fit may displace cheaper single jobs.
+        With ``eject``, pairs that do not fit may displace cheaper single jobs, and single
+        jobs that do not fit may move another single job elsewhere (:meth:`insert_moving`).
         """
         placed = 0
         for unit in self.units(jobs):
             if time.perf_counter() > self.deadline:
                 break
             if unit[0] == "single":
-                placed += self.insert_single(unit[1])
+                placed += self.insert_single(unit[1]) or (eject and self.insert_moving(unit[1]))
             elif self.insert_pair(*unit[1:]) or (eject and self.insert_pair(*unit[1:],
                                                                                eject=True)):
                 placed += 2

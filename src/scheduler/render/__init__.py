@@ -33,7 +33,8 @@ def search_budget_s(time_limit_s: float, n_visits: int) -> float:
 
     ``carerounds plan --time-limit T`` is a limit on the run, outputs written: the
     search gets ``T`` less an estimate of the writing (:data:`WRITE_S_PER_VISIT` per
-    visit), never less than ``1 - WRITE_SHARE_MAX`` of ``T``.
+    visit), never less than ``1 - WRITE_SHARE_MAX`` of ``T``; under a second of writing
+    is not kept back. The run record's ``time_limit_s`` is then the search's limit.
 
     Parameters
     ----------
@@ -43,7 +44,8 @@ def search_budget_s(time_limit_s: float, n_visits: int) -> float:
         Visits in the day.
     """
     reserve = min(WRITE_SHARE_MAX * time_limit_s, WRITE_S_PER_VISIT * max(0, n_visits))
-    return time_limit_s - reserve
+    # under a second is within the run's tolerance: a small day searches the whole limit
+    return time_limit_s - reserve if reserve >= 1.0 else time_limit_s
 
 
 def write_plan(result: PlanResult, out_dir: str | Path, *,

@@ -15,3 +15,7 @@ def test_writing_never_takes_more_than_its_share_of_a_short_limit():
 
 def test_an_empty_day_searches_for_the_whole_limit():
     assert search_budget_s(30, 0) == 30
+
+
+def test_a_small_day_searches_for_the_whole_limit():
+    assert search_budget_s(60, 5) == 60
