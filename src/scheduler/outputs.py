@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from .changes import Change
     from .duplicates import DuplicatePair, Merge
     from .fairwork import FairWorkReport
+    from .handover import Handover
     from .model import Day
     from .rota import Rota
 
@@ -64,12 +65,14 @@ ACTUALS_COLUMNS = ("visit_id", "worker_id", "provider_id", "client_id", "window"
                    "planned_start", "planned_end", "check_in", "check_out", "start_delta_min",
                    "planned_min", "actual_min", "in_window", "categories", "detail")
 
+HANDOVER_COLUMNS = ("visit_id", "area", "from_provider", "to_provider", "workers", "start")
 
 __all__ = [
     "OutputError", "OutputLockedError",
     "write_actuals_csv", "write_bytes", "write_capacity_csv", "write_changes_csv", "write_csv",
     "write_duplicates_csv",
-    "write_fair_work_csv", "write_fair_work_workers_csv", "write_idle_csv", "write_merges_csv",
+    "write_fair_work_csv", "write_fair_work_workers_csv", "write_handover_csv", "write_idle_csv",
+    "write_merges_csv",
     "write_priority_queue_csv", "write_rota_csv", "write_rota_json",
     "write_text", "write_unplaced_breakdown_csv", "write_unplaced_csv",
 ]
@@ -304,6 +307,16 @@ def write_merges_csv(merges: Iterable[Merge], path: Path) -> Path:
     """Write ``merges.csv``: one row per absorbed visit."""
     return write_csv(path, MERGES_COLUMNS, (
         [m.absorbed, m.kept, m.provider or "", m.rule, m.reason] for m in merges))
+
+
+def write_handover_csv(handovers: Iterable[Handover], path: Path) -> Path:
+    """Write ``handover.csv`` (``--pool``): one row per visit done by another provider's worker.
+
+    ``workers`` are ``;``-separated; ``start`` is ``HH:MM``. Only a header when nothing moved.
+    """
+    return write_csv(path, HANDOVER_COLUMNS, (
+        [h.visit_id, h.area, h.from_provider, h.to_provider, ";".join(h.workers),
+         format_hhmm(h.start_s)] for h in handovers))
 
 
 def _next_day_time(seconds: int | None) -> str:
