@@ -251,10 +251,9 @@ def render_run_sheets_pdf(sheets: RunSheets) -> bytes:
     visits get their sheet, rostered workers without any a short page saying they are
     not needed; in :attr:`RunSheets.pages` order, each bookmarked.
     """
-    from reportlab.platypus import PageBreak
     from reportlab.lib.pagesizes import A4
     from reportlab.lib.units import mm
-    from reportlab.platypus import SimpleDocTemplate
+    from reportlab.platypus import PageBreak, SimpleDocTemplate
 
     st = _styles()
     story: list = [_section_mark(-1, OVERVIEW_TITLE), *_overview_story(sheets, st)]
@@ -376,8 +375,7 @@ def _visits_table(sheet: WorkerSheet, st: _Styles):
 
 
 def _tasks_markup(tasks: tuple[str, ...], box: str = "") -> str:
-    """Tasks one per line (each after a tick ``box``), cut to :data:`TASKS_SHOWN` and
-    :data:`TASKS_CHARS` in all."""
+    """Tasks one per line, each after a tick ``box``; at most :data:`TASKS_SHOWN`, :data:`TASKS_CHARS`."""
     if not tasks:
         return "–"
     shown: list[str] = []
