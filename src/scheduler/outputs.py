@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING
 
 from ..errors import CareroundsError
 from .escape import csv_cell
-from .units import format_hhmm
+from .units import format_hhmm, whole_minutes
 
 if TYPE_CHECKING:
     from .actuals import ActualsReport
@@ -225,7 +225,8 @@ def _hours(seconds: int) -> str:
 
 
 def _minutes(seconds: int | None) -> str:
-    return "" if seconds is None else f"{seconds / 60:.0f}"
+    # the rounding the terminal and report.html use too (units.whole_minutes)
+    return "" if seconds is None else str(whole_minutes(seconds))
 
 
 def write_unplaced_breakdown_csv(breakdown: UnplacedBreakdown, path: Path) -> Path:
@@ -292,7 +293,9 @@ def write_fair_work_workers_csv(report: FairWorkReport, path: Path) -> Path:
 def write_duplicates_csv(pairs: Iterable[DuplicatePair], day: Day, path: Path) -> Path:
     """Write ``duplicates.csv``: one row per pair, columns ``duplicates.DUPLICATES_COLUMNS``.
 
-    Minutes are whole minutes; ``travel_saved_min`` is empty when travel was not estimated.
+    Minutes are whole minutes, halves rounded up (:func:`~carerounds.scheduler.units.whole_minutes`,
+    as the terminal and ``report.html`` show them); ``travel_saved_min`` is empty when travel
+    was not estimated.
     """
     del day  # the pair carries everything; kept in the signature for symmetry with the others
     return write_csv(path, DUPLICATES_COLUMNS, (

@@ -135,3 +135,18 @@ def test_plan_overview_lists_every_rostered_shift_first(tiny_dir, tmp_path):
     html = (out / "run_sheets.html").read_text(encoding="utf-8")
     shifts = re.findall(r'<tr data-worker="(W\d)" data-shift="(\d)"', html)
     assert sorted(shifts) == [("W1", "1"), ("W1", "2"), ("W2", "1"), ("W3", "1")]
+
+
+def test_duplicates_and_plan_show_one_travel_saved_figure(tiny_dir, tmp_path, capsys):
+    assert main(["duplicates", "--inputs", str(tiny_dir), "--date", DATE,
+                 "--out", str(tmp_path / "dup")]) == 1  # pairs found
+    terminal = capsys.readouterr().out
+    (row,) = _rows(tmp_path / "dup" / "duplicates.csv")
+    shown = row["travel_saved_min"]
+    assert shown and re.search(rf"\b{shown}m$", terminal, flags=re.M)
+    assert f"about {shown} min of travel" in terminal
+    out = tmp_path / "out"
+    assert _plan(tiny_dir, out) == 0
+    html = (out / "report.html").read_text(encoding="utf-8")
+    assert f"about {shown} min of travel" in html and f"~{shown} min travel to save" in html
+    assert _rows(out / "duplicates.csv")[0]["travel_saved_min"] == shown

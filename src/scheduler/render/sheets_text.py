@@ -7,7 +7,7 @@ and escapes input text itself.
 
 from __future__ import annotations
 
-from ..units import format_hhmm, format_miles
+from ..units import format_hhmm, format_miles, whole_minutes
 from .sheets_content import IdleWorker, OverviewRow, SheetShift, SheetVisit, WorkerSheet
 
 #: Two different addresses this close (metres, straight line) are "next door / same street".
@@ -23,8 +23,8 @@ COLUMN_MM = (11, 28, 42, 32, 29, 20, 18)
 
 
 def minutes_text(seconds: int) -> str:
-    """``1 h 05 min`` / ``25 min``; rounded to the nearest minute."""
-    minutes = int(round(seconds / 60))
+    """``1 h 05 min`` / ``25 min``; whole minutes, halves up (:func:`~..units.whole_minutes`)."""
+    minutes = whole_minutes(seconds)
     if minutes >= 60:
         return f"{minutes // 60} h {minutes % 60:02d} min"
     return f"{minutes} min"
@@ -156,11 +156,6 @@ def time_critical_text(v: SheetVisit) -> str:
 
 #: What a worker ticks at every stop on the PDF (each listed task gets a box too).
 TICKS = ("arrived", "done")
-
-
-def carer_hours_text(seconds: int) -> str:
-    """Carer-hours with one decimal: ``1.0 carer-hours`` (a 30-minute double-up)."""
-    return f"{seconds / 3600:.1f} carer-hours"
 
 
 def office_text(sheet: WorkerSheet | IdleWorker) -> str:
