@@ -223,8 +223,10 @@ _CONTACT_NAMES = ("Alex", "Sam", "Jo", "Chris", "Morgan", "Jamie", "Lee", "Robin
 
 
 def _time_critical(visit: VisitDraft, rng: random.Random) -> bool:
-    """Insulin, and about a third of the other visits that give medication (Parkinson's
-    drugs, anticoagulants), must be on time."""
+    """Whether a visit is time-critical: insulin, and about a third of other medication visits.
+
+    The others stand for Parkinson's drugs and anticoagulants, which must be given on time.
+    """
     return "insulin" in visit.tasks or ("medication" in visit.skills and rng.random() < 0.35)
 
 
