@@ -460,7 +460,9 @@ def _overview_story(sheets: RunSheets, st: _Styles) -> list:
     story.append(Spacer(1, 3 * mm))
     if not rows:
         return story
-    table: list[list] = [[Paragraph(c, st.head) for c in OVERVIEW_COLUMNS]]
+    # "Carer-hours" breaks after its hyphen to fit its narrow column
+    table: list[list] = [[Paragraph(c.replace("-", "-<br/>"), st.head)
+                          for c in OVERVIEW_COLUMNS]]
     style: list[tuple] = [
         ("GRID", (0, 0), (-1, -1), 0.4, colors.black), ("VALIGN", (0, 0), (-1, -1), "TOP"),
         ("BACKGROUND", (0, 0), (-1, 0), colors.Color(0.85, 0.85, 0.85)),

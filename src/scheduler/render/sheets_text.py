@@ -144,7 +144,7 @@ TIME_CRITICAL = "TIME-CRITICAL"
 OVERVIEW_COLUMNS = ("Worker", "Provider", "Phone", "Shift", "Leave home by", "First visit",
                     "Last visit ends", "Back home", "Visits", "Carer-hours")
 #: Their widths in millimetres (180 mm of A4 between the margins).
-OVERVIEW_MM = (34, 30, 23, 18, 13, 24, 11, 10, 8, 9)
+OVERVIEW_MM = (28, 26, 22, 20, 13, 24, 12, 12, 11, 12)
 
 
 def time_critical_text(v: SheetVisit) -> str:
