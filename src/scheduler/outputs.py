@@ -43,7 +43,8 @@ if TYPE_CHECKING:
 
 ROTA_CSV_COLUMNS = ("worker_id", "worker_name", "provider_id", "shift", "seq", "visit_id",
                     "client_id", "client_name", "postcode", "area", "window", "arrival", "start",
-                    "end", "duration_min", "travel_min", "distance_km", "double_up_with", "tasks")
+                    "end", "duration_min", "travel_min", "distance_km", "double_up_with", "tasks",
+                    "time_critical")
 UNPLACED_COLUMNS = ("visit_id", "client_id", "provider_id", "service", "area", "duration_min",
                     "reason", "priority", "window_start", "window_end", "carers")
 DUPLICATES_COLUMNS = ("visit_id_a", "visit_id_b", "provider_a", "provider_b", "client_a",
@@ -185,7 +186,10 @@ def write_rota_json(rota: Rota, path: Path) -> Path:
 
 
 def write_rota_csv(rota: Rota, day: Day, path: Path) -> Path:
-    """Write ``rota.csv``: one row per worker per visit, in each worker's visit order."""
+    """Write ``rota.csv``: one row per worker per visit, in each worker's visit order.
+
+    ``time_critical`` is ``yes`` for a visit ``visits.csv`` marks time-critical, else blank.
+    """
 
     def rows() -> Iterator[list[object]]:
         for sh in rota.shifts:
@@ -200,7 +204,8 @@ def write_rota_csv(rota: Rota, day: Day, path: Path) -> Path:
                     format_hhmm(stop.arrival_s), format_hhmm(stop.start_s),
                     format_hhmm(stop.end_s), (stop.end_s - stop.start_s) // 60,
                     round(stop.travel_s / 60, 1), round(stop.distance_m / 1000, 2),
-                    stop.partner or "", "; ".join(visit.tasks)]
+                    stop.partner or "", "; ".join(visit.tasks),
+                    "yes" if visit.time_critical else ""]
 
     return write_csv(path, ROTA_CSV_COLUMNS, rows())
 

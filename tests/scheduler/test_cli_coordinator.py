@@ -150,3 +150,11 @@ def test_duplicates_and_plan_show_one_travel_saved_figure(tiny_dir, tmp_path, ca
     html = (out / "report.html").read_text(encoding="utf-8")
     assert f"about {shown} min of travel" in html and f"~{shown} min travel to save" in html
     assert _rows(out / "duplicates.csv")[0]["travel_saved_min"] == shown
+
+
+def test_plan_carries_time_critical_into_rota_csv(contact_dir, tmp_path):
+    out = tmp_path / "out"
+    assert _plan(contact_dir, out) == 0
+    flags = {r["visit_id"]: r["time_critical"] for r in _rows(out / "rota.csv")}
+    assert flags.pop("V1") == "yes"
+    assert flags and set(flags.values()) == {""}
