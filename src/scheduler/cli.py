@@ -385,8 +385,8 @@ def cmd_sheets(args: argparse.Namespace) -> int:
 
     out = check_output_dir(args.out, flag="--out", whole=False)
     day, rota, travel = load_rota_day(args)
-    for path in publish_files(out, lambda folder: write_run_sheets(day, rota, folder,
-                                                                   travel=travel)):
+    for path in publish_files(out, lambda folder: write_run_sheets(
+            day, rota, folder, travel=travel, redact_access=args.redact_access)):
         stdout.print(f"Wrote {path}")
     return 0
 
@@ -398,7 +398,13 @@ def _register_sheets(subparsers) -> None:
         description="Write run_sheets.pdf and run_sheets.html: one section per care worker "
                     "with the day's visits in order, travel, totals and a route map.")
     add_rota_arguments(p)
+    _add_redact(p)
     p.set_defaults(func=cmd_sheets)
+
+
+def _add_redact(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--redact-access", action="store_true", help="print 'key safe: ask the "
+                   "office' instead of clients' access details and codes on the run sheets")
 
 
 def cmd_map(args: argparse.Namespace) -> int:
@@ -622,6 +628,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--keep-partial", action="store_true",
                    help="on SIGINT or SIGTERM write the best rota found so far, checked and "
                         "marked partial (default: write nothing and keep the previous outputs)")
+    _add_redact(p)
     _add_week_plan(p)
     p.set_defaults(func=cmd_plan)
 

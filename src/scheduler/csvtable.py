@@ -65,9 +65,17 @@ MAX_VALUE_CHARS = 40
 #: in report tables and (areas) in file names.
 TEXT_LIMITS: dict[str, int] = {"name": 200, "address": 500, "postcode": 200, "area": 200,
                                "service": 200, "skills": 1_000, "preferred_workers": 2_000,
-                               "excluded_workers": 2_000, "tasks": 2_000}
+                               "excluded_workers": 2_000, "tasks": 2_000,
+                               "emergency_contact": 200, "access": 1_000}
 #: The only columns whose values may span lines (quoted line breaks).
-MULTILINE_COLUMNS = frozenset({"address", "notes", "tasks"})
+MULTILINE_COLUMNS = frozenset({"address", "notes", "tasks", "access"})
+#: Longest phone number, characters (spaces and brackets included).
+MAX_PHONE_CHARS = 30
+#: Fewest and most digits of a phone number (UK numbers have 10 or 11; E.164 at most 15).
+PHONE_DIGITS = (7, 15)
+#: Spellings of yes and no in a flag column (case-insensitive); blank is no.
+FLAG_SPELLINGS: dict[str, bool] = {"yes": True, "y": True, "true": True, "1": True,
+                                   "no": False, "n": False, "false": False, "0": False}
 #: Accepted spellings of each gender (case-insensitive), as rostering exports write them.
 GENDER_SPELLINGS: dict[str, str] = {
     "female": "female", "f": "female", "woman": "female",
@@ -85,6 +93,8 @@ _ECHO = re.compile(r"[A-Za-z0-9_.:+\-/]{1,40}")
 # ... that are neither a postcode written without its space nor a phone number
 _POSTCODE = re.compile(r"[A-Za-z]{1,2}[0-9][A-Za-z0-9]?[0-9][A-Za-z]{2}")
 _PHONE = re.compile(r"[0-9]{9,}")
+# a phone number as written: an optional leading +, then digits, spaces, brackets, hyphens
+_PHONE_TEXT = re.compile(r"\+?[0-9 ()\-]+")
 _BOMS = ((codecs.BOM_UTF32_LE, "UTF-32"), (codecs.BOM_UTF32_BE, "UTF-32"),
          (codecs.BOM_UTF16_LE, "UTF-16"), (codecs.BOM_UTF16_BE, "UTF-16"))
 
@@ -208,6 +218,33 @@ class CsvRow:
         return self.choice(field, GENDERS, required=required, spellings=GENDER_SPELLINGS,
                            hint=" (F, M, woman, man and X are accepted too, in any case"
                                 + ("; leave it blank for no preference)" if not required else ")"))
+
+    def phone(self, field: str) -> str:
+        """An optional phone number (blank allowed), as written, with runs of spaces joined.
+
+        Digits, spaces, brackets and hyphens, with an optional leading ``+``, and
+        :data:`PHONE_DIGITS` digits; the value is never echoed in the error.
+        """
+        value = " ".join(self.token(field, required=False, limit=MAX_PHONE_CHARS,
+                                    what="a phone number").split())
+        digits = sum(ch.isdigit() for ch in value)
+        low, high = PHONE_DIGITS
+        if value and (not _PHONE_TEXT.fullmatch(value) or not low <= digits <= high):
+            raise self.error(field, f"is not a phone number; write {low} to {high} digits with "
+                                    "only spaces, brackets, hyphens and a leading + between "
+                                    "them (e.g. 0131 496 0000 or +44 131 496 0000), or leave "
+                                    "it blank")
+        return value
+
+    def flag(self, field: str) -> bool:
+        """An optional yes/no column: ``yes``/``no`` (also ``y``, ``true``, ``1``...); blank is no."""
+        raw = self.token(field, required=False, limit=MAX_VALUE_CHARS, what="yes or no")
+        if not raw:
+            return False
+        if raw.lower() not in FLAG_SPELLINGS:
+            raise self.error(field, f"{shown(raw)} is not yes or no (y, n, true, false, 1 and 0 "
+                                    "are accepted too; blank is no)")
+        return FLAG_SPELLINGS[raw.lower()]
 
     def _numeral(self, field: str, pattern: re.Pattern[str], what: str,
                  required: bool) -> str:

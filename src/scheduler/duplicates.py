@@ -12,7 +12,7 @@ from ..geo.travel import haversine_m
 from .model import Client, Day, Visit
 from .rota import VisitOutcome
 from .travel import DayTravel
-from .units import format_hhmm
+from .units import format_hhmm, total_minutes, whole_minutes
 
 #: Planned handovers that are not duplicates: (one visit, the other visit) tokens, matched
 #: against a visit's service, provider id or provider kind; ``"*"`` matches any visit.
@@ -241,9 +241,9 @@ def _pair(a: Visit, b: Visit, match: str, distance_m: int, same_address: bool, d
     if match == "same_client":
         parts.append(f"{drop.visit_id} could be absorbed into {keep.visit_id} ({why})")
         if care_saved >= 0:
-            parts.append(f"saves {care_saved // 60} carer-min")
+            parts.append(f"saves {whole_minutes(care_saved)} carer-min")
         else:
-            parts.append(f"adds {-care_saved // 60} carer-min (the merged visit takes the "
+            parts.append(f"adds {whole_minutes(-care_saved)} carer-min (the merged visit takes the "
                          f"longer duration with more carers)")
     else:
         parts.append(f"the carer of {keep.visit_id} ({who(keep)}, {why}) could also do "
@@ -256,7 +256,7 @@ def _pair(a: Visit, b: Visit, match: str, distance_m: int, same_address: bool, d
     else:
         source = "road network" if travel.roads else "straight-line estimate"
         whose = f"{drop.provider_id}'s" if drop.provider_id else "any provider's"
-        parts.append(f"saves ~{round(travel_saved / 60)} min travel ({whose} round trip from "
+        parts.append(f"saves ~{whole_minutes(travel_saved)} min travel ({whose} round trip from "
                      f"its nearest carer's home, {source})")
     return DuplicatePair(
         visit_a=a.visit_id, visit_b=b.visit_id, provider_a=a.provider_id,
@@ -476,12 +476,13 @@ def format_duplicates(pairs: Sequence[DuplicatePair]) -> str:
         providers = f"{p.provider_a or '-'}/{p.provider_b or '-'}"
         lines.append(f"{p.visit_a:<10} {p.visit_b:<10} {providers:<15} {p.match:<15} "
                      f"{p.overlap_s // 60:>5}m {p.gap_s // 60:>3}m {p.drop_visit:<10} "
-                     f"{p.care_saved_s // 60:>4}m "
-                     f"{'' if p.travel_saved_s is None else str(p.travel_saved_s // 60) + 'm':>6}")
-    care = sum(p.care_saved_s for p in pairs)
+                     f"{whole_minutes(p.care_saved_s):>4}m "
+                     f"{'' if p.travel_saved_s is None else str(whole_minutes(p.travel_saved_s)) + 'm':>6}")
+    # totals are the sums of the rounded figures shown above (units.total_minutes)
+    care = total_minutes(p.care_saved_s for p in pairs)
     trips = [p.travel_saved_s for p in pairs if p.travel_saved_s is not None]
-    lines.append(f"Merging would save {care / 60:.0f} carer-min of care"
-                 + (f" and about {sum(trips) / 60:.0f} min of travel" if trips else ""))
+    lines.append(f"Merging would save {care} carer-min of care"
+                 + (f" and about {total_minutes(trips)} min of travel" if trips else ""))
     return "\n".join(lines)
 
 

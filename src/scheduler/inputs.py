@@ -61,7 +61,10 @@ COLUMNS: dict[str, tuple[str, ...]] = {
                    "duration_min", "carers", "skills", "priority", "service", "tasks"),
 }
 OPTIONAL_COLUMNS: dict[str, tuple[str, ...]] = {
-    "workers.csv": ("max_hours", "days", "contract_hours_week", "max_hours_week")}
+    "providers.csv": ("office_phone", "on_call_phone"),
+    "workers.csv": ("max_hours", "days", "contract_hours_week", "max_hours_week", "phone"),
+    "clients.csv": ("phone", "emergency_contact", "access"),
+    "visits.csv": ("time_critical",)}
 HISTORY_FILE = "history.csv"
 HISTORY_COLUMNS = ("client_id", "worker_id", "visits")
 
@@ -80,9 +83,13 @@ def _check_unique(seen: dict[str, int], row: CsvRow, field: str, value: str) -> 
 
 
 def read_providers(folder: Path) -> tuple[SourceFile, tuple[Provider, ...]]:
-    """Read ``providers.csv``: ``provider_id, name, kind``."""
+    """Read ``providers.csv``: ``provider_id, name, kind``.
+
+    Optional columns: ``office_phone`` and ``on_call_phone`` (printed on run sheets).
+    """
     source, rows = _records(folder, "providers.csv", id_field="provider_id",
-                            required=COLUMNS["providers.csv"])
+                            required=COLUMNS["providers.csv"],
+                            optional=OPTIONAL_COLUMNS["providers.csv"])
     seen: dict[str, int] = {}
     providers = []
     for row in rows:
@@ -90,7 +97,9 @@ def read_providers(folder: Path) -> tuple[SourceFile, tuple[Provider, ...]]:
         _check_unique(seen, row, "provider_id", pid)
         kind = row.choice("kind", PROVIDER_KINDS)
         assert kind is not None  # required
-        providers.append(Provider(pid, row.text("name"), kind))
+        providers.append(Provider(pid, row.text("name"), kind,
+                                  office_phone=row.phone("office_phone"),
+                                  on_call_phone=row.phone("on_call_phone")))
     return source, tuple(providers)
 
 
@@ -152,7 +161,7 @@ def _worker(row: CsvRow, providers: dict[str, Provider]) -> Worker:
         skills=frozenset(s.lower() for s in row.items("skills")), travel_mode=mode,
         max_work_s=_max_work_s(row), row=row.line,
         contract_week_s=_week_hours_s(row, "contract_hours_week"),
-        max_week_s=_week_hours_s(row, "max_hours_week"))
+        max_week_s=_week_hours_s(row, "max_hours_week"), phone=row.phone("phone"))
 
 
 def read_workers(folder: Path, providers: dict[str, Provider],
@@ -163,8 +172,8 @@ def read_workers(folder: Path, providers: dict[str, Provider],
     Every row of a worker must repeat the same details (provider, name, gender, home,
     skills, travel mode and ``max_hours``) and its shifts must not overlap on a day both
     are worked. Optional columns: ``max_hours`` (a day), ``days`` (the weekdays a row's
-    shift is worked, blank for every day), ``contract_hours_week`` and ``max_hours_week``
-    (given once per worker, or the same on every row).
+    shift is worked, blank for every day), ``contract_hours_week``, ``max_hours_week``
+    and ``phone`` (given once per worker, or the same on every row).
     """
     source, rows = _records(folder, "workers.csv", id_field="worker_id",
                             required=COLUMNS["workers.csv"],
@@ -189,13 +198,14 @@ def read_workers(folder: Path, providers: dict[str, Provider],
 
 
 def _add_shift(first: Worker, worker: Worker, row: CsvRow) -> Worker:
-    """A worker's further row: another shift, with one weekly figure per worker."""
+    """A worker's further row: another shift, with one weekly figure and phone per worker."""
     for name, field in (("contract_week_s", "contract_hours_week"),
-                        ("max_week_s", "max_hours_week")):
+                        ("max_week_s", "max_hours_week"), ("phone", "phone")):
         mine, theirs = getattr(worker, name), getattr(first, name)
-        if mine is not None and theirs is not None and mine != theirs:
+        if mine and theirs and mine != theirs:
+            what = "phone number" if field == "phone" else "weekly figure"
             raise row.error(field, f"differs from the worker's row {first.row}; a worker has "
-                                   "one weekly figure (leave it blank on extra rows)")
+                                   f"one {what} (leave it blank on extra rows)")
     new = worker.shifts[0]
     for shift in first.shifts:
         common = (set(range(7)) if shift.days is None else shift.days) & \
@@ -207,13 +217,20 @@ def _add_shift(first: Worker, worker: Worker, row: CsvRow) -> Worker:
     shifts = tuple(sorted(first.shifts + worker.shifts, key=lambda s: s.start_s))
     return replace(first, shifts=shifts,
                    contract_week_s=first.contract_week_s or worker.contract_week_s,
-                   max_week_s=first.max_week_s or worker.max_week_s)
+                   max_week_s=first.max_week_s or worker.max_week_s,
+                   phone=first.phone or worker.phone)
 
 
 def read_clients(folder: Path, workers: dict[str, Worker]) -> tuple[SourceFile, tuple[Client, ...]]:
-    """Read ``clients.csv``."""
+    """Read ``clients.csv``.
+
+    Optional columns: ``phone``, ``emergency_contact`` (who, and how to reach them) and
+    ``access`` (key safe code, entry instructions; ``--redact-access`` keeps it off
+    printed sheets).
+    """
     source, rows = _records(folder, "clients.csv", id_field="client_id",
-                            required=COLUMNS["clients.csv"])
+                            required=COLUMNS["clients.csv"],
+                            optional=OPTIONAL_COLUMNS["clients.csv"])
     seen: dict[str, int] = {}
     clients = []
     for row in rows:
@@ -235,7 +252,9 @@ def read_clients(folder: Path, workers: dict[str, Worker]) -> tuple[SourceFile, 
             gender_preference=row.gender("gender_preference", required=False),
             preferred_workers=lists["preferred_workers"],
             excluded_workers=lists["excluded_workers"],
-            notes=row.text("notes", required=False), row=row.line))
+            notes=row.text("notes", required=False), row=row.line, phone=row.phone("phone"),
+            emergency_contact=row.text("emergency_contact", required=False),
+            access=row.text("access", required=False)))
     return source, tuple(clients)
 
 
@@ -260,7 +279,7 @@ def _visit(row: CsvRow, clients: dict[str, Client], providers: dict[str, Provide
         skills=frozenset(s.lower() for s in row.items("skills")),
         priority=row.choice("priority", PRIORITIES, required=False) or "normal",
         service=row.text("service", required=False).lower() or "unspecified",
-        tasks=row.items("tasks"), row=row.line)
+        tasks=row.items("tasks"), row=row.line, time_critical=row.flag("time_critical"))
 
 
 def read_visits(folder: Path, clients: dict[str, Client], providers: dict[str, Provider], *,
@@ -268,8 +287,11 @@ def read_visits(folder: Path, clients: dict[str, Client], providers: dict[str, P
     """Read ``visits.csv`` (or ``name``, in its format); times are ``HH:MM``, durations minutes.
 
     A file with only its header is a day with no visits (the plan is an empty rota).
+    The optional ``time_critical`` column (``yes``/``no``, blank no) marks visits whose
+    window must be kept, such as time-critical medication.
     """
-    source, rows = _records(folder, name, id_field="visit_id", required=COLUMNS["visits.csv"])
+    source, rows = _records(folder, name, id_field="visit_id", required=COLUMNS["visits.csv"],
+                            optional=OPTIONAL_COLUMNS["visits.csv"])
     seen: dict[str, int] = {}
     visits = []
     for row in rows:

@@ -130,11 +130,17 @@ class SourceFile:
 
 @dataclass(frozen=True)
 class Provider:
-    """A care provider: an in-house council team or an independent provider."""
+    """A care provider: an in-house council team or an independent provider.
+
+    ``office_phone`` and ``on_call_phone`` are printed on every run sheet of the
+    provider's workers (blank: not printed).
+    """
 
     provider_id: str
     name: str
     kind: str
+    office_phone: str = ""
+    on_call_phone: str = ""
 
 
 @dataclass(frozen=True)
@@ -182,6 +188,7 @@ class Worker:
     row: int = 0
     contract_week_s: int | None = None
     max_week_s: int | None = None
+    phone: str = ""
 
     def on(self, date: dt.date) -> Worker | None:
         """The worker with only the shifts worked on ``date``; ``None`` on a day off."""
@@ -193,7 +200,13 @@ class Worker:
 
 @dataclass(frozen=True)
 class Client:
-    """A person receiving care at home."""
+    """A person receiving care at home.
+
+    ``notes`` are general notes for the carer; ``access`` how to get in (key safe code,
+    entry instructions), kept apart so that a printed sheet can leave it out.
+    ``phone`` and ``emergency_contact`` (free text: who, and their number) are printed
+    at the client's stops; blank when not given.
+    """
 
     client_id: str
     name: str
@@ -207,6 +220,9 @@ class Client:
     excluded_workers: frozenset[str]
     notes: str
     row: int = 0
+    phone: str = ""
+    emergency_contact: str = ""
+    access: str = ""
 
 
 @dataclass(frozen=True)
@@ -215,6 +231,8 @@ class Visit:
 
     ``provider_id`` is ``None`` when no provider has taken the package yet.
     Service must start in ``[window_start_s, window_end_s]`` and lasts ``service_s``.
+    ``time_critical`` marks a visit whose window must be kept (time-critical
+    medication); run sheets highlight it.
     """
 
     visit_id: str
@@ -229,6 +247,7 @@ class Visit:
     service: str
     tasks: tuple[str, ...]
     row: int = 0
+    time_critical: bool = False
 
 
 @dataclass(frozen=True)

@@ -127,7 +127,8 @@ def _plan_and_write(args: Any, out_dir: Path, run) -> int:
     # abandons it); otherwise writing stops at once and the staged set is dropped
     with _signals.mode_of("finish") if args.keep_partial else contextlib.nullcontext():
         written = phases.run("Writing rota, reports, run sheets and maps",
-                             lambda: write_plan(result, out_dir, skipped=skipped))
+                             lambda: write_plan(result, out_dir, skipped=skipped,
+                                                redact_access=args.redact_access))
     for note in skipped:
         stderr.print(f"[yellow]note[/] {escape(note)}")
     if stopped is None:

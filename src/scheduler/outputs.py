@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING
 
 from ..errors import CareroundsError
 from .escape import csv_cell
-from .units import format_hhmm
+from .units import format_hhmm, whole_minutes
 
 if TYPE_CHECKING:
     from .actuals import ActualsReport
@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from .changes import Change
     from .duplicates import DuplicatePair, Merge
     from .fairwork import FairWorkReport
+    from .handover import Handover
     from .model import Day
     from .rota import Rota
 
@@ -42,7 +43,8 @@ if TYPE_CHECKING:
 
 ROTA_CSV_COLUMNS = ("worker_id", "worker_name", "provider_id", "shift", "seq", "visit_id",
                     "client_id", "client_name", "postcode", "area", "window", "arrival", "start",
-                    "end", "duration_min", "travel_min", "distance_km", "double_up_with", "tasks")
+                    "end", "duration_min", "travel_min", "distance_km", "double_up_with", "tasks",
+                    "time_critical")
 UNPLACED_COLUMNS = ("visit_id", "client_id", "provider_id", "service", "area", "duration_min",
                     "reason", "priority", "window_start", "window_end", "carers")
 DUPLICATES_COLUMNS = ("visit_id_a", "visit_id_b", "provider_a", "provider_b", "client_a",
@@ -64,12 +66,14 @@ ACTUALS_COLUMNS = ("visit_id", "worker_id", "provider_id", "client_id", "window"
                    "planned_start", "planned_end", "check_in", "check_out", "start_delta_min",
                    "planned_min", "actual_min", "in_window", "categories", "detail")
 
+HANDOVER_COLUMNS = ("visit_id", "area", "from_provider", "to_provider", "workers", "start")
 
 __all__ = [
     "OutputError", "OutputLockedError",
     "write_actuals_csv", "write_bytes", "write_capacity_csv", "write_changes_csv", "write_csv",
     "write_duplicates_csv",
-    "write_fair_work_csv", "write_fair_work_workers_csv", "write_idle_csv", "write_merges_csv",
+    "write_fair_work_csv", "write_fair_work_workers_csv", "write_handover_csv", "write_idle_csv",
+    "write_merges_csv",
     "write_priority_queue_csv", "write_rota_csv", "write_rota_json",
     "write_text", "write_unplaced_breakdown_csv", "write_unplaced_csv",
 ]
@@ -182,7 +186,10 @@ def write_rota_json(rota: Rota, path: Path) -> Path:
 
 
 def write_rota_csv(rota: Rota, day: Day, path: Path) -> Path:
-    """Write ``rota.csv``: one row per worker per visit, in each worker's visit order."""
+    """Write ``rota.csv``: one row per worker per visit, in each worker's visit order.
+
+    ``time_critical`` is ``yes`` for a visit ``visits.csv`` marks time-critical, else blank.
+    """
 
     def rows() -> Iterator[list[object]]:
         for sh in rota.shifts:
@@ -197,7 +204,8 @@ def write_rota_csv(rota: Rota, day: Day, path: Path) -> Path:
                     format_hhmm(stop.arrival_s), format_hhmm(stop.start_s),
                     format_hhmm(stop.end_s), (stop.end_s - stop.start_s) // 60,
                     round(stop.travel_s / 60, 1), round(stop.distance_m / 1000, 2),
-                    stop.partner or "", "; ".join(visit.tasks)]
+                    stop.partner or "", "; ".join(visit.tasks),
+                    "yes" if visit.time_critical else ""]
 
     return write_csv(path, ROTA_CSV_COLUMNS, rows())
 
@@ -222,7 +230,8 @@ def _hours(seconds: int) -> str:
 
 
 def _minutes(seconds: int | None) -> str:
-    return "" if seconds is None else f"{seconds / 60:.0f}"
+    # the rounding the terminal and report.html use too (units.whole_minutes)
+    return "" if seconds is None else str(whole_minutes(seconds))
 
 
 def write_unplaced_breakdown_csv(breakdown: UnplacedBreakdown, path: Path) -> Path:
@@ -289,7 +298,9 @@ def write_fair_work_workers_csv(report: FairWorkReport, path: Path) -> Path:
 def write_duplicates_csv(pairs: Iterable[DuplicatePair], day: Day, path: Path) -> Path:
     """Write ``duplicates.csv``: one row per pair, columns ``duplicates.DUPLICATES_COLUMNS``.
 
-    Minutes are whole minutes; ``travel_saved_min`` is empty when travel was not estimated.
+    Minutes are whole minutes, halves rounded up (:func:`~carerounds.scheduler.units.whole_minutes`,
+    as the terminal and ``report.html`` show them); ``travel_saved_min`` is empty when travel
+    was not estimated.
     """
     del day  # the pair carries everything; kept in the signature for symmetry with the others
     return write_csv(path, DUPLICATES_COLUMNS, (
@@ -304,6 +315,16 @@ def write_merges_csv(merges: Iterable[Merge], path: Path) -> Path:
     """Write ``merges.csv``: one row per absorbed visit."""
     return write_csv(path, MERGES_COLUMNS, (
         [m.absorbed, m.kept, m.provider or "", m.rule, m.reason] for m in merges))
+
+
+def write_handover_csv(handovers: Iterable[Handover], path: Path) -> Path:
+    """Write ``handover.csv`` (``--pool``): one row per visit done by another provider's worker.
+
+    ``workers`` are ``;``-separated; ``start`` is ``HH:MM``. Only a header when nothing moved.
+    """
+    return write_csv(path, HANDOVER_COLUMNS, (
+        [h.visit_id, h.area, h.from_provider, h.to_provider, ";".join(h.workers),
+         format_hhmm(h.start_s)] for h in handovers))
 
 
 def _next_day_time(seconds: int | None) -> str:

@@ -52,7 +52,7 @@ PLAN_FILES = frozenset({
     "rota.json", "rota.csv", "unplaced.csv", "duplicates.csv", "unplaced_breakdown.csv",
     "priority_queue.csv", "capacity.csv", "idle_time.csv", "fair_work.csv",
     "fair_work_workers.csv", "merges.csv", "report.html", "run_sheets.pdf", "run_sheets.html",
-    "map.html", "map.png", MANIFEST})
+    "map.html", "map.png", "handover.csv", MANIFEST})
 _LOCK_SUFFIX = ".carerounds-lock"
 _NEW_INFIX = ".carerounds-new-"
 _OLD_INFIX = ".carerounds-old-"

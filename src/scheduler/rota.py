@@ -12,7 +12,7 @@ from pathlib import Path
 from ..errors import InputError
 from .inputs import read_file_bytes, shown
 from .model import Day, TravelBuffer
-from .units import METRES_PER_MILE, format_hhmmss, parse_hhmmss
+from .units import METRES_PER_MILE, format_carer_hours, format_hhmmss, parse_hhmmss
 
 ROTA_FORMAT = "carerounds.rota/1"
 
@@ -399,24 +399,27 @@ def _waiting_s(rota: Rota, day: Day) -> int:
 
 
 def format_summary(summary: RotaSummary) -> str:
-    """The printed summary a coordinator reads after a plan."""
+    """The printed summary a coordinator reads after a plan.
+
+    Care is counted in carer-hours (a 30-minute double-up is 1.0 carer-hours) and says so.
+    """
     def hours(seconds: int) -> str:
         return f"{seconds / 3600:.1f} h"
 
     lines = [
         f"Visits placed:   {summary.placed} of {summary.visits}",
-        f"Visits unplaced: {summary.unplaced} ({hours(summary.unplaced_s)} of care)",
-        f"Contact time:    {hours(summary.contact_s)}",
+        f"Visits unplaced: {summary.unplaced} ({format_carer_hours(summary.unplaced_s)})",
+        f"Contact time:    {format_carer_hours(summary.contact_s)}",
         f"Travel time:     {hours(summary.travel_s)} ({summary.distance_m / METRES_PER_MILE:.0f} miles)",
         f"Workers used:    {summary.workers_used} of {summary.workers}",
         f"Overtime:        {hours(summary.overtime_s)} past shift ends",
         f"Waiting:         {hours(summary.waiting_s)} at visits before they start",
     ]
     if summary.unplaced_by_area_s:
-        lines.append("Unplaced hours by area:    " + ", ".join(
-            f"{k} {hours(v)}" for k, v in summary.unplaced_by_area_s.items()))
-        lines.append("Unplaced hours by service: " + ", ".join(
-            f"{k} {hours(v)}" for k, v in summary.unplaced_by_service_s.items()))
+        lines.append("Unplaced carer-hours by area:    " + ", ".join(
+            f"{k} {v / 3600:.1f}" for k, v in summary.unplaced_by_area_s.items()))
+        lines.append("Unplaced carer-hours by service: " + ", ".join(
+            f"{k} {v / 3600:.1f}" for k, v in summary.unplaced_by_service_s.items()))
     return "\n".join(lines)
 
 

@@ -23,6 +23,7 @@ from .model import SKILLS
 from .sample_demand import BANDS as BANDS
 from .sample_demand import SERVICES as SERVICES
 from .sample_demand import Demand, Size
+from .sample_drafts import VisitDraft
 from .sample_places import Places
 from .sample_regions import REGIONS as REGIONS
 from .sample_regions import SampleRegion as SampleRegion
@@ -100,13 +101,15 @@ class SampleDay:
 
 #: Columns of each file, in contract order.
 COLUMNS: dict[str, tuple[str, ...]] = {
-    "providers.csv": ("provider_id", "name", "kind"),
+    "providers.csv": ("provider_id", "name", "kind", "office_phone", "on_call_phone"),
     "workers.csv": ("worker_id", "provider_id", "name", "gender", "home_lat", "home_lon",
-                    "shift_start", "shift_end", "skills", "travel_mode", "max_hours"),
+                    "shift_start", "shift_end", "skills", "travel_mode", "max_hours", "phone"),
     "clients.csv": ("client_id", "name", "address", "postcode", "lat", "lon", "area",
-                    "gender_preference", "preferred_workers", "excluded_workers", "notes"),
+                    "gender_preference", "preferred_workers", "excluded_workers", "notes",
+                    "phone", "emergency_contact", "access"),
     "visits.csv": ("visit_id", "client_id", "provider_id", "window_start", "window_end",
-                   "duration_min", "carers", "skills", "priority", "service", "tasks"),
+                   "duration_min", "carers", "skills", "priority", "service", "tasks",
+                   "time_critical"),
     "history.csv": ("client_id", "worker_id", "visits"),
     "planted_duplicates.csv": ("visit_id_a", "visit_id_b", "kind"),
 }
@@ -214,6 +217,43 @@ def _hhmm(minutes: int) -> str:
     return format_hhmm(minutes * 60)
 
 
+#: Relations of a client's emergency contact, and first names for them (fictional).
+_RELATIONS = ("daughter", "son", "niece", "nephew", "neighbour", "friend", "granddaughter")
+_CONTACT_NAMES = ("Alex", "Sam", "Jo", "Chris", "Morgan", "Jamie", "Lee", "Robin", "Kim", "Pat")
+
+
+def _time_critical(visit: VisitDraft, rng: random.Random) -> bool:
+    """Whether a visit is time-critical: insulin, and about a third of other medication visits.
+
+    The others stand for Parkinson's drugs and anticoagulants, which must be given on time.
+    """
+    return "insulin" in visit.tasks or ("medication" in visit.skills and rng.random() < 0.35)
+
+
+class _PhoneBook:
+    """Fictional numbers from Ofcom's ranges for drama (never connected to anyone).
+
+    Landlines 01632 960000-960999 and mobiles 07700 900000-900999, each drawn once in a
+    shuffled order (again from the start if a very large sample needs more than 1,000).
+    A random generator of its own keeps every other draw of the sample as it was.
+    """
+
+    def __init__(self, seed: int) -> None:
+        self.rng = random.Random(f"carerounds-phones-{seed}")
+        self._free: dict[str, list[int]] = {"01632 960": [], "07700 900": []}
+
+    def number(self, kind: str) -> str:
+        prefix = "01632 960" if kind == "landline" else "07700 900"
+        if not self._free[prefix]:
+            self._free[prefix] = self.rng.sample(range(1000), 1000)
+        return f"{prefix}{self._free[prefix].pop():03d}"
+
+    def emergency_contact(self, client_name: str) -> str:
+        surname = client_name.rsplit(" ", 1)[-1]
+        return (f"{self.rng.choice(_CONTACT_NAMES)} {surname} ({self.rng.choice(_RELATIONS)}) "
+                f"{self.number('mobile')}")
+
+
 def _tables(demand: Demand, supply: Supply, rng: random.Random, *, seed: int,
             size: str) -> SampleDay:
     """Number providers, workers, clients and visits, and write them out as tables."""
@@ -233,22 +273,31 @@ def _tables(demand: Demand, supply: Supply, rng: random.Random, *, seed: int,
     for i, visit in enumerate(visits, start=1):
         visit.id = f"V{i:05d}"
 
-    providers = tuple((p.id, p.name, p.kind) for p in demand.providers)
+    book = _PhoneBook(seed)
+    providers = tuple((p.id, p.name, p.kind, book.number("landline"), book.number("mobile"))
+                      for p in demand.providers)
     worker_rows = []
     for w in workers:
+        phone = book.number("mobile")
         for seg_start, seg_end in w.segments:
             worker_rows.append((
                 w.id, w.provider.id, w.name, "female" if w.female else "male",
                 f"{w.lat:.6f}", f"{w.lon:.6f}", _hhmm(seg_start), _hhmm(seg_end),
-                ";".join(s for s in SKILLS if s in w.skills), w.mode, w.max_hours))
-    client_rows = tuple(sorted(
-        (c.id, c.name, c.address, c.postcode, f"{c.lat:.6f}", f"{c.lon:.6f}", c.town.area,
-         c.gender_preference, ";".join(w.id for w in c.preferred),
-         ";".join(w.id for w in c.excluded), c.notes) for c in clients))
+                ";".join(s for s in SKILLS if s in w.skills), w.mode, w.max_hours, phone))
+    client_rows = []
+    for c in sorted(clients, key=lambda c: c.id):
+        # most clients have a landline and a relative or neighbour to call; some neither
+        phone = book.number("landline") if book.rng.random() < 0.7 else ""
+        contact = book.emergency_contact(c.name) if book.rng.random() < 0.8 else ""
+        client_rows.append((
+            c.id, c.name, c.address, c.postcode, f"{c.lat:.6f}", f"{c.lon:.6f}", c.town.area,
+            c.gender_preference, ";".join(w.id for w in c.preferred),
+            ";".join(w.id for w in c.excluded), c.notes, phone, contact, c.access))
     visit_rows = tuple(
         (v.id, v.client.id, v.provider.id if v.provider else "", _hhmm(v.start),
          _hhmm(v.end), str(v.duration), str(v.carers),
-         ";".join(s for s in SKILLS if s in v.skills), v.priority, v.service, v.tasks)
+         ";".join(s for s in SKILLS if s in v.skills), v.priority, v.service, v.tasks,
+         "yes" if _time_critical(v, book.rng) else "")
         for v in visits)
     history = tuple(sorted(
         (demand.clients[ci].id, supply.workers[wi].id, str(n))
@@ -262,7 +311,7 @@ def _tables(demand: Demand, supply: Supply, rng: random.Random, *, seed: int,
         region=demand.region.name, date=demand.date, seed=seed, size=size,
         providers=Table(COLUMNS["providers.csv"], providers),
         workers=Table(COLUMNS["workers.csv"], tuple(worker_rows)),
-        clients=Table(COLUMNS["clients.csv"], client_rows),
+        clients=Table(COLUMNS["clients.csv"], tuple(client_rows)),
         visits=Table(COLUMNS["visits.csv"], visit_rows),
         history=Table(COLUMNS["history.csv"], history),
         planted_duplicates=Table(pair, planted),

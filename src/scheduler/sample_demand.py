@@ -163,6 +163,10 @@ class Demand:
         pool = _NOTES + _NATION_NOTES[self.region.nation]
         picked = rng.sample(pool, rng.choice((0, 1, 1, 2)))
         notes = [n.format(code=f"{rng.randint(0, 9999):04d}") for n in picked]
+        # key safe and door codes go in clients.csv's access column, which
+        # --redact-access keeps off printed sheets
+        client.access = ". ".join(n for n, raw in zip(notes, picked) if "{code}" in raw)
+        notes = [n for n, raw in zip(notes, picked) if "{code}" not in raw]
         if "insulin" in client.needs:
             notes.append("Insulin pen in the fridge")
         if "hoist" in client.needs:

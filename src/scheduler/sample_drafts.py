@@ -55,6 +55,7 @@ class ClientDraft:
     preferred: list[WorkerDraft] = field(default_factory=list)
     excluded: list[WorkerDraft] = field(default_factory=list)
     notes: str = ""
+    access: str = ""
     planted: bool = False          # part of a planted pair: keep it as it is
     id: str = ""
 

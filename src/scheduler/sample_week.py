@@ -22,7 +22,7 @@ from pathlib import Path
 from .model import SKILLS
 from .packages import PACKAGE_COLUMNS
 from .sample import COLUMNS as DAY_COLUMNS
-from .sample import Table, _sample_region
+from .sample import Table, _PhoneBook, _sample_region
 from .sample_demand import BANDS, Demand, Size
 from .sample_drafts import ClientDraft, VisitDraft, WorkerDraft
 from .sample_places import Places
@@ -274,28 +274,34 @@ def _tables(demand: Demand, supply: Supply, rostered: list[_Rostered], rng: rand
     rng.shuffle(clients)
     for i, client in enumerate(clients, start=1):
         client.id = f"C{i:04d}"
+    book = _PhoneBook(seed)
+    providers = tuple((p.id, p.name, p.kind, book.number("landline"), book.number("mobile"))
+                      for p in demand.providers)
     worker_rows = []
     for r in rostered:
         w = r.draft
+        phone = book.number("mobile")
         for pattern, days in r.rows:
             for seg_start, seg_end in _PATTERNS[pattern]:
                 worker_rows.append((
                     w.id, w.provider.id, w.name, "female" if w.female else "male",
                     f"{w.lat:.6f}", f"{w.lon:.6f}", format_hhmm(seg_start * 60),
                     format_hhmm(seg_end * 60), ";".join(s for s in SKILLS if s in w.skills),
-                    w.mode, w.max_hours, ";".join(WEEKDAYS[d] for d in sorted(days))
+                    w.mode, w.max_hours, phone, ";".join(WEEKDAYS[d] for d in sorted(days))
                     if len(days) < 7 else "daily", r.contract, r.max_week))
-    client_rows = tuple(sorted(
+    client_rows = tuple(
         (c.id, c.name, c.address, c.postcode, f"{c.lat:.6f}", f"{c.lon:.6f}", c.town.area,
          c.gender_preference, ";".join(w.id for w in c.preferred),
-         ";".join(w.id for w in c.excluded), c.notes) for c in clients))
+         ";".join(w.id for w in c.excluded), c.notes,
+         book.number("landline") if book.rng.random() < 0.7 else "",
+         book.emergency_contact(c.name) if book.rng.random() < 0.8 else "", c.access)
+        for c in sorted(clients, key=lambda c: c.id))
     history = tuple(sorted(
         (demand.clients[ci].id, supply.workers[wi].id, str(n))
         for (ci, wi), n in supply.history.items()))
     return SampleWeek(
         region=demand.region.name, start=start, seed=seed,
-        providers=Table(DAY_COLUMNS["providers.csv"],
-                        tuple((p.id, p.name, p.kind) for p in demand.providers)),
+        providers=Table(DAY_COLUMNS["providers.csv"], providers),
         workers=Table(WORKER_COLUMNS, tuple(worker_rows)),
         clients=Table(DAY_COLUMNS["clients.csv"], client_rows),
         packages=Table((*PACKAGE_COLUMNS, "start_date", "end_date"),

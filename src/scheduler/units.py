@@ -8,9 +8,11 @@ plan date (``*_s``) and every distance integer metres (``*_m``); text such as ``
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
-__all__ = ["METRES_PER_MILE", "WEEKDAYS", "format_days", "format_hhmm", "format_hhmmss",
-           "format_miles", "format_minutes", "miles", "parse_days", "parse_hhmm", "parse_hhmmss"]
+__all__ = ["METRES_PER_MILE", "WEEKDAYS", "format_carer_hours", "format_days", "format_hhmm",
+           "format_hhmmss", "format_miles", "format_minutes", "miles", "parse_days",
+           "parse_hhmm", "parse_hhmmss", "total_minutes", "whole_minutes"]
 
 #: Metres in a statute mile (exact, by definition).
 METRES_PER_MILE = 1609.344
@@ -71,6 +73,28 @@ def parse_hhmmss(text: str) -> int:
 def format_minutes(seconds: int) -> str:
     """A duration as whole minutes: ``"45 min"`` (rounded down, as run sheets show it)."""
     return f"{seconds // 60} min"
+
+
+def whole_minutes(seconds: int) -> int:
+    """Seconds as whole minutes, halves rounded up (90 s is 2 min, 89 s is 1 min).
+
+    The one rounding of every minute figure shown in more than one place (a CSV, the
+    terminal, report.html, run sheets), so they all show the same number.
+    """
+    return (int(seconds) + 30) // 60
+
+
+def total_minutes(parts_s: Iterable[int]) -> int:
+    """A total as the sum of its parts as shown: each rounded by :func:`whole_minutes` first.
+
+    A total shown beside its parts then always equals their sum.
+    """
+    return sum(whole_minutes(s) for s in parts_s)
+
+
+def format_carer_hours(carer_s: int) -> str:
+    """Carer time (a double-up counts each carer) as ``1.0 carer-hours``, one decimal."""
+    return f"{carer_s / 3600:.1f} carer-hours"
 
 
 def miles(metres: float) -> float:

@@ -195,7 +195,7 @@ def test_escape_sequences_in_names_never_reach_the_terminal(tmp_path, capsys):
     inputs = write_day(tmp_path / "in", tables)
     assert main(_plan(inputs, tmp_path / "out")) == 0
     captured = capsys.readouterr()
-    assert "Unplaced hours by area:" in captured.out
+    assert "Unplaced carer-hours by area:" in captured.out
     assert "[2JPenicuik" in captured.out  # the text is shown, its control characters are not
     assert "\x1b" not in captured.out and "\x1b" not in captured.err
     assert "\x07" not in captured.out

@@ -22,14 +22,17 @@ ALL = [(region, size) for region in ("midlothian", "monmouthshire", "rutland")
 
 #: The input contract of issue 2, written out here so the test checks the generator against
 #: the issue, not against the module's own constant.
+#: Issue 15 added the optional contact, access and time-critical columns.
 CONTRACT = {
-    "providers.csv": ["provider_id", "name", "kind"],
+    "providers.csv": ["provider_id", "name", "kind", "office_phone", "on_call_phone"],
     "workers.csv": ["worker_id", "provider_id", "name", "gender", "home_lat", "home_lon",
-                    "shift_start", "shift_end", "skills", "travel_mode", "max_hours"],
+                    "shift_start", "shift_end", "skills", "travel_mode", "max_hours", "phone"],
     "clients.csv": ["client_id", "name", "address", "postcode", "lat", "lon", "area",
-                    "gender_preference", "preferred_workers", "excluded_workers", "notes"],
+                    "gender_preference", "preferred_workers", "excluded_workers", "notes",
+                    "phone", "emergency_contact", "access"],
     "visits.csv": ["visit_id", "client_id", "provider_id", "window_start", "window_end",
-                   "duration_min", "carers", "skills", "priority", "service", "tasks"],
+                   "duration_min", "carers", "skills", "priority", "service", "tasks",
+                   "time_critical"],
     "history.csv": ["client_id", "worker_id", "visits"],
     "planted_duplicates.csv": ["visit_id_a", "visit_id_b", "kind"],
 }
@@ -319,7 +322,7 @@ def test_day_mix_of_services_priorities_and_preferences():
     assert wishes["male"] > 0
     assert 0 < sum(bool(c["excluded_workers"]) for c in clients) < 0.1 * len(clients)
     assert sum(bool(c["preferred_workers"]) for c in clients) > 0.1 * len(clients)
-    assert any(c["notes"].startswith("Key safe ") for c in clients)
+    assert any(c["access"].startswith("Key safe ") for c in clients)  # codes: access column
     assert {v["skills"] for v in visits} >= {"hoist", "dementia", "peg", ""}
 
 
@@ -593,3 +596,42 @@ def test_care_areas_must_hold_each_town_once():
     with pytest.raises(ValueError, match="each of its towns exactly once"):
         _sample_region("rutland", areas={"All": ("Oakham",)}, streets=(), rural_roads=(),
                        house_names=(), independents=())
+
+
+# ---- contact numbers, access, time-critical visits (issue 15) ---------------------------------
+
+DRAMA_NUMBER = re.compile(r"(01632 960|07700 900)[0-9]{3}")
+
+
+@pytest.mark.parametrize("region,size", [("midlothian", "small"), ("rutland", "day")])
+def test_every_phone_number_is_from_ofcoms_drama_ranges(region, size):
+    s = sample(region, size)
+    numbers = [r[3] for r in s.providers.rows] + [r[4] for r in s.providers.rows]
+    numbers += [r[11] for r in s.workers.rows] + [r[11] for r in s.clients.rows if r[11]]
+    numbers += [r[12].rsplit(" ", 2)[-2] + " " + r[12].rsplit(" ", 1)[-1]
+                for r in s.clients.rows if r[12]]
+    assert numbers and all(DRAMA_NUMBER.fullmatch(n) for n in numbers)
+
+
+def test_each_worker_has_one_phone_number_and_numbers_are_not_shared():
+    s = sample("midlothian", "day")
+    by_worker: dict[str, set[str]] = {}
+    for row in s.workers.rows:
+        by_worker.setdefault(row[0], set()).add(row[11])
+    assert all(len(numbers) == 1 for numbers in by_worker.values())
+    phones = [next(iter(n)) for n in by_worker.values()]
+    assert len(set(phones)) == len(phones)
+
+
+def test_key_safe_codes_are_in_the_access_column_not_the_notes():
+    s = sample("midlothian", "day")
+    access = [r[13] for r in s.clients.rows if r[13]]
+    assert access and all(re.search(r"(Key safe|Door code) [0-9]{4}", a) for a in access)
+    assert not any(re.search(r"Key safe|Door code", r[10]) for r in s.clients.rows)
+
+
+def test_some_medication_visits_are_time_critical():
+    s = sample("midlothian", "day")
+    flagged = [r for r in s.visits.rows if r[11] == "yes"]
+    assert flagged and all("medication" in r[7] or "insulin" in r[10] for r in flagged)
+    assert {r[11] for r in s.visits.rows} == {"yes", ""}

@@ -345,7 +345,7 @@ def test_cli_sample_size_week_writes_the_week_files(tmp_path, capsys):
     assert sorted(p.name for p in out.iterdir()) == [
         "clients.csv", "history.csv", "packages.csv", "providers.csv", "workers.csv"]
     header = (out / "workers.csv").read_text(encoding="utf-8").splitlines()[0]
-    assert header.endswith("max_hours,days,contract_hours_week,max_hours_week")
+    assert header.endswith("max_hours,phone,days,contract_hours_week,max_hours_week")
     assert len(read_week(out, start=MONDAY).day(MONDAY).visits) > 200
 
 

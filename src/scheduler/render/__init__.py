@@ -49,10 +49,11 @@ def search_budget_s(time_limit_s: float, n_visits: int) -> float:
 
 
 def write_plan(result: PlanResult, out_dir: str | Path, *,
-               skipped: list[str] | None = None) -> list[Path]:
+               skipped: list[str] | None = None, redact_access: bool = False) -> list[Path]:
     """Write every file ``carerounds plan`` writes for a planned day into ``out_dir``, as one set.
 
-    ``rota.json``, ``rota.csv`` and ``unplaced.csv``; the reports (duplicates, unplaced
+    ``rota.json``, ``rota.csv`` and ``unplaced.csv``; ``handover.csv`` when the rota was
+    planned with ``pool`` (the visits done by another provider's workers); the reports (duplicates, unplaced
     breakdown, capacity, fair work, ``report.html``); run sheets; maps; and last
     ``manifest.json`` (every file with its size and SHA-256). The files are written into
     a staging folder beside ``out_dir``, read back against the manifest, and swapped
@@ -74,6 +75,8 @@ def write_plan(result: PlanResult, out_dir: str | Path, *,
         (run sheets need ``carerounds[sheets]``, maps ``carerounds[maps]``), and one per
         leftover of an earlier run that died, cleared first; the base install still
         writes the rota, the CSV reports and ``report.html``.
+    redact_access : bool, default False
+        Keep clients' access details (key safe codes) off the run sheets.
 
     Returns
     -------
@@ -88,7 +91,13 @@ def write_plan(result: PlanResult, out_dir: str | Path, *,
         When another run holds the output folder's lock.
     """
     from ..._optional import available
-    from ..outputs import write_rota_csv, write_rota_json, write_unplaced_csv
+    from ..handover import find_handovers
+    from ..outputs import (
+        write_handover_csv,
+        write_rota_csv,
+        write_rota_json,
+        write_unplaced_csv,
+    )
     from ..outputset import (
         MANIFEST,
         OutputSet,
@@ -109,12 +118,16 @@ def write_plan(result: PlanResult, out_dir: str | Path, *,
         written = [write_rota_json(rota, folder / "rota.json"),
                    write_rota_csv(rota, day, folder / "rota.csv"),
                    write_unplaced_csv(rota, day, folder / "unplaced.csv")]
+        if rota.run.get("pool"):
+            written.append(write_handover_csv(find_handovers(day, rota),
+                                              folder / "handover.csv"))
         written += report.write_plan_report(day, rota, travel, folder,
                                             duplicates=result.duplicates, merges=result.merges)
         if available(*SHEETS_NEED):
             from . import sheets
 
-            written += sheets.write_run_sheets(day, rota, folder, travel=travel)
+            written += sheets.write_run_sheets(day, rota, folder, travel=travel,
+                                               redact_access=redact_access)
         else:
             notes.append("run sheets skipped: pip install 'carerounds[sheets]' to print them")
         if available(*MAPS_NEED):

@@ -31,7 +31,7 @@ from ..outputs import (
 )
 from ..rota import Rota, RotaSummary, summarise
 from ..travel import DayTravel
-from ..units import METRES_PER_MILE, format_hhmm
+from ..units import METRES_PER_MILE, format_carer_hours, format_hhmm, total_minutes, whole_minutes
 
 #: Rows shown per table on the one-page report; the CSV files hold them all.
 TOP = 8
@@ -224,17 +224,22 @@ def _report_header(rota: Rota, travel: DayTravel | None) -> str:
             f"Hours are carer-hours (a double-up counts twice).</p></header>")
 
 
-def _care_saved_s(dup: Sequence[DuplicatePair]) -> tuple[int, list[int]]:
-    """Care time a merge of the same-client pairs saves, and each pair's travel saved (s)."""
-    care_saved = sum(p.care_saved_s for p in dup if p.match == "same_client")
+def _care_saved_min(dup: Sequence[DuplicatePair]) -> tuple[int, int | None]:
+    """Carer-minutes a merge of the same-client pairs saves, and the travel minutes saved.
+
+    Each is the sum of the pairs' figures as the table (and duplicates.csv) shows them,
+    rounded once per pair (:func:`~carerounds.scheduler.units.total_minutes`); travel is
+    ``None`` when no pair has an estimate.
+    """
+    care = total_minutes(p.care_saved_s for p in dup if p.match == "same_client")
     trips = [p.travel_saved_s for p in dup if p.travel_saved_s is not None]
-    return care_saved, trips
+    return care, (total_minutes(trips) if trips else None)
 
 
 def _kpis(reports: PlanReports) -> str:
     s, dup, fw, cap, un = (reports.summary, reports.duplicates, reports.fair_work,
                            reports.capacity, reports.unplaced)
-    care_saved, trips = _care_saved_s(dup)
+    care_min, travel_min = _care_saved_min(dup)
     runs = short_runs(cap.bands)
     idle_s = sum(i.length_s for i in cap.idle)
     share = fw.regular_share
@@ -247,8 +252,9 @@ def _kpis(reports: PlanReports) -> str:
     parts.append(_kpi("contact hours", _h(s.contact_s)))
     parts.append(_kpi("travel hours", _h(s.travel_s), f"{s.distance_m / METRES_PER_MILE:.0f} miles"))
     parts.append(_kpi("duplicate pairs", str(len(dup)),
-                      f"{care_saved / 3600:.1f} h care" +
-                      (f", ~{sum(trips) / 3600:.1f} h travel to save" if trips else " to save"),
+                      f"{format_carer_hours(care_min * 60)} of care" +
+                      (f", ~{travel_min} min travel to save" if travel_min is not None
+                       else " to save"),
                       alert=bool(dup)))
     parts.append(_kpi("capacity short", f"{len(runs)} period(s)",
                       f"{len(cap.exceptions)} half-hour bands", alert=bool(runs)))
@@ -299,22 +305,24 @@ def _unplaced_section(un: UnplacedBreakdown) -> str:
 
 def _duplicates_section(reports: PlanReports) -> str:
     dup = reports.duplicates
-    care_saved, trips = _care_saved_s(dup)
+    care_min, travel_min = _care_saved_min(dup)
     parts = ["<section><h2>Duplicate visits by different providers</h2>"]
     if dup:
         parts.append(f'<p class="note">{len(dup)} pair(s): '
                      f'{sum(1 for p in dup if p.match == "same_client")} at the same client, '
                      f'{sum(1 for p in dup if p.match == "same_household")} in the same household. '
-                     f'Merging the same-client pairs would save {care_saved / 60:.0f} carer-min'
-                     + (f"; the dropped trips about {sum(trips) / 60:.0f} min of travel"
-                        if trips else "") + ".</p>")
+                     f"Merging the same-client pairs would save {care_min} carer-min"
+                     + (f"; the dropped trips about {travel_min} min of travel"
+                        if travel_min is not None else "") + " (each pair rounded to the "
+                     "minute, then added).</p>")
     rows = [(p.visit_a, p.visit_b, f"{p.provider_a or '-'} / {p.provider_b or '-'}",
              p.client_a if p.client_a == p.client_b else f"{p.client_a} / {p.client_b}",
              p.match.replace("_", " "),
              f"{p.overlap_s // 60} min overlap" if p.overlap_s else
              f"{p.gap_s // 60} min apart" if p.gap_s else "back to back",
-             p.drop_visit, p.care_saved_s // 60,
-             "" if p.travel_saved_s is None else p.travel_saved_s // 60) for p in dup[:TOP]]
+             p.drop_visit, whole_minutes(p.care_saved_s),
+             "" if p.travel_saved_s is None else whole_minutes(p.travel_saved_s))
+            for p in dup[:TOP]]
     parts.append(_table(("visit a", "visit b", "providers", "client", "match", "timing", "drop",
                          "care min", "travel min"), rows, numeric=(7, 8), more=len(dup) - TOP,
                         where="duplicates.csv"))

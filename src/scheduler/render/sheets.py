@@ -13,8 +13,10 @@ from ..model import Day
 from ..rota import Rota, check_rota_inputs
 from ..travel import DayTravel
 from .sheets_content import (
+    ACCESS_REDACTED,
     LONG_WAIT_S,
     IdleWorker,
+    OverviewRow,
     RunSheets,
     SheetShift,
     SheetVisit,
@@ -26,14 +28,15 @@ from .sheets_html import render_run_sheets_html
 from .sheets_pdf import pdf_fonts, render_run_sheets_pdf
 from .sheets_text import CONFIDENTIAL
 
-__all__ = ["CONFIDENTIAL", "LONG_WAIT_S", "IdleWorker", "RunSheets", "SheetShift", "SheetVisit",
+__all__ = ["ACCESS_REDACTED", "CONFIDENTIAL", "LONG_WAIT_S", "IdleWorker", "OverviewRow",
+           "RunSheets", "SheetShift", "SheetVisit",
            "WorkerSheet", "check_rota_inputs", "pdf_fonts", "render_run_sheets",
            "render_run_sheets_html", "render_run_sheets_pdf", "route_drawing",
            "write_run_sheets"]
 
 
 def write_run_sheets(day: Day, rota: Rota, out_dir: str | Path, *,
-                     travel: DayTravel | None = None) -> list[Path]:
+                     travel: DayTravel | None = None, redact_access: bool = False) -> list[Path]:
     """Write ``run_sheets.pdf`` and ``run_sheets.html`` for a planned day.
 
     Parameters
@@ -45,6 +48,9 @@ def write_run_sheets(day: Day, rota: Rota, out_dir: str | Path, *,
         Created if missing.
     travel : DayTravel, optional
         Pass the plan's travel to draw rounds along the roads when a road network was used.
+    redact_access : bool, default False
+        Print "key safe: ask the office" instead of access details and codes
+        (see :func:`render_run_sheets`).
 
     Returns
     -------
@@ -56,7 +62,7 @@ def write_run_sheets(day: Day, rota: Rota, out_dir: str | Path, *,
     InputError
         When the rota does not match the inputs.
     """
-    sheets = render_run_sheets(day, rota, travel=travel)
+    sheets = render_run_sheets(day, rota, travel=travel, redact_access=redact_access)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     pdf = out_dir / "run_sheets.pdf"

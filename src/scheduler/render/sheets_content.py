@@ -7,6 +7,7 @@ notebooks can read it. Times are integer seconds since midnight, distances integ
 from __future__ import annotations
 
 import datetime as dt
+import re
 import weakref
 from collections import defaultdict
 from dataclasses import dataclass
@@ -23,6 +24,22 @@ Segment = tuple[LatLon, LatLon]
 
 #: A wait at least this long (seconds) before a visit gets a "leave by" time on the sheet.
 LONG_WAIT_S = 15 * 60
+#: What a redacted sheet prints instead of a client's access details (key safe codes).
+ACCESS_REDACTED = "key safe: ask the office"
+# a code in free-text notes: "Key safe 1234", "door code: 12-34", "PIN 0000"
+_CODE_IN_NOTES = re.compile(
+    r"\b(?:key[ -]?safe|key[ -]?box|door[ -]?code|access[ -]?code|code|pin|keypad)\b"
+    r"[^.;\n\d]{0,30}\d[\d -]*\d", re.IGNORECASE)
+
+
+def redact_codes(text: str) -> str:
+    """``text`` with every key-safe or door code replaced by :data:`ACCESS_REDACTED`.
+
+    For notes written before ``clients.csv`` had its ``access`` column: a code is a
+    number of two or more digits shortly after words such as *key safe*, *door code*,
+    *code*, *PIN* or *keypad*.
+    """
+    return _CODE_IN_NOTES.sub(ACCESS_REDACTED, text)
 
 
 @dataclass(frozen=True)
@@ -35,6 +52,9 @@ class SheetVisit:
     ``same_place`` tells that the leg starts at the same address (a second visit to one
     client, or two clients of one household): with them a 0-second leg between two
     different addresses (two homes snapped to one road junction) is printed sensibly.
+    ``access`` is how to get in (or :data:`ACCESS_REDACTED` on a redacted sheet),
+    ``access_notes`` the client's other notes; ``phone`` and ``emergency_contact`` are
+    the client's, blank when not given; ``time_critical`` visits are highlighted.
     """
 
     seq: int
@@ -58,6 +78,11 @@ class SheetVisit:
     from_home: bool
     straight_m: int = 0
     same_place: bool = False
+    area: str = ""
+    access: str = ""
+    phone: str = ""
+    emergency_contact: str = ""
+    time_critical: bool = False
 
     @property
     def duration_s(self) -> int:
@@ -127,6 +152,8 @@ class WorkerSheet:
     home to getting back (travel time is paid time), ``distance_m`` for mileage.
     ``paths`` is the route geometry per shift with visits and ``background_roads`` road
     segments (``(lat, lon)`` pairs) around the round when a road network was used.
+    ``phone`` is the worker's, ``office_phone`` and ``on_call_phone`` the provider's
+    (blank when not given).
     """
 
     worker_id: str
@@ -142,6 +169,9 @@ class WorkerSheet:
     paths: tuple[ShiftPath, ...]
     on_roads: bool
     background_roads: tuple[Segment, ...] = ()
+    phone: str = ""
+    office_phone: str = ""
+    on_call_phone: str = ""
 
     @property
     def visits(self) -> tuple[SheetVisit, ...]:
@@ -162,6 +192,33 @@ class IdleWorker:
     provider_name: str
     travel_mode: str
     shifts: tuple[SheetShift, ...]
+    phone: str = ""
+    office_phone: str = ""
+    on_call_phone: str = ""
+
+
+@dataclass(frozen=True)
+class OverviewRow:
+    """One rostered shift on the coordinator's overview; times in seconds since midnight.
+
+    A shift with no visits has ``visits`` 0 and ``None`` for every time but its hours.
+    ``carer_s`` is the shift's contact time (its carer-hours).
+    """
+
+    worker_id: str
+    worker_name: str
+    provider_name: str
+    phone: str
+    shift: int
+    shift_start_s: int
+    shift_end_s: int
+    leave_home_by_s: int | None
+    first_start_s: int | None
+    first_area: str
+    last_end_s: int | None
+    back_home_s: int | None
+    visits: int
+    carer_s: int
 
 
 @dataclass(frozen=True)
@@ -177,6 +234,7 @@ class RunSheets:
     sheets: tuple[WorkerSheet, ...]
     roads: str | None = None
     idle: tuple[IdleWorker, ...] = ()
+    redacted: bool = False
 
     @property
     def date_text(self) -> str:
@@ -187,6 +245,25 @@ class RunSheets:
     def pages(self) -> tuple[WorkerSheet | IdleWorker, ...]:
         """Every worker's section (with visits or idle) in print order."""
         return tuple(sorted((*self.sheets, *self.idle), key=_print_order))
+
+    @property
+    def overview(self) -> tuple[OverviewRow, ...]:
+        """The coordinator's overview: every rostered shift of every worker, in print order."""
+        rows = []
+        for page in self.pages:
+            for sh in page.shifts:
+                first, last = (sh.visits[0], sh.visits[-1]) if sh.visits else (None, None)
+                rows.append(OverviewRow(
+                    worker_id=page.worker_id, worker_name=page.worker_name,
+                    provider_name=page.provider_name, phone=page.phone, shift=sh.shift,
+                    shift_start_s=sh.shift_start_s, shift_end_s=sh.shift_end_s,
+                    leave_home_by_s=sh.leave_home_by_s,
+                    first_start_s=first.start_s if first else None,
+                    first_area=first.area if first else "",
+                    last_end_s=last.end_s if last else None,
+                    back_home_s=sh.return_s if sh.used else None, visits=len(sh.visits),
+                    carer_s=sum(v.duration_s for v in sh.visits)))
+        return tuple(rows)
 
 
 def _print_order(sheet: WorkerSheet | IdleWorker) -> tuple[str, str, str]:
@@ -281,7 +358,8 @@ def _same_place(a: _Place, b: _Place) -> bool:
 
 # ---- building the content --------------------------------------------------------------------
 
-def render_run_sheets(day: Day, rota: Rota, *, travel: DayTravel | None = None) -> RunSheets:
+def render_run_sheets(day: Day, rota: Rota, *, travel: DayTravel | None = None,
+                      redact_access: bool = False) -> RunSheets:
     """The content of the run sheets of a planned day (what ``write_run_sheets`` prints).
 
     Parameters
@@ -292,6 +370,10 @@ def render_run_sheets(day: Day, rota: Rota, *, travel: DayTravel | None = None) 
     travel : DayTravel, optional
         With road networks (``travel.networks``) the route maps follow the roads and
         show the roads around; otherwise stops are joined by straight lines.
+    redact_access : bool, default False
+        Print :data:`ACCESS_REDACTED` instead of the clients' ``access`` details, and
+        replace codes found in their notes (:func:`redact_codes`), so that no key safe
+        code reaches a printed sheet.
 
     Returns
     -------
@@ -323,11 +405,12 @@ def render_run_sheets(day: Day, rota: Rota, *, travel: DayTravel | None = None) 
         if network is not None:
             background = _background_roads(network, [p for path in worker_paths
                                                      for p in path.line])
-        sheets.append(_worker_sheet(day, worker_id, shifts, outcomes, worker_paths, background))
+        sheets.append(_worker_sheet(day, worker_id, shifts, outcomes, worker_paths, background,
+                                    redact_access=redact_access))
     idle = [_idle_worker(day, w) for w in day.workers if w.shifts and w.worker_id not in by_worker]
     return RunSheets(date=rota.date, sheets=tuple(sorted(sheets, key=_print_order)),
                      roads=travel.roads if travel else None,
-                     idle=tuple(sorted(idle, key=_print_order)))
+                     idle=tuple(sorted(idle, key=_print_order)), redacted=redact_access)
 
 
 def _provider_name(day: Day, provider_id: str) -> str:
@@ -335,16 +418,25 @@ def _provider_name(day: Day, provider_id: str) -> str:
     return provider.name if provider else provider_id
 
 
+def _provider_phones(day: Day, provider_id: str) -> dict[str, str]:
+    """The provider's office and on-call numbers as :class:`WorkerSheet` fields."""
+    provider = day.provider_by_id.get(provider_id)
+    if provider is None:
+        return {"office_phone": "", "on_call_phone": ""}
+    return {"office_phone": provider.office_phone, "on_call_phone": provider.on_call_phone}
+
+
 def _worker_sheet(day: Day, worker_id: str, shifts: list[PlannedShift],
                   outcomes: dict[str, VisitOutcome], worker_paths: tuple[ShiftPath, ...],
-                  background: tuple[Segment, ...]) -> WorkerSheet:
+                  background: tuple[Segment, ...], *, redact_access: bool) -> WorkerSheet:
     """One worker's sheet from the worker's shifts with visits (in time order)."""
     worker = day.worker_by_id[worker_id]
     used = {sh.shift: sh for sh in shifts}
     seq = 0
     sheet_shifts = []
     for sh in shifts:
-        visits = _sheet_visits(day, worker, sh, outcomes, first_seq=seq + 1)
+        visits = _sheet_visits(day, worker, sh, outcomes, first_seq=seq + 1,
+                               redact_access=redact_access)
         seq += len(visits)
         sheet_shifts.append(_sheet_shift(day, worker, sh, visits))
     for number, rostered in enumerate(worker.shifts, start=1):
@@ -359,7 +451,8 @@ def _worker_sheet(day: Day, worker_id: str, shifts: list[PlannedShift],
         travel_s=sum(sh.travel_s for sh in shifts),
         paid_s=sum(sh.return_s - sh.leave_s for sh in shifts),
         distance_m=sum(sh.distance_m for sh in shifts), paths=worker_paths,
-        on_roads=all(p.on_roads for p in worker_paths), background_roads=background)
+        on_roads=all(p.on_roads for p in worker_paths), background_roads=background,
+        phone=worker.phone, **_provider_phones(day, shifts[0].provider_id))
 
 
 def _idle_worker(day: Day, worker: Worker) -> IdleWorker:
@@ -369,7 +462,8 @@ def _idle_worker(day: Day, worker: Worker) -> IdleWorker:
     return IdleWorker(worker_id=worker.worker_id, worker_name=worker.name,
                       provider_id=worker.provider_id,
                       provider_name=_provider_name(day, worker.provider_id),
-                      travel_mode=worker.travel_mode, shifts=tuple(shifts))
+                      travel_mode=worker.travel_mode, shifts=tuple(shifts), phone=worker.phone,
+                      **_provider_phones(day, worker.provider_id))
 
 
 def _unused_shift(number: int, start_s: int, end_s: int) -> SheetShift:
@@ -389,7 +483,8 @@ def _sheet_shift(day: Day, worker: Worker, sh: PlannedShift,
 
 
 def _sheet_visits(day: Day, worker: Worker, sh: PlannedShift,
-                  outcomes: dict[str, VisitOutcome], *, first_seq: int) -> tuple[SheetVisit, ...]:
+                  outcomes: dict[str, VisitOutcome], *, first_seq: int,
+                  redact_access: bool = False) -> tuple[SheetVisit, ...]:
     visits = []
     previous = _Place.of_worker(worker)
     for i, stop in enumerate(sh.stops):
@@ -398,14 +493,15 @@ def _sheet_visits(day: Day, worker: Worker, sh: PlannedShift,
         visits.append(_sheet_visit(day, worker.worker_id, sh.shift, stop, client,
                                    outcomes.get(stop.visit_id), seq=first_seq + i,
                                    from_home=i == 0, straight_m=_straight_m(previous, here),
-                                   same_place=_same_place(previous, here)))
+                                   same_place=_same_place(previous, here),
+                                   redact_access=redact_access))
         previous = here
     return tuple(visits)
 
 
 def _sheet_visit(day: Day, worker_id: str, shift: int, stop: PlannedStop, client: Client,
                  outcome: VisitOutcome | None, *, seq: int, from_home: bool, straight_m: int,
-                 same_place: bool) -> SheetVisit:
+                 same_place: bool, redact_access: bool = False) -> SheetVisit:
     visit = day.visit_by_id[stop.visit_id]
     partners = tuple((w, day.worker_by_id[w].name)
                      for w in _partners(outcome, worker_id, stop.partner)
@@ -413,7 +509,10 @@ def _sheet_visit(day: Day, worker_id: str, shift: int, stop: PlannedStop, client
     return SheetVisit(
         seq=seq, shift=shift, visit_id=visit.visit_id, client_id=client.client_id,
         client_name=client.name, address=client.address, postcode=client.postcode,
-        access_notes=client.notes, tasks=visit.tasks, priority=visit.priority,
+        access_notes=redact_codes(client.notes) if redact_access else client.notes,
+        access=(ACCESS_REDACTED if redact_access and client.access else client.access),
+        phone=client.phone, emergency_contact=client.emergency_contact, area=client.area,
+        time_critical=visit.time_critical, tasks=visit.tasks, priority=visit.priority,
         arrival_s=stop.arrival_s, start_s=stop.start_s, end_s=stop.end_s,
         window_start_s=visit.window_start_s, window_end_s=visit.window_end_s,
         partners=partners, travel_s=stop.travel_s, distance_m=stop.distance_m,

@@ -14,6 +14,7 @@ from .sheets_text import (
     COLUMN_MM,
     COLUMNS,
     CONFIDENTIAL,
+    OVERVIEW_COLUMNS,
     back_home_text,
     idle_text,
     leg_lines,
@@ -21,8 +22,11 @@ from .sheets_text import (
     miles_text,
     minutes_text,
     mode_text,
+    office_text,
+    overview_cells,
     shift_plan,
     shift_title,
+    time_critical_text,
     time_notes,
 )
 
@@ -49,6 +53,10 @@ table.totals{width:72mm;margin-top:3mm}
 table.totals th{background:none;font-weight:normal;width:42mm}
 table.totals td{font-weight:bold;font-size:11pt}
 tr.band td{background:#eee;font-weight:bold}
+tr.critical td{background:#ffed99;border-top:2pt solid #000;border-bottom:2pt solid #000}
+.critical-mark{font-weight:bold;border:1.5pt solid #000;padding:0 1mm}
+.overview td,.overview th{font-size:8.5pt}
+.overview tr.unused td{background:#eee}
 .idle .message{font-size:12pt;font-weight:bold;margin:6mm 0 3mm}
 .small{font-size:8pt}
 .confidential{font-weight:bold;border-top:0.6pt solid #000;margin-top:3mm;padding-top:1mm;
@@ -62,6 +70,9 @@ tr.band td{background:#eee;font-weight:bold}
 def render_run_sheets_html(sheets: RunSheets) -> str:
     """The run sheets as one self-contained HTML page (inline CSS and SVG maps, no scripts).
 
+    The coordinator's overview (every rostered shift) comes first, then one section
+    per worker.
+
     Every piece of user text is HTML-escaped, and a Content-Security-Policy forbids
     scripts, so nothing in the inputs can run in a browser. Rostered workers without
     visits get a short section saying they are not needed.
@@ -73,8 +84,7 @@ def render_run_sheets_html(sheets: RunSheets) -> str:
            f"<title>Run sheets {sheets.date.isoformat()}</title>",
            f"<style>{_HTML_CSS}</style></head><body>",
            f'<div class="confidential page">{CONFIDENTIAL} · {e(sheets.date_text)}</div>']
-    if not sheets.sheets:
-        out.append(f"<h1>No visits were scheduled on {e(sheets.date_text)}.</h1>")
+    out.append(_overview_html(sheets))
     for index, page in enumerate(sheets.pages):
         if isinstance(page, WorkerSheet):
             out.append(_sheet_html(page, sheets, index))
@@ -99,9 +109,12 @@ def _svg(sheet: WorkerSheet, index: int) -> str:
 
 
 def _who(sheet: WorkerSheet | IdleWorker, sheets: RunSheets) -> str:
+    phone = f" · {e(sheet.phone)}" if sheet.phone else ""
+    office = office_text(sheet)
     return (f"<h1>{e(sheet.worker_name)}</h1>"
-            f'<p class="sub">Worker {e(sheet.worker_id)} · {e(sheet.provider_name)}</p>'
-            f'<p class="sub"><b>{e(sheets.date_text)}</b> · {mode_text(sheet.travel_mode)}</p>')
+            f'<p class="sub">Worker {e(sheet.worker_id)}{phone} · {e(sheet.provider_name)}</p>'
+            + (f'<p class="sub office"><b>{e(office)}</b></p>' if office else "")
+            + f'<p class="sub"><b>{e(sheets.date_text)}</b> · {mode_text(sheet.travel_mode)}</p>')
 
 
 def _shift_lines(shifts: tuple[SheetShift, ...]) -> str:
@@ -109,8 +122,9 @@ def _shift_lines(shifts: tuple[SheetShift, ...]) -> str:
 
 
 def _footer(sheet: WorkerSheet | IdleWorker, sheets: RunSheets) -> str:
+    office = office_text(sheet)
     return (f'<p class="confidential">{CONFIDENTIAL} · {e(sheets.date_text)} · '
-            f"{e(sheet.worker_name)}</p>")
+            f"{e(sheet.worker_name)}" + (f" · {e(office)}" if office else "") + "</p>")
 
 
 def _sheet_html(sheet: WorkerSheet, sheets: RunSheets, index: int) -> str:
@@ -159,19 +173,30 @@ def _shift_rows(sh: SheetShift) -> list[str]:
 def _visit_row(v: SheetVisit) -> str:
     time_lines = [f"<b>{format_hhmm(v.start_s)}</b>–{format_hhmm(v.end_s)}",
                   minutes_text(v.duration_s)]
+    critical = time_critical_text(v)
+    if critical:
+        time_lines.insert(0, f'<span class="critical-mark">{critical}</span>')
     time_lines += [f'<span class="small">{note}</span>' for note in time_notes(v)]
     if v.priority != "normal":
         time_lines.append(f"<b>{e(v.priority.upper())}</b>")
+    client = f"<b>{e(v.client_name)}</b><br>{e(v.address)}<br>{e(v.postcode)}"
+    if v.phone:
+        client += f"<br>Tel {e(v.phone)}"
+    if v.emergency_contact:
+        client += f'<br><span class="small">Emergency: {e(v.emergency_contact)}</span>'
+    access = "<br>".join(part for part in (f"<b>{e(v.access)}</b>" if v.access else "",
+                                           e(v.access_notes)) if part)
     double = ("<b>Double-up</b> with " + ", ".join(f"{e(name)} ({e(w)})" for w, name in v.partners)
               if v.partners else "–")
     first, second = leg_lines(v)
     travel = "<br>".join(part for part in (first, second) if part) + (
         '<br><span class="small">from home</span>' if v.from_home else "")
-    return (f'<tr data-visit="{e(v.visit_id)}"><td><b>{v.seq}</b><br>'
+    marked = ' class="critical"' if v.time_critical else ""
+    return (f'<tr data-visit="{e(v.visit_id)}"{marked}><td><b>{v.seq}</b><br>'
             f'<span class="small">{e(v.visit_id)}</span></td>'
             f"<td>{'<br>'.join(time_lines)}</td>"
-            f"<td><b>{e(v.client_name)}</b><br>{e(v.address)}<br>{e(v.postcode)}</td>"
-            f"<td>{e(v.access_notes) or '–'}</td>"
+            f"<td>{client}</td>"
+            f"<td>{access or '–'}</td>"
             f"<td>{'<br>'.join(e(t) for t in v.tasks) or '–'}</td>"
             f"<td>{double}</td><td>{travel}</td></tr>")
 
@@ -180,3 +205,35 @@ def _idle_html(idle: IdleWorker, sheets: RunSheets) -> str:
     return (f'<section class="sheet idle" data-worker="{e(idle.worker_id)}">{_who(idle, sheets)}'
             f'<p class="message">{e(idle_text(sheets.date_text))}</p>'
             f"<p>{_shift_lines(idle.shifts)}</p>{_footer(idle, sheets)}</section>")
+
+
+def _overview_html(sheets: RunSheets) -> str:
+    """The coordinator's overview: one row per rostered shift, and each provider's numbers."""
+    rows = sheets.overview
+    offices = sorted({(p.provider_name, office_text(p)) for p in sheets.pages if office_text(p)})
+    parts = [f'<section class="sheet overview"><h1>Coordinator\'s overview: '
+             f"{e(sheets.date_text)}</h1>"
+             f'<p class="sub">{len({r.worker_id for r in rows})} workers, {len(rows)} rostered '
+             f"shifts, {sum(r.visits for r in rows)} visits, "
+             f"{sum(1 for r in rows if not r.visits)} shift(s) with no visits; carer-hours "
+             "are contact time.</p>"]
+    parts += [f"<p><b>{e(name)}</b>: {e(text)}</p>" for name, text in offices]
+    if not sheets.sheets:
+        parts.append(f"<h2>No visits were scheduled on {e(sheets.date_text)}.</h2>")
+    if rows:
+        parts.append("<table><thead><tr>" + "".join(f"<th>{c}</th>" for c in OVERVIEW_COLUMNS)
+                     + "</tr></thead><tbody>")
+        for r in rows:
+            shift, leave, first, last, back, visits, hours = overview_cells(r)
+            if r.first_area:
+                first += f"<br>{e(r.first_area)}"
+            parts.append(
+                f'<tr data-worker="{e(r.worker_id)}" data-shift="{r.shift}"'
+                + (' class="unused"' if not r.visits else "")
+                + f"><td><b>{e(r.worker_name)}</b><br>{e(r.worker_id)}</td>"
+                f"<td>{e(r.provider_name)}</td><td>{e(r.phone) or '–'}</td>"
+                + "".join(f"<td>{c}</td>" for c in (shift, leave, first, last, back, visits,
+                                                    hours)) + "</tr>")
+        parts.append("</tbody></table>")
+    parts.append(f'<p class="confidential">{CONFIDENTIAL} · {e(sheets.date_text)}</p></section>')
+    return "".join(parts)

@@ -24,6 +24,9 @@ from .sheets_text import (
     COLUMN_MM,
     COLUMNS,
     CONFIDENTIAL,
+    OVERVIEW_COLUMNS,
+    OVERVIEW_MM,
+    TICKS,
     back_home_text,
     idle_text,
     leg_lines,
@@ -31,8 +34,11 @@ from .sheets_text import (
     miles_text,
     minutes_text,
     mode_text,
+    office_text,
+    overview_cells,
     shift_plan,
     shift_title,
+    time_critical_text,
     time_notes,
 )
 
@@ -49,6 +55,8 @@ TASK_CHARS = 80         # one task
 TASKS_CHARS = 300       # all of a visit's tasks together
 TASKS_SHOWN = 12
 LABEL_CHARS = 48        # running header and bookmark: "Run sheet: name (id)"
+CONTACT_CHARS = 120     # a client's emergency contact
+OVERVIEW_TITLE = "Coordinator's overview"
 
 MORE = "<font size=6.5><i>(cut short: see run_sheets.html)</i></font>"
 #: The same note for narrow columns (ids).
@@ -156,8 +164,14 @@ def _make_canvas_class():
             self.drawCentredString(width / 2, 8 * mm, self._cr_date)
             self.drawRightString(width - 15 * mm, 8 * mm, f"Page {number} of {total}")
             if section is not None:
+                index, label, office = section
                 self.setFont(regular, 8)
-                self.drawString(15 * mm, height - 10 * mm, f"Run sheet: {section[1]}")
+                self.drawString(15 * mm, height - 10 * mm,
+                                label if index < 0 else f"Run sheet: {label}")
+                if office:  # the provider's office and on-call numbers on every page
+                    self.setFont(bold, 8)
+                    self.drawCentredString(width / 2 + 10 * mm, height - 10 * mm, office)
+                    self.setFont(regular, 8)
                 self.drawRightString(width - 15 * mm, height - 10 * mm,
                                      f"Sheet page {part} of {parts}")
                 self.line(15 * mm, height - 11.5 * mm, width - 15 * mm, height - 11.5 * mm)
@@ -166,18 +180,18 @@ def _make_canvas_class():
     return SheetCanvas
 
 
-def _section_mark(index: int, label: str):
+def _section_mark(index: int, label: str, office: str = ""):
     from reportlab.platypus import Flowable
 
     class SectionMark(Flowable):
-        """Zero-size marker: starts a worker's section (running header, PDF bookmark)."""
+        """Zero-size marker: starts a section (running header, PDF bookmark); index -1 the overview."""
 
         def wrap(self, available_width, available_height):
             return 0, 0
 
         def draw(self) -> None:
-            self.canv._cr_section = (index, label)
-            self.canv._cr_marks.append((f"sheet{index}", label))
+            self.canv._cr_section = (index, label, office)
+            self.canv._cr_marks.append((f"sheet{index}" if index >= 0 else "overview", label))
 
     return SectionMark()
 
@@ -205,6 +219,11 @@ class _Styles:
     big: Any
     shift: Any
 
+    @property
+    def box(self) -> str:
+        """An empty tick box: the ballot box of DejaVu Sans, ``[ ]`` in Helvetica (which lacks it)."""
+        return "☐" if self.regular.startswith("DejaVu") else "[&#160;&#160;]"
+
 
 def _styles() -> _Styles:
     from reportlab.lib.styles import ParagraphStyle
@@ -226,24 +245,21 @@ def _styles() -> _Styles:
 # ---- the document -----------------------------------------------------------------------------
 
 def render_run_sheets_pdf(sheets: RunSheets) -> bytes:
-    """The run sheets as an A4 PDF: a page or more per worker (see ``write_run_sheets``).
+    """The run sheets as an A4 PDF: the coordinator's overview, then a page or more per worker.
 
-    Workers with visits get their sheet, rostered workers without any a short page
-    saying they are not needed; in :attr:`RunSheets.pages` order, each bookmarked.
+    The overview lists every rostered shift (:attr:`RunSheets.overview`). Workers with
+    visits get their sheet, rostered workers without any a short page saying they are
+    not needed; in :attr:`RunSheets.pages` order, each bookmarked.
     """
     from reportlab.lib.pagesizes import A4
     from reportlab.lib.units import mm
-    from reportlab.platypus import PageBreak, Paragraph, SimpleDocTemplate
+    from reportlab.platypus import PageBreak, SimpleDocTemplate
 
     st = _styles()
-    story: list = []
-    if not sheets.sheets:
-        story.append(Paragraph(f"No visits were scheduled on {pdf_text(sheets.date_text)}.",
-                               st.title))
+    story: list = [_section_mark(-1, OVERVIEW_TITLE), *_overview_story(sheets, st)]
     for index, page in enumerate(sheets.pages):
-        if story:
-            story.append(PageBreak())
-        story.append(_section_mark(index, section_label(page)))
+        story.append(PageBreak())
+        story.append(_section_mark(index, section_label(page), office_text(page)))
         if isinstance(page, WorkerSheet):
             story += _worker_story(page, sheets, st)
         else:
@@ -263,9 +279,12 @@ def _who(sheet: WorkerSheet | IdleWorker, sheets: RunSheets, st: _Styles) -> lis
     """Name, id, provider, date and travel mode at the top of a worker's section."""
     from reportlab.platypus import Paragraph
 
+    phone = f" &#160;·&#160; {pdf_text(sheet.phone)}" if sheet.phone else ""
+    office = office_text(sheet)
     return [Paragraph(_pc(sheet.worker_name, NAME_CHARS), st.title),
-            Paragraph(f"Worker {_pc(sheet.worker_id, WORKER_ID_CHARS)} &#160;·&#160; "
+            Paragraph(f"Worker {_pc(sheet.worker_id, WORKER_ID_CHARS)}{phone} &#160;·&#160; "
                       f"{_pc(sheet.provider_name, NAME_CHARS)}", st.sub),
+            *([Paragraph(f"<b>{pdf_text(office)}</b>", st.sub)] if office else []),
             Paragraph(f"<b>{pdf_text(sheets.date_text)}</b> &#160;·&#160; "
                       f"{mode_text(sheet.travel_mode)}", st.sub)]
 
@@ -343,6 +362,10 @@ def _visits_table(sheet: WorkerSheet, st: _Styles):
                 b = breaks.pop(0)
                 line(f"Break {format_hhmm(b.start_s)}, {minutes_text(b.duration_s)}")
             rows.append(_visit_row(v, st))
+            if v.time_critical:  # shaded and boxed: it shows in black and white too
+                r = len(rows) - 1
+                style += [("BACKGROUND", (0, r), (-1, r), colors.Color(1, 0.93, 0.6)),
+                          ("BOX", (0, r), (-1, r), 2, colors.black)]
         for b in breaks:
             line(f"Break {format_hhmm(b.start_s)}, {minutes_text(b.duration_s)}")
         line(back_home_text(sh))
@@ -351,8 +374,8 @@ def _visits_table(sheet: WorkerSheet, st: _Styles):
     return table
 
 
-def _tasks_markup(tasks: tuple[str, ...]) -> str:
-    """Tasks one per line, cut to :data:`TASKS_SHOWN` and :data:`TASKS_CHARS` in all."""
+def _tasks_markup(tasks: tuple[str, ...], box: str = "") -> str:
+    """Tasks one per line, each after a tick ``box``; at most :data:`TASKS_SHOWN`, :data:`TASKS_CHARS`."""
     if not tasks:
         return "–"
     shown: list[str] = []
@@ -361,7 +384,7 @@ def _tasks_markup(tasks: tuple[str, ...]) -> str:
         limit = min(TASK_CHARS, budget)
         if limit < 12 and shown:  # no room left for a useful line
             break
-        shown.append(_pc(task, limit))
+        shown.append((f"{box} " if box else "") + _pc(task, limit))
         budget -= min(len(task), limit)
     more = len(tasks) - len(shown)
     tail = [f"<i>+ {more} more task{'s' if more != 1 else ''}</i> {MORE}"] if more else []
@@ -373,11 +396,23 @@ def _visit_row(v: SheetVisit, st: _Styles) -> list:
 
     time_lines = [f"<b>{format_hhmm(v.start_s)}</b>–{format_hhmm(v.end_s)}",
                   minutes_text(v.duration_s)]
+    critical = time_critical_text(v)
+    if critical:
+        time_lines.insert(0, f"<b>{critical}</b>")
     time_lines += [f"<font size=7>{note}</font>" for note in time_notes(v)]
     if v.priority != "normal":
         time_lines.append(f"<b>{pdf_text(v.priority.upper())}</b>")
+    time_lines.append("<font size=7.5>" + " &#160;".join(f"{st.box} {t}" for t in TICKS)
+                      + "</font>")
     client = (f"<b>{_pc(v.client_name, NAME_CHARS)}</b><br/>{_pc(v.address, ADDRESS_CHARS)}"
               f"<br/>{_pc(v.postcode, POSTCODE_CHARS)}")
+    if v.phone:
+        client += f"<br/>Tel {pdf_text(v.phone)}"
+    if v.emergency_contact:
+        client += f"<br/><font size=7.5>Emergency: {_pc(v.emergency_contact, CONTACT_CHARS)}</font>"
+    access = "<br/>".join(part for part in (
+        f"<b>{_pc(v.access, NOTES_CHARS)}</b>" if v.access else "",
+        _pc(v.access_notes, NOTES_CHARS)) if part)
     double = ("<b>Double-up</b> with " + ", ".join(
         f"{_pc(name, NAME_CHARS)} ({_pc(w, ID_CHARS, MORE_SHORT)})" for w, name in v.partners)
               if v.partners else "–")
@@ -388,8 +423,8 @@ def _visit_row(v: SheetVisit, st: _Styles) -> list:
                       st.base),
             Paragraph("<br/>".join(time_lines), st.base),
             Paragraph(client, st.base),
-            Paragraph(_pc(v.access_notes, NOTES_CHARS) or "–", st.base),
-            Paragraph(_tasks_markup(v.tasks), st.base),
+            Paragraph(access or "–", st.base),
+            Paragraph(_tasks_markup(v.tasks, st.box), st.base),
             Paragraph(double, st.base),
             Paragraph(travel, st.base)]
 
@@ -402,3 +437,50 @@ def _idle_story(idle: IdleWorker, sheets: RunSheets, st: _Styles) -> list:
     return [*_who(idle, sheets, st), Spacer(1, 6 * mm),
             Paragraph(f"<b>{pdf_text(idle_text(sheets.date_text))}</b>", st.sub),
             Spacer(1, 3 * mm), Paragraph(_shift_lines(idle.shifts), st.sub)]
+
+
+def _overview_story(sheets: RunSheets, st: _Styles) -> list:
+    """The first page(s): one row per rostered shift, and each provider's numbers."""
+    from reportlab.lib import colors
+    from reportlab.lib.units import mm
+    from reportlab.platypus import Paragraph, Spacer, Table, TableStyle
+
+    rows = sheets.overview
+    story: list = [Paragraph(f"{OVERVIEW_TITLE}: {pdf_text(sheets.date_text)}", st.title),
+                   Paragraph(f"{len({r.worker_id for r in rows})} workers, {len(rows)} rostered "
+                             f"shifts, {sum(r.visits for r in rows)} visits, "
+                             f"{sum(1 for r in rows if not r.visits)} shift(s) with no visits; "
+                             "carer-hours are contact time.", st.sub)]
+    offices = sorted({(p.provider_name, office_text(p)) for p in sheets.pages if office_text(p)})
+    story += [Paragraph(f"<b>{_pc(name, NAME_CHARS)}</b>: {pdf_text(text)}", st.base)
+              for name, text in offices]
+    if not sheets.sheets:
+        story.append(Paragraph(f"No visits were scheduled on {pdf_text(sheets.date_text)}.",
+                               st.big))
+    story.append(Spacer(1, 3 * mm))
+    if not rows:
+        return story
+    # "Carer-hours" breaks after its hyphen to fit its narrow column
+    table: list[list] = [[Paragraph(c.replace("-", "-<br/>"), st.head)
+                          for c in OVERVIEW_COLUMNS]]
+    style: list[tuple] = [
+        ("GRID", (0, 0), (-1, -1), 0.4, colors.black), ("VALIGN", (0, 0), (-1, -1), "TOP"),
+        ("BACKGROUND", (0, 0), (-1, 0), colors.Color(0.85, 0.85, 0.85)),
+        ("LEFTPADDING", (0, 0), (-1, -1), 2), ("RIGHTPADDING", (0, 0), (-1, -1), 2),
+        ("TOPPADDING", (0, 0), (-1, -1), 1.5), ("BOTTOMPADDING", (0, 0), (-1, -1), 2)]
+    for r in rows:
+        shift, leave, first, last, back, visits, hours = overview_cells(r)
+        if r.first_area:
+            first += f"<br/>{_pc(r.first_area, NAME_CHARS)}"
+        table.append([Paragraph(f"<b>{_pc(r.worker_name, NAME_CHARS)}</b><br/>"
+                                f"{_pc(r.worker_id, ID_CHARS, MORE_SHORT)}", st.small),
+                      Paragraph(_pc(r.provider_name, NAME_CHARS), st.small),
+                      Paragraph(pdf_text(r.phone) or "–", st.small),
+                      *(Paragraph(c, st.small) for c in (shift, leave, first, last, back,
+                                                         visits, hours))])
+        if not r.visits:
+            style.append(("BACKGROUND", (0, len(table) - 1), (-1, len(table) - 1),
+                          colors.Color(0.93, 0.93, 0.93)))
+    grid = Table(table, colWidths=[w * mm for w in OVERVIEW_MM], repeatRows=1)
+    grid.setStyle(TableStyle(style))
+    return [*story, grid]

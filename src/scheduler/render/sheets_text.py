@@ -7,8 +7,8 @@ and escapes input text itself.
 
 from __future__ import annotations
 
-from ..units import format_hhmm, format_miles
-from .sheets_content import SheetShift, SheetVisit, WorkerSheet
+from ..units import format_hhmm, format_miles, whole_minutes
+from .sheets_content import IdleWorker, OverviewRow, SheetShift, SheetVisit, WorkerSheet
 
 #: Two different addresses this close (metres, straight line) are "next door / same street".
 NEXT_DOOR_M = 200
@@ -16,14 +16,15 @@ NEXT_DOOR_M = 200
 NOT_NEEDED = "no visits: not needed"
 CONFIDENTIAL = "Confidential: personal data"
 
-COLUMNS = ("#", "Time", "Client and address", "Access notes", "Tasks", "Double-up", "Travel")
+COLUMNS = ("#", "Time", "Client and address", "Access and notes", "Tasks", "Double-up",
+           "Travel")
 #: Column widths in millimetres (180 mm of A4 between the margins).
 COLUMN_MM = (11, 28, 42, 32, 29, 20, 18)
 
 
 def minutes_text(seconds: int) -> str:
-    """``1 h 05 min`` / ``25 min``; rounded to the nearest minute."""
-    minutes = int(round(seconds / 60))
+    """``1 h 05 min`` / ``25 min``; whole minutes, halves up (:func:`~..units.whole_minutes`)."""
+    minutes = whole_minutes(seconds)
     if minutes >= 60:
         return f"{minutes // 60} h {minutes % 60:02d} min"
     return f"{minutes} min"
@@ -134,3 +135,52 @@ def idle_text(date_text: str) -> str:
     return (f"No visits for you on {date_text}: you are not needed on your rostered "
             "shifts below. Please do not travel to any client; check with your coordinator "
             "if you expected work.")
+
+
+#: The words marking a time-critical visit (time-critical medication) on a sheet.
+TIME_CRITICAL = "TIME-CRITICAL"
+
+#: The columns of the coordinator's overview, one row per rostered shift.
+OVERVIEW_COLUMNS = ("Worker", "Provider", "Phone", "Shift", "Leave home by", "First visit",
+                    "Last visit ends", "Back home", "Visits", "Carer-hours")
+#: Their widths in millimetres (180 mm of A4 between the margins).
+OVERVIEW_MM = (28, 26, 22, 20, 13, 24, 12, 12, 11, 12)
+
+
+def time_critical_text(v: SheetVisit) -> str:
+    """``TIME-CRITICAL: start 08:00–08:30`` for a time-critical visit, else ``""``."""
+    if not v.time_critical:
+        return ""
+    return f"{TIME_CRITICAL}: start {hm_range(v.window_start_s, v.window_end_s)}"
+
+
+#: What a worker ticks at every stop on the PDF (each listed task gets a box too).
+TICKS = ("arrived", "done")
+
+
+def office_text(sheet: WorkerSheet | IdleWorker) -> str:
+    """``Office 0131 496 0000 · On call 07700 900123``; ``""`` when the provider gave neither.
+
+    Phone numbers are checked on reading (digits, spaces, brackets, hyphens, +), so the
+    text needs no escaping.
+    """
+    parts = [f"{label} {number}" for label, number in (("Office", sheet.office_phone),
+                                                       ("On call", sheet.on_call_phone))
+             if number]
+    return " · ".join(parts)
+
+
+def overview_cells(row: OverviewRow) -> tuple[str, ...]:
+    """The fixed-text cells of an overview row, from "Shift" on (names are escaped by the printer).
+
+    A shift with no visits reads ``no visits`` and dashes.
+    """
+    shift = f"{row.shift}: {hm_range(row.shift_start_s, row.shift_end_s)}"
+    if not row.visits:
+        return (shift, "–", "no visits", "–", "–", "0", "0.0")
+
+    def at(seconds: int | None) -> str:
+        return "–" if seconds is None else format_hhmm(seconds)
+
+    return (shift, at(row.leave_home_by_s), at(row.first_start_s), at(row.last_end_s),
+            at(row.back_home_s), str(row.visits), f"{row.carer_s / 3600:.1f}")

@@ -148,12 +148,15 @@ def road_travel(day: Day):
 
 
 def pdf_sections(pdf: Path) -> list[tuple[str, str]]:
-    """(outline title, text of the section's pages) for each worker section of a run-sheet PDF."""
+    """(outline title, text of the section's pages) for each worker section of a run-sheet PDF.
+
+    The coordinator's overview (the first bookmark) is left out.
+    """
     reader = PdfReader(pdf)
     starts = [(o.title, reader.get_destination_page_number(o)) for o in reader.outline]
     bounds = [s for _, s in starts] + [len(reader.pages)]
     return [(title, "\n".join(reader.pages[p].extract_text() for p in range(a, b)))
-            for (title, a), b in zip(starts, bounds[1:])]
+            for (title, a), b in zip(starts, bounds[1:]) if title != "Coordinator's overview"]
 
 
 def squash(text: str) -> str:
@@ -212,7 +215,7 @@ def test_pdf_has_a_section_per_worker_listing_exactly_its_visits_in_order(nasty_
                                                                           tmp_path):
     pdf, _ = write_run_sheets(nasty_day, rota, tmp_path)
     reader = PdfReader(pdf)
-    assert len(reader.pages) == 3  # three workers with visits, one page each
+    assert len(reader.pages) == 4  # the overview, then three workers with a page each
     expected = {"W1": ["V1", "V2", "V4"], "W2": ["V2"], "W3": ["V3"]}
     sections = pdf_sections(pdf)
     assert len(sections) == 3
@@ -231,7 +234,7 @@ def test_pdf_long_round_runs_over_pages_in_order(tmp_path):
     known = {v.visit_id for v in day.visits}
     listed = [v for v in re.findall(r"\bV\d\d\b", "\n".join(texts)) if v in known]
     assert listed == [s.visit_id for s in rota.shifts[0].stops]
-    assert f"Sheet page {pages} of {pages}" in texts[-1]
+    assert f"Sheet page {pages - 1} of {pages - 1}" in texts[-1]  # after the overview
 
 
 def test_every_pdf_page_has_number_date_and_confidential_footer(tmp_path):
@@ -286,7 +289,7 @@ def test_route_map_follows_roads_and_credits_openstreetmap(nasty_day, rota, tmp_
     assert all(s.on_roads for s in sheets.sheets)
     by_worker = {s.worker_id: s for s in sheets.sheets}
     assert len(by_worker["W1"].background_roads) > 10  # W1 crosses the grid: roads around
-    text = PdfReader(io.BytesIO(render_run_sheets_pdf(sheets))).pages[0]
+    text = PdfReader(io.BytesIO(render_run_sheets_pdf(sheets))).pages[1]  # after the overview
     assert "©OpenStreetMapcontributors" in squash(text.extract_text())
     assert "linesfollowtheroads" in squash(text.extract_text())
 
@@ -294,7 +297,7 @@ def test_route_map_follows_roads_and_credits_openstreetmap(nasty_day, rota, tmp_
 def test_route_map_without_roads_says_lines_are_straight(nasty_day, rota):
     sheets = render_run_sheets(nasty_day, rota)
     assert not any(s.on_roads or s.background_roads for s in sheets.sheets)
-    text = PdfReader(io.BytesIO(render_run_sheets_pdf(sheets))).pages[0]
+    text = PdfReader(io.BytesIO(render_run_sheets_pdf(sheets))).pages[1]  # after the overview
     assert "straightlinesbetweenstops" in squash(text.extract_text())
 
 
@@ -371,7 +374,7 @@ def test_sheets_cli_writes_pdf_and_html(planned, tmp_path):
     code = run_cli(["sheets", "--rota", str(rota_path), "--inputs", str(inputs),
                     "--out", str(tmp_path / "out")])
     assert code == 0
-    assert len(PdfReader(tmp_path / "out" / "run_sheets.pdf").pages) == 3
+    assert len(PdfReader(tmp_path / "out" / "run_sheets.pdf").pages) == 4
     assert (tmp_path / "out" / "run_sheets.html").stat().st_size > 0
 
 

@@ -31,7 +31,7 @@ def pdf_sections(sheets) -> dict[str, str]:
     bounds = [s for _, s in starts] + [len(reader.pages)]
     return {re.search(r"\(([^()]+)\)$", title).group(1):
             "\n".join(reader.pages[p].extract_text() for p in range(a, b))
-            for (title, a), b in zip(starts, bounds[1:])}
+            for (title, a), b in zip(starts, bounds[1:]) if title != "Coordinator's overview"}
 
 
 def html_sections(sheets) -> dict[str, str]:
