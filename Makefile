@@ -24,6 +24,8 @@ demo: $(STAMP)
 	$(BIN)/carerounds check --inputs out/demo/inputs --rota out/demo/rota.json
 
 test: $(STAMP)
+	$(BIN)/ruff check src benchmarks
+	$(BIN)/mypy
 	$(BIN)/python -m pytest -q
 
 bench: $(STAMP)

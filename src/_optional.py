@@ -21,6 +21,7 @@ EXTRA_OF: dict[str, str] = {
     "folium": "maps", "branca": "maps", "js_lib_leaflet": "maps", "matplotlib": "maps",
     "pandas": "whatif", "dask": "whatif", "distributed": "whatif",
     "sqlalchemy": "store", "alembic": "store", "psycopg": "postgres",
+    "pyvrp": "fast",
 }
 
 

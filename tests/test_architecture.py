@@ -117,7 +117,8 @@ def test_layers_do_not_reach_up_or_across(lower, upper):
 def test_core_scheduler_never_imports_rendering_whatif_or_the_cli():
     core = [n for n in GRAPH if n.startswith(f"{PACKAGE}.scheduler")
             and not n.startswith((f"{PACKAGE}.scheduler.render", f"{PACKAGE}.scheduler.whatif"))
-            and n != f"{PACKAGE}.scheduler.cli"]
+            and n not in (f"{PACKAGE}.scheduler.cli", f"{PACKAGE}.scheduler.terminal",
+                          f"{PACKAGE}.scheduler.nightly", f"{PACKAGE}.scheduler.week_cli")]
     outer = (f"{PACKAGE}.scheduler.render", f"{PACKAGE}.scheduler.whatif",
              f"{PACKAGE}.scheduler.cli")
     bad = {n: sorted(t for t in GRAPH[n] if t.startswith(outer)) for n in core}
@@ -134,6 +135,14 @@ def test_argparse_only_in_the_cli():
 
 def test_ortools_only_in_the_solver_adapter():
     assert [n for n in MODULES if "ortools" in _third_party(n)] == [f"{PACKAGE}.routing.solver"]
+
+
+def test_pyvrp_only_in_its_adapter_and_only_lazily():
+    assert [n for n in MODULES if "pyvrp" in _third_party(n)] == [f"{PACKAGE}.routing.pyvrp_adapter"]
+    tree = ast.parse(MODULES[f"{PACKAGE}.routing.pyvrp_adapter"].read_text(encoding="utf-8"))
+    top = [a.name for node in tree.body if isinstance(node, ast.Import) for a in node.names]
+    top += [node.module for node in tree.body if isinstance(node, ast.ImportFrom) and node.module]
+    assert not [m for m in top if m.split(".")[0] == "pyvrp"]  # the base install lacks it
 
 
 def test_no_print_in_library_modules():
@@ -174,3 +183,10 @@ def test_every_public_name_of_the_scheduler_api_resolves():
 
     for name in api.__all__:
         assert getattr(api, name) is not None, name
+
+
+def test_the_terminal_helpers_serve_the_cli_alone():
+    helpers = {f"{PACKAGE}.scheduler.terminal", f"{PACKAGE}.scheduler.nightly",
+               f"{PACKAGE}.scheduler.week_cli"}
+    users = {n for n, targets in GRAPH.items() if targets & helpers} - helpers
+    assert users == {f"{PACKAGE}.scheduler.cli"}

@@ -1,4 +1,4 @@
-"""Home-care vehicle routing: a solver-neutral problem type and its OR-Tools adapter."""
+"""Home-care vehicle routing: a solver-neutral problem type, its OR-Tools and PyVRP adapters."""
 
 from collections.abc import Sequence
 
@@ -23,7 +23,10 @@ __all__ = ["Break", "BreakTaken", "Job", "Link", "Problem", "Route", "Solution",
 
 def solve(problem: Problem, params: SolveParams | None = None, *,
           initial: Sequence[Sequence[int]] | None = None) -> Solution:
-    """Solve a problem with the OR-Tools adapter (imported lazily: it is heavy).
+    """Solve a problem: PyVRP when installed and able to express it, else OR-Tools.
+
+    The adapters are imported lazily (OR-Tools is heavy; PyVRP is an optional extra).
+    ``Solution.source`` says which engine produced the routes.
 
     Parameters
     ----------

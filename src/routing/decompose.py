@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import multiprocessing
+import os
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
 
+from . import interrupt
 from .explain import explain_unassigned
 from .problem import Job, Link, Problem, Route, Solution, SolveParams, Unassigned
 
@@ -201,6 +203,30 @@ class _State:
         return sum(len(r.stops) for r in self.routes.values())
 
 
+def _completed(futures: Iterable[cf.Future]) -> Iterator[cf.Future]:
+    """Futures as they finish, like ``as_completed``; ends early once a stop is asked for."""
+    if not interrupt.armed():
+        yield from cf.as_completed(futures)
+        return
+    pending = set(futures)
+    while pending and not interrupt.stop_requested():
+        # short waits: Python runs between them, and with it a SIGINT/SIGTERM handler
+        done, pending = cf.wait(pending, timeout=0.1, return_when=cf.FIRST_COMPLETED)
+        yield from done
+
+
+def _stop_pool(pool: cf.ProcessPoolExecutor) -> None:
+    """Kill the pool's workers (their sub-solves are abandoned) and reap them."""
+    kill = getattr(pool, "kill_workers", None)  # Python 3.14
+    if kill is not None:
+        kill()
+    else:
+        for process in list((getattr(pool, "_processes", None) or {}).values()):
+            if process.is_alive():
+                process.kill()
+    pool.shutdown(wait=True, cancel_futures=True)
+
+
 def _sub_cost(problem: Problem, solution: Solution) -> int:
     w = problem.weights
     travel = sum(w.travel_s * r.travel_s + w.distance_m * r.distance_m for r in solution.routes)
@@ -305,120 +331,176 @@ def solve_decomposed(problem: Problem, groups: Sequence[Group], params: SolvePar
         Called with a :class:`Progress` after each sub-solve.
     """
     started = time.perf_counter()
-    deadline = started + params.time_limit_s - RESERVE_S
     seen = [j for g in groups for j in g.jobs]
     if sorted(seen) != list(range(len(problem.jobs))):
         raise ValueError("groups must partition the jobs: each job in exactly one group")
-    state = _State(routes={}, unassigned={})
-    report = on_progress or (lambda p: None)
-    # phase 0: one cheapest-insertion pass over the whole day gives a complete rota in
-    # about a second (an OR-Tools model of a county day takes minutes just to build)
-    from .insertion import solve_by_insertion
-
-    seeded = solve_by_insertion(problem, replace(params, time_limit_s=max(
-        MIN_SOLVE_S, (deadline - time.perf_counter()) * 0.1)), complete=True)
-    state.absorb(_Sub(problem, tuple(range(len(problem.jobs))),
-                      tuple(range(len(problem.vehicles))), ()), seeded)
-    first_solution_s = time.perf_counter() - started
-    report(Progress("insertion", 1, 1, state.placed(), len(state.unassigned),
-                    sum(r.travel_s for r in state.routes.values())))
+    run = _Run(problem, groups, params, processes, on_progress or (lambda p: None), started)
+    run.seed_by_insertion()
     # fork: works from scripts and notebooks without a __main__ guard; the parent has
     # imported OR-Tools but built no solver, so no solver state is copied
     methods = multiprocessing.get_all_start_methods()
     context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
-    group_of = {j: g for g, grp in enumerate(groups) for j in grp.jobs}
-    near = _nearest_groups(problem, groups)
-    total_jobs = max(1, len(problem.jobs))
-    areas_done, attempted, idle_rounds, round_no = 0, 0, 0, 0
-    boundaries_help = True
-    with cf.ProcessPoolExecutor(max_workers=max(1, processes), mp_context=context) as pool:
-        while deadline - time.perf_counter() > MIN_SOLVE_S and idle_rounds < 2:
-            improved = False
+    stopped = interrupt.stop_requested
+    # workers leave SIGINT to this process, which kills them when it stops (or fails) rather
+    # than waiting out their sub-solves
+    pool = cf.ProcessPoolExecutor(max_workers=max(1, processes), mp_context=context,
+                                  initializer=interrupt.quiet_child, initargs=(os.getpid(),))
+    idle_rounds, round_no, boundaries_help = 0, 0, True
+    try:
+        while run.time_left() > MIN_SOLVE_S and idle_rounds < 2 and not stopped():
             seed = params.seed + PORTFOLIO_SEED_STEP * round_no
-            # phase 1: each area's rounds (the workers mostly in it, with everything they
-            # serve) re-solved on their own, in parallel, biggest first; kept when better
-            parts = _parts_of(problem, groups, state)
-            order = sorted(range(len(parts)), key=lambda k: -len(parts[k][0]))
-            budget = max(MIN_SOLVE_S, (deadline - time.perf_counter()) * FIRST_PHASE_SHARE)
-            futures, round_start = {}, areas_done
-            for k in order:
-                jobs, vehicles, pins = parts[k]
-                share = budget * processes * len(jobs) / total_jobs
-                limit = max(MIN_SOLVE_S, min(budget, share))
-                sub = subproblem(problem, jobs, vehicles, pin=pins)
-                futures[pool.submit(_solve_sub, sub, replace(
-                    params, time_limit_s=limit, seed=seed), state.initial(sub))] = k
-            for future in cf.as_completed(futures):
-                sub, solution = future.result()
-                jobs, vehicles, pins = parts[futures[future]]
-                position = {j: i for i, j in enumerate(sub.jobs)}
-                kept = not any(u.job in {position[j] for j in pins} for u in solution.unassigned)
-                # true costs: a pinned job's window and penalty are the sub-solve's device
-                w = problem.weights
-                cost = (sum(w.travel_s * r.travel_s + w.distance_m * r.distance_m
-                            for r in solution.routes)
-                        + sum(problem.jobs[sub.jobs[u.job]].drop_penalty or 0
-                              for u in solution.unassigned))
-                if kept and cost < state.cost(problem, jobs, vehicles):
-                    state.absorb(sub, solution)
-                    improved = True
-                areas_done += 1
-                report(Progress("areas", areas_done, round_start + len(futures),
-                                state.placed(), len(state.unassigned),
-                                sum(r.travel_s for r in state.routes.values())))
-
-            # phase 2: each group's unplaced jobs may go to its own or its nearest groups'
-            # workers. Jobs already placed stay with their worker (bound), so the
-            # sub-solve only has to find room; kept when it beats the routes it replaces.
-            # once a pass of them finds nothing, later rounds leave it to the areas
-            order = _groups_by_dropped(problem, groups, state) if boundaries_help else []
-            placed_before = state.placed()
-            while order and deadline - time.perf_counter() > MIN_SOLVE_S:
-                batch: list[tuple[tuple[int, ...], tuple[int, ...]]] = []
-                busy: set[int] = set()
-                for g in list(order):
-                    scope = state.scope(problem, groups, group_of, (g, *near[g][:NEIGHBOURS]))
-                    if busy & set(scope[1]):
-                        continue
-                    order.remove(g)
-                    batch.append(scope)
-                    busy |= set(scope[1])
-                    if len(batch) == processes:
-                        break
-                if not batch:
-                    break
-                left = deadline - time.perf_counter()
-                limit = max(MIN_SOLVE_S, min(left, params.time_limit_s * 0.2))
-                running = {}
-                for jobs, vehicles in batch:
-                    served = {st.job: v for v in vehicles if v in state.routes
-                              for st in state.routes[v].stops}
-                    sub = subproblem(problem, jobs, vehicles, bind=served)
-                    running[pool.submit(_solve_sub, sub, replace(
-                        params, time_limit_s=limit, seed=seed), state.initial(sub))] \
-                        = (jobs, vehicles)
-                for future in cf.as_completed(running):
-                    sub, solution = future.result()
-                    jobs, vehicles = running[future]
-                    attempted += 1
-                    if _sub_cost(sub.problem, solution) < state.cost(problem, jobs, vehicles):
-                        state.absorb(sub, solution)
-                        improved = True
-                    report(Progress("boundaries", attempted, attempted + len(order),
-                                    state.placed(), len(state.unassigned),
-                                    sum(r.travel_s for r in state.routes.values())))
-            boundaries_help = state.placed() > placed_before
+            improved = run.area_round(pool, seed)
+            placed_before = run.state.placed()
+            if boundaries_help:
+                improved = run.boundary_round(pool, seed) or improved
+            # once a pass of boundary re-solves finds nothing, later rounds leave it to areas
+            boundaries_help = run.state.placed() > placed_before
             idle_rounds = 0 if improved else idle_rounds + 1
             round_no += 1
+    except BaseException:
+        _stop_pool(pool)
+        raise
+    if stopped():
+        _stop_pool(pool)
+    else:
+        pool.shutdown(wait=True)
+    return run.solution(interrupted=stopped())
 
-    routes = tuple(state.routes[v] if v in state.routes else
-                   Route(v, (), veh.shift_start_s, veh.shift_start_s, 0, 0)
-                   for v, veh in enumerate(problem.vehicles))
-    # causes found inside one group may not hold county-wide: explain against the whole problem
-    unassigned = explain_unassigned(problem, sorted(state.unassigned), routes)
-    w = problem.weights
-    objective = (sum(w.travel_s * r.travel_s + w.distance_m * r.distance_m for r in routes)
-                 + sum(problem.jobs[u.job].drop_penalty or 0 for u in unassigned))
-    return Solution(routes=routes, unassigned=unassigned, objective=objective,
-                    wall_s=time.perf_counter() - started, first_solution_s=first_solution_s,
-                    status="feasible", params=params)
+
+class _Run:
+    """One decomposed solve: the current rota, the deadline and the progress reported."""
+
+    def __init__(self, problem: Problem, groups: Sequence[Group], params: SolveParams,
+                 processes: int, report: Callable[[Progress], None], started: float) -> None:
+        self.problem, self.groups, self.params = problem, groups, params
+        self.processes, self.report, self.started = processes, report, started
+        self.deadline = started + params.time_limit_s - RESERVE_S
+        self.state = _State(routes={}, unassigned={})
+        self.group_of = {j: g for g, grp in enumerate(groups) for j in grp.jobs}
+        self.near = _nearest_groups(problem, groups)
+        self.areas_done = self.attempted = 0
+        self.first_solution_s = 0.0
+
+    def time_left(self) -> float:
+        return self.deadline - time.perf_counter()
+
+    def _progress(self, phase: str, done: int, total: int) -> None:
+        state = self.state
+        self.report(Progress(phase, done, total, state.placed(), len(state.unassigned),
+                             sum(r.travel_s for r in state.routes.values())))
+
+    def seed_by_insertion(self) -> None:
+        """Phase 0: one cheapest-insertion pass over the whole day.
+
+        A complete rota in about a second (an OR-Tools model of a county day takes
+        minutes just to build).
+        """
+        from .insertion import solve_by_insertion
+
+        problem = self.problem
+        seeded = solve_by_insertion(problem, replace(self.params, time_limit_s=max(
+            MIN_SOLVE_S, self.time_left() * 0.1)), complete=True)
+        self.state.absorb(_Sub(problem, tuple(range(len(problem.jobs))),
+                               tuple(range(len(problem.vehicles))), ()), seeded)
+        self.first_solution_s = time.perf_counter() - self.started
+        self._progress("insertion", 1, 1)
+
+    def area_round(self, pool: cf.ProcessPoolExecutor, seed: int) -> bool:
+        """Phase 1: each area's rounds re-solved on their own, in parallel, biggest first.
+
+        An area's part is the workers mostly in it, with everything they serve; a
+        re-solve is kept when it is cheaper.
+        """
+        problem, state = self.problem, self.state
+        parts = _parts_of(problem, self.groups, state)
+        order = sorted(range(len(parts)), key=lambda k: -len(parts[k][0]))
+        budget = max(MIN_SOLVE_S, self.time_left() * FIRST_PHASE_SHARE)
+        total_jobs = max(1, len(problem.jobs))
+        futures, round_start, improved = {}, self.areas_done, False
+        for k in order:
+            jobs, vehicles, pins = parts[k]
+            share = budget * self.processes * len(jobs) / total_jobs
+            limit = max(MIN_SOLVE_S, min(budget, share))
+            sub = subproblem(problem, jobs, vehicles, pin=pins)
+            futures[pool.submit(_solve_sub, sub, replace(
+                self.params, time_limit_s=limit, seed=seed), state.initial(sub))] = k
+        for future in _completed(futures):
+            sub, solution = future.result()
+            jobs, vehicles, pins = parts[futures[future]]
+            position = {j: i for i, j in enumerate(sub.jobs)}
+            kept = not any(u.job in {position[j] for j in pins} for u in solution.unassigned)
+            # true costs: a pinned job's window and penalty are the sub-solve's device
+            w = problem.weights
+            cost = (sum(w.travel_s * r.travel_s + w.distance_m * r.distance_m
+                        for r in solution.routes)
+                    + sum(problem.jobs[sub.jobs[u.job]].drop_penalty or 0
+                          for u in solution.unassigned))
+            if kept and cost < state.cost(problem, jobs, vehicles):
+                state.absorb(sub, solution)
+                improved = True
+            self.areas_done += 1
+            self._progress("areas", self.areas_done, round_start + len(futures))
+        return improved
+
+    def _batch(self, order: list[int]) -> list[tuple[tuple[int, ...], tuple[int, ...]]]:
+        """Groups (with their nearest) to re-solve together: no vehicle in two at once."""
+        batch: list[tuple[tuple[int, ...], tuple[int, ...]]] = []
+        busy: set[int] = set()
+        for g in list(order):
+            scope = self.state.scope(self.problem, self.groups, self.group_of,
+                                     (g, *self.near[g][:NEIGHBOURS]))
+            if busy & set(scope[1]):
+                continue
+            order.remove(g)
+            batch.append(scope)
+            busy |= set(scope[1])
+            if len(batch) == self.processes:
+                break
+        return batch
+
+    def boundary_round(self, pool: cf.ProcessPoolExecutor, seed: int) -> bool:
+        """Phase 2: each group's unplaced jobs offered to its own and its nearest groups' workers.
+
+        Jobs already placed stay with their worker (bound), so the sub-solve only has to
+        find room; kept when it beats the routes it replaces.
+        """
+        problem, state, improved = self.problem, self.state, False
+        order = _groups_by_dropped(problem, self.groups, state)
+        while order and self.time_left() > MIN_SOLVE_S and not interrupt.stop_requested():
+            batch = self._batch(order)
+            if not batch:
+                break
+            limit = max(MIN_SOLVE_S, min(self.time_left(), self.params.time_limit_s * 0.2))
+            running = {}
+            for jobs, vehicles in batch:
+                served = {st.job: v for v in vehicles if v in state.routes
+                          for st in state.routes[v].stops}
+                sub = subproblem(problem, jobs, vehicles, bind=served)
+                running[pool.submit(_solve_sub, sub, replace(
+                    self.params, time_limit_s=limit, seed=seed), state.initial(sub))] \
+                    = (jobs, vehicles)
+            for future in _completed(running):
+                sub, solution = future.result()
+                jobs, vehicles = running[future]
+                self.attempted += 1
+                if _sub_cost(sub.problem, solution) < state.cost(problem, jobs, vehicles):
+                    state.absorb(sub, solution)
+                    improved = True
+                self._progress("boundaries", self.attempted, self.attempted + len(order))
+        return improved
+
+    def solution(self, *, interrupted: bool) -> Solution:
+        """The current rota as a Solution, explained against the whole problem."""
+        problem, state = self.problem, self.state
+        routes = tuple(state.routes[v] if v in state.routes else
+                       Route(v, (), veh.shift_start_s, veh.shift_start_s, 0, 0)
+                       for v, veh in enumerate(problem.vehicles))
+        # causes found inside one group may not hold county-wide
+        unassigned = explain_unassigned(problem, sorted(state.unassigned), routes)
+        w = problem.weights
+        objective = (sum(w.travel_s * r.travel_s + w.distance_m * r.distance_m for r in routes)
+                     + sum(problem.jobs[u.job].drop_penalty or 0 for u in unassigned))
+        return Solution(routes=routes, unassigned=unassigned, objective=objective,
+                        wall_s=time.perf_counter() - self.started,
+                        first_solution_s=self.first_solution_s,
+                        status="interrupted" if interrupted else "feasible", params=self.params)

@@ -120,7 +120,7 @@ def _travel(problem: Problem, v: int, a: int, b: int) -> int:
 
 def _reachable(problem: Problem, v: int, location: int) -> bool:
     veh = problem.vehicles[v]
-    shift = veh.shift_end_s - veh.shift_start_s
+    shift = veh.shift_end_s + problem.weights.overtime_allowed_s - veh.shift_start_s
     return (_travel(problem, v, veh.start_location, location) <= shift
             and _travel(problem, v, location, veh.end_location) <= shift)
 
@@ -132,7 +132,8 @@ def _start_window(problem: Problem, v: int, j: int) -> tuple[int, int] | None:
     to_s = _travel(problem, v, veh.start_location, job.location)
     back_s = _travel(problem, v, job.location, veh.end_location)
     earliest = max(job.tw_start_s, veh.shift_start_s + to_s)
-    latest = min(job.tw_end_s + job.max_lateness_s, veh.shift_end_s - job.service_s - back_s)
+    end = veh.shift_end_s + problem.weights.overtime_allowed_s  # priced overtime counts
+    latest = min(job.tw_end_s + job.max_lateness_s, end - job.service_s - back_s)
     if earliest > latest:
         return None
     # The break durations lengthen the route only if they cannot be taken around it;
@@ -140,7 +141,7 @@ def _start_window(problem: Problem, v: int, j: int) -> tuple[int, int] | None:
     breaks_s = sum(b.duration_s for b in veh.breaks)
     if veh.max_work_s is not None and to_s + job.service_s + back_s > veh.max_work_s:
         return None
-    if to_s + job.service_s + back_s + breaks_s > veh.shift_end_s - veh.shift_start_s:
+    if to_s + job.service_s + back_s + breaks_s > end - veh.shift_start_s:
         return None
     return earliest, latest
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import random
 import time
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,8 +18,9 @@ from ..errors import InputError
 from .explain import explain_unassigned
 from .problem import BreakTaken, Problem, Route, Solution, SolveParams, Stop
 
-__all__ = ["Inserter", "TimedPlan", "build_routes", "drop_penalty", "solve_by_insertion",
-           "tighten_times"]
+__all__ = ["Inserter", "TimedPlan", "build_routes", "drop_penalty", "earliest_schedule",
+           "least_waiting", "schedule_sequences",
+           "solve_by_insertion", "tighten_times"]
 
 
 def solve_by_insertion(problem: Problem, params: SolveParams, *,
@@ -56,24 +58,7 @@ def solve_by_insertion(problem: Problem, params: SolveParams, *,
     ins.deadline = deadline
     placed = {j for seq in ins.sequences() for j in seq}
     ins.insert_all([j for j in everything if j not in placed], eject=True)
-    plans = []
-    for v, seq in enumerate(ins.seqs):
-        sched = ins.schedule(v, seq)
-        if sched is None or not sched.used:
-            veh = problem.vehicles[v]
-            plans.append(TimedPlan(v, (), (), veh.shift_start_s, veh.shift_start_s, ()))
-            continue
-        jobs, starts, breaks = [], [], []
-        for item, free_s in zip(seq, sched.dep):
-            if item >= 0:
-                jobs.append(item)
-                starts.append(free_s - problem.jobs[item].service_s)
-            elif free_s >= 0:
-                duration = problem.vehicles[v].breaks[-item - 1].duration_s
-                breaks.append(BreakTaken(start_s=free_s - duration, duration_s=duration))
-        plans.append(TimedPlan(v, tuple(jobs), tuple(starts), sched.leave_s, sched.back_s,
-                           tuple(sorted(breaks, key=lambda b: b.start_s))))
-    routes = build_routes(problem, tighten_times(problem, plans))
+    routes = timed_routes(problem, ins)
     served = {st.job for r in routes for st in r.stops}
     dropped = [j for j in everything if j not in served]
     w = problem.weights
@@ -84,6 +69,28 @@ def solve_by_insertion(problem: Problem, params: SolveParams, *,
                     first_solution_s=time.perf_counter() - started, status="feasible",
                     params=params)
 
+
+
+def timed_routes(problem: Problem, ins: Inserter) -> tuple[Route, ...]:
+    """Routes of an inserter's sequences, at the latest leave and earliest return they allow."""
+    plans = []
+    for v, seq in enumerate(ins.seqs):
+        vehicle = problem.vehicles[v]
+        sched = ins.schedule(v, seq)
+        if sched is None or not sched.used:
+            plans.append(TimedPlan(v, (), (), vehicle.shift_start_s, vehicle.shift_start_s, ()))
+            continue
+        jobs, starts, breaks = [], [], []
+        for item, free_s in zip(seq, sched.dep):
+            if item >= 0:
+                jobs.append(item)
+                starts.append(free_s - problem.jobs[item].service_s)
+            elif free_s >= 0:
+                duration = vehicle.breaks[-item - 1].duration_s
+                breaks.append(BreakTaken(start_s=free_s - duration, duration_s=duration))
+        plans.append(TimedPlan(v, tuple(jobs), tuple(starts), sched.leave_s, sched.back_s,
+                               tuple(sorted(breaks, key=lambda b: b.start_s))))
+    return build_routes(problem, tighten_times(problem, plans))
 
 
 def drop_penalty(problem: Problem, solution: Solution) -> int:
@@ -130,8 +137,129 @@ def build_routes(problem: Problem, plans: list[TimedPlan]) -> tuple[Route, ...]:
         routes.append(Route(vehicle=plan.vehicle, stops=tuple(stops), start_s=plan.leave_s,
                             end_s=plan.back_s, return_travel_s=int(dur[loc, veh.end_location]),
                             return_distance_m=int(dist[loc, veh.end_location]),
-                            breaks=plan.breaks))
+                            breaks=plan.breaks,
+                            overtime_s=max(0, plan.back_s - veh.shift_end_s)))
     return tuple(routes)
+
+
+def schedule_sequences(problem: Problem, sequences: Sequence[Sequence[int]],
+                       pinned: Mapping[int, int] | None = None) -> tuple[Route, ...] | None:
+    """Timed routes for job sequences of vehicles without breaks, or None if one cannot run.
+
+    Each route leaves at its shift start and starts every job as early as travel and its
+    window allow (a pinned job exactly at its pinned start); :func:`tighten_times` then
+    moves linked jobs to their earliest common times and each departure as late as the
+    first visit allows. Used to read back solvers (PyVRP) that return sequences only.
+
+    Parameters
+    ----------
+    problem : Problem
+    sequences : sequence of sequences of int
+        For each vehicle, the job indices it serves in order.
+    pinned : mapping of int to int, optional
+        Job index -> the service start (seconds) it must keep.
+
+    Returns
+    -------
+    tuple of Route or None
+        None when a sequence misses a window (with allowed lateness), a pinned start or
+        its shift end; other rules (links, work limits) are left to :mod:`.verify`.
+    """
+    pinned = pinned or {}
+    plans = []
+    for v, seq in enumerate(sequences):
+        veh = problem.vehicles[v]
+        if not seq:
+            plans.append(TimedPlan(v, (), (), veh.shift_start_s, veh.shift_start_s, ()))
+            continue
+        dur = problem.duration_s[veh.profile]
+        t, loc, starts = veh.shift_start_s, veh.start_location, []
+        for j in seq:
+            job = problem.jobs[j]
+            arrive = t + int(dur[loc, job.location])
+            start = max(arrive, job.tw_start_s) if j not in pinned else pinned[j]
+            if start < arrive or start > job.tw_end_s + job.max_lateness_s:
+                return None
+            starts.append(start)
+            t, loc = start + job.service_s, job.location
+        back = t + int(dur[loc, veh.end_location])
+        if back > veh.shift_end_s + problem.weights.overtime_allowed_s:
+            return None
+        plans.append(TimedPlan(v, tuple(seq), tuple(starts), veh.shift_start_s, back, ()))
+    return build_routes(problem, tighten_times(problem, plans))
+
+
+def earliest_schedule(problem: Problem,
+                      sequences: Sequence[Sequence[int]]) -> tuple[Route, ...] | None:
+    """Timed routes with every service as early as travel, windows and links allow.
+
+    The least solution of ``start >= window start``, ``start >= previous end + travel``
+    (from the shift start) and each link's gap, found by iterating to a fixed point:
+    it minimises every start at once, hence every lateness term. Linked jobs wait for
+    each other, so the schedule may make later jobs late; that is priced, not refused,
+    up to each job's ``max_lateness_s``. Routes then leave as late as the first visit
+    allows. For vehicles without breaks.
+
+    Parameters
+    ----------
+    problem : Problem
+    sequences : sequence of sequences of int
+        For each vehicle, the job indices it serves in order.
+
+    Returns
+    -------
+    tuple of Route or None
+        None when the sequences' orders contradict the links (no schedule exists),
+        a vehicle has breaks, or a start or return misses its hard limit.
+    """
+    edges: list[tuple[int, int, int]] = []
+    x: dict[int, int] = {}
+    for v, seq in enumerate(sequences):
+        veh = problem.vehicles[v]
+        if seq and veh.breaks:
+            return None
+        dur = problem.duration_s[veh.profile]
+        loc, prev = veh.start_location, None
+        for j in seq:
+            job = problem.jobs[j]
+            travel = int(dur[loc, job.location])
+            if prev is None:
+                x[j] = max(job.tw_start_s, veh.shift_start_s + travel)
+            else:
+                x[j] = job.tw_start_s
+                edges.append((prev, j, problem.jobs[prev].service_s + travel))
+            loc, prev = job.location, j
+    for link in problem.links:
+        if link.first in x and link.second in x:
+            edges.append((link.first, link.second, link.min_gap_s))
+            edges.append((link.second, link.first, -link.max_gap_s))
+    for _ in range(len(x) + 1):
+        changed = False
+        for a, b, gap in edges:
+            if x[a] + gap > x[b]:
+                x[b], changed = x[a] + gap, True
+        if not changed:
+            break
+    else:
+        return None
+    plans = []
+    for v, seq in enumerate(sequences):
+        veh = problem.vehicles[v]
+        if not seq:
+            plans.append(TimedPlan(v, (), (), veh.shift_start_s, veh.shift_start_s, ()))
+            continue
+        dur = problem.duration_s[veh.profile]
+        last = problem.jobs[seq[-1]]
+        back = x[seq[-1]] + last.service_s + int(dur[last.location, veh.end_location])
+        if back > veh.shift_end_s + problem.weights.overtime_allowed_s or any(
+                x[j] > problem.jobs[j].tw_end_s
+                                         + problem.jobs[j].max_lateness_s for j in seq):
+            return None
+        leave = x[seq[0]] - int(dur[veh.start_location, problem.jobs[seq[0]].location])
+        plans.append(TimedPlan(v, tuple(seq), tuple(x[j] for j in seq), leave, back, ()))
+    if problem.weights.waiting_s:
+        plans = least_waiting(problem, plans)
+    return build_routes(problem, plans)
 
 
 def tighten_times(problem: Problem, plans: list[TimedPlan]) -> list[TimedPlan]:
@@ -209,6 +337,50 @@ def tighten_times(problem: Problem, plans: list[TimedPlan]) -> list[TimedPlan]:
         leave = min([leave] + [b.start_s for b in gap0])
         out.append(TimedPlan(pl.vehicle, pl.jobs, tuple(x[j] for j in pl.jobs), leave,
                          back[pl.vehicle], pl.breaks))
+    return least_waiting(problem, out) if problem.weights.waiting_s else out
+
+
+def least_waiting(problem: Problem, plans: list[TimedPlan]) -> list[TimedPlan]:
+    """Move visits as late as each route's return allows, so idle time gathers at the start.
+
+    With waiting priced (:attr:`Weights.waiting_s`), the earliest schedule is the wrong
+    one: it starts early and waits for later windows. Keeping each route's sequence,
+    its return time and its breaks, every stop (last to first) starts as late as the
+    next stop (or the way home, breaks in between) allows, never after its window's end
+    (nor later than now if already late) and never earlier than now; linked jobs keep
+    their times, since their partners' routes depend on them. The route then leaves as
+    late as its first visit allows. Nothing gets later than the route's end, so shift,
+    work limits and other routes are untouched; each route's waiting is then the least
+    its sequence and return time permit.
+    """
+    linked = {j for link in problem.links for j in (link.first, link.second)}
+    out = []
+    for pl in plans:
+        gaps = _break_gaps(problem, pl) if pl.jobs else None
+        if gaps is None:
+            out.append(pl)
+            continue
+        veh = problem.vehicles[pl.vehicle]
+        dur = problem.duration_s[veh.profile]
+        inner = gaps[1]
+        starts = list(pl.starts)
+        nxt_start, nxt_loc = pl.back_s, veh.end_location
+        for k in range(len(pl.jobs) - 1, -1, -1):
+            job = problem.jobs[pl.jobs[k]]
+            gap = inner[k + 1]
+            latest = (nxt_start - int(dur[job.location, nxt_loc]) - job.service_s
+                      - sum(b.duration_s for b in gap))
+            latest = min([latest] + [b.start_s - job.service_s for b in gap])
+            cap = job.tw_end_s if starts[k] <= job.tw_end_s else starts[k]
+            if pl.jobs[k] not in linked:
+                starts[k] = max(starts[k], min(latest, cap))
+            nxt_start, nxt_loc = starts[k], job.location
+        first = problem.jobs[pl.jobs[0]]
+        leave = starts[0] - int(dur[veh.start_location, first.location])
+        leave -= sum(b.duration_s for b in inner[0])
+        leave = min([leave] + [b.start_s for b in inner[0]])
+        out.append(TimedPlan(pl.vehicle, pl.jobs, tuple(starts), max(leave, pl.leave_s),
+                             pl.back_s, pl.breaks))
     return out
 
 
@@ -323,7 +495,7 @@ class Inserter:
             return False
         back = (max(arrive, job.tw_start_s) + job.service_s
                 + int(dur[job.location, veh.end_location]))
-        return back <= veh.shift_end_s
+        return back <= veh.shift_end_s + self.w.overtime_allowed_s
 
     # -- timing ---------------------------------------------------------------------------
 
@@ -372,6 +544,9 @@ class Inserter:
                 cost += (s - job.tw_end_s) * w.lateness_s
             if first_start is None:
                 first_start, first_travel = s, travel
+            else:
+                # Conservative: these times are earliest starts, so waiting is at its most.
+                cost += (s - t - travel) * w.waiting_s
             cost += travel * w.travel_s
             if dist is not None:
                 cost += dist[loc][job.location] * w.distance_m
@@ -385,8 +560,9 @@ class Inserter:
         cost += back_travel * w.travel_s
         if dist is not None:
             cost += dist[loc][veh.end_location] * w.distance_m
-        if back > veh.shift_end_s:
+        if back > veh.shift_end_s + w.overtime_allowed_s:
             return None
+        cost += max(0, back - veh.shift_end_s) * w.overtime_s
         after = back
         for i in range(last + 1, len(seq)):
             b = veh.breaks[-seq[i] - 1]
@@ -632,6 +808,26 @@ class Inserter:
                 self.scheds[v] = _Sched(cost=0, leave_s=int(starts[0]) if starts else 0,
                                         back_s=int(starts[-1]) if starts else 0, dep=(),
                                         used=bool(jobs))
+            else:
+                self.scheds[v] = sched
+
+    def remove(self, jobs: list[int]) -> None:
+        """Take jobs out of their routes and unpin them; the routes they leave are re-timed.
+
+        Used by ruin and recreate (:mod:`.improve`): what remains keeps its order and
+        its linked jobs' pinned starts, and :meth:`insert_all` puts the jobs back.
+        """
+        gone = set(jobs)
+        for j in gone:
+            self.pinned.pop(j, None)
+        for v, seq in enumerate(self.seqs):
+            if not gone.intersection(seq):
+                continue
+            self.seqs[v] = [i for i in seq if i not in gone]
+            sched = self.schedule(v, self.seqs[v]) if v not in self.frozen else None
+            if sched is None:
+                # Removing stops never delays the others; freeze rather than guess if it did.
+                self.frozen.add(v)
             else:
                 self.scheds[v] = sched
 

@@ -155,6 +155,16 @@ class Weights:
         Cost per second of the longest route (workload balance). Default 0.
     drop_critical, drop_high, drop_normal : int
         Default drop penalties by priority, for callers that use priorities.
+    overtime_s : int
+        Cost per second a route comes back after its shift's end. Default 0: the end is
+        hard, as it always was. When positive, a route may end up to
+        ``max_overtime_s`` seconds late.
+    max_overtime_s : int
+        The most overtime, in seconds past the shift's end, that any route may work
+        when ``overtime_s`` prices it (a limit, not a cost). Default 0.
+    waiting_s : int
+        Cost per second of idle time between arriving at a visit and starting it
+        (waiting for its window to open or for a partner). Default 0: free.
     """
 
     travel_s: int = 1
@@ -166,6 +176,14 @@ class Weights:
     drop_critical: int = 50_000_000
     drop_high: int = 5_000_000
     drop_normal: int = 1_000_000
+    overtime_s: int = 0
+    max_overtime_s: int = 0
+    waiting_s: int = 0
+
+    @property
+    def overtime_allowed_s(self) -> int:
+        """Seconds a route may end after its shift: ``max_overtime_s`` when priced, else 0."""
+        return self.max_overtime_s if self.overtime_s else 0
 
     @classmethod
     def from_toml(cls, path: str | Path) -> Weights:
@@ -208,7 +226,8 @@ class SolveParams:
     time_limit_s : float
         Wall-clock limit for the search. Default 10.
     solution_limit : int or None
-        Stop after this many improving solutions; makes runs repeatable.
+        Stop after this many improving solutions (OR-Tools) or iterations (PyVRP, each
+        of its searches); makes runs repeatable.
     seed : int
         Seed for every random choice the engine makes. Default 0.
     first_solution : str
@@ -221,6 +240,7 @@ class SolveParams:
     workers : int
         Processes searching at once with different settings; the best solution is
         kept. Default 1 (the machine is shared); 2 uses both cores of a 2-core machine.
+        OR-Tools only: PyVRP searches in one process.
     """
 
     time_limit_s: float = 10.0
@@ -354,7 +374,9 @@ class Route:
     """One vehicle's route; an unused vehicle has no stops.
 
     ``start_s`` is when it leaves its start location, ``end_s`` when it is back;
-    ``return_travel_s`` and ``return_distance_m`` are the leg from the last stop home.
+    ``return_travel_s`` and ``return_distance_m`` are the leg from the last stop home;
+    ``overtime_s`` is how many seconds ``end_s`` is after the vehicle's shift end (0
+    unless :attr:`Weights.overtime_s` allows overtime).
     """
 
     vehicle: int
@@ -364,6 +386,12 @@ class Route:
     return_travel_s: int
     return_distance_m: int
     breaks: tuple[BreakTaken, ...] = ()
+    overtime_s: int = 0
+
+    @property
+    def waiting_s(self) -> int:
+        """Idle seconds between arriving at each visit and starting it, summed."""
+        return sum(s.start_s - s.arrival_s for s in self.stops)
 
     @property
     def travel_s(self) -> int:
@@ -400,8 +428,10 @@ class Solution:
     first_solution_s: float | None
     status: str
     params: SolveParams
-    #: ``"search"`` (the solver's result) or ``"insertion"`` (the search found nothing
-    #: that places as much as pair-aware insertion alone, which then stands).
+    #: Which engine produced the routes: ``"search"`` (OR-Tools' search), ``"pyvrp"``
+    #: (PyVRP, for problems it expresses exactly), ``"improve"`` (OR-Tools' result
+    #: improved by the pinned-pair loop of :mod:`.improve`) or ``"insertion"`` (no
+    #: search found anything better than pair-aware insertion alone, which then stands).
     source: str = "search"
 
     def assigned_jobs(self) -> set[int]:

@@ -2,15 +2,25 @@
 
 from __future__ import annotations
 
+import os
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 
 import numpy as np
 from ortools.constraint_solver import pywrapcp, routing_enums_pb2, routing_ils_pb2
 
 from ..errors import InputError, SolverError
+from . import interrupt
 from .explain import explain_unassigned
+from .improve import (
+    FINAL_SHARE,
+    ORTOOLS_SHARE,
+    applies,
+    improve,
+    keep_better,
+    solve_expressible,
+)
 from .insertion import (
     Inserter,
     TimedPlan,
@@ -47,7 +57,13 @@ _STATUS = {
 
 def solve(problem: Problem, params: SolveParams, *,
           initial: Sequence[Sequence[int]] | None = None) -> Solution:
-    """Solve a routing problem with OR-Tools.
+    """Solve a routing problem: PyVRP where it expresses the problem, else OR-Tools.
+
+    With PyVRP installed (the ``fast`` extra), a problem :func:`.pyvrp_adapter.
+    can_express` accepts is solved by PyVRP (``source="pyvrp"``); one with pairs but
+    otherwise expressible gets OR-Tools, then :func:`.improve.improve`, then OR-Tools
+    again (``source="improve"``); everything else, OR-Tools as described below. Every
+    result is checked, and never leaves more drop penalty than pair-aware insertion.
 
     Parameters
     ----------
@@ -100,31 +116,53 @@ def _solve_parallel(problem: Problem, params: SolveParams, pair_aware: bool,
     except ValueError:  # no fork on this platform: search alone
         return _solve(problem, replace(params, workers=1), pair_aware=pair_aware, repair=repair)
     children = []
-    for k in range(1, params.workers):
-        receive, send = ctx.Pipe(duplex=False)
-        proc = ctx.Process(target=_child, args=(send, problem, params, pair_aware, repair, k),
-                           daemon=True)
-        proc.start()
-        send.close()
-        children.append((proc, receive))
-    results = [_solve(problem, replace(params, workers=1), pair_aware=pair_aware, repair=repair,
-                      worker=0)]
-    for proc, receive in children:
-        wait_s = max(0.0, started + params.time_limit_s + 5.0 - time.perf_counter())
-        if receive.poll(wait_s):
-            try:
-                results.append(receive.recv())
-            except (EOFError, OSError):
-                pass
-        proc.join(timeout=1.0)
-        if proc.is_alive():
-            proc.kill()
+    try:
+        for k in range(1, params.workers):
+            receive, send = ctx.Pipe(duplex=False)
+            proc = ctx.Process(target=_child, args=(send, problem, params, pair_aware, repair, k,
+                                                    os.getpid()), daemon=True)
+            proc.start()
+            send.close()
+            children.append((proc, receive))
+        results = [_solve(problem, replace(params, workers=1), pair_aware=pair_aware,
+                          repair=repair, worker=0)]
+        for proc, receive in children:
+            wait_s = max(0.0, started + params.time_limit_s + 5.0 - time.perf_counter())
+            if _wait_for(receive, wait_s):
+                try:
+                    results.append(receive.recv())
+                except (EOFError, OSError):
+                    pass
+            if not interrupt.stop_requested():
+                proc.join(timeout=1.0)
+    finally:
+        # a stopped search (or an error) does not wait for the others: they are killed
+        # and reaped, so no search outlives this call
+        for proc, receive in children:
+            if proc.is_alive():
+                proc.kill()
+            proc.join()
+            receive.close()
     best = min(results, key=lambda s: (s.objective, results.index(s)))
     return replace(best, wall_s=time.perf_counter() - started, params=params)
 
 
+def _wait_for(receive, seconds: float) -> bool:
+    """Wait for a message on a pipe; False after ``seconds`` or as soon as a stop is asked for."""
+    end = time.perf_counter() + seconds
+    while not interrupt.stop_requested():
+        left = end - time.perf_counter()
+        # short polls: the parent's Python runs between them, and with it signal handlers
+        if receive.poll(min(0.1, max(0.0, left))):
+            return True
+        if left <= 0:
+            return False
+    return False
+
+
 def _child(send, problem: Problem, params: SolveParams, pair_aware: bool, repair: bool,
-           worker: int) -> None:
+           worker: int, parent: int) -> None:
+    interrupt.quiet_child(parent)
     try:
         send.send(_solve(problem, replace(params, workers=1), pair_aware=pair_aware,
                          repair=repair, worker=worker))
@@ -155,14 +193,45 @@ def _solve(problem: Problem, params: SolveParams, *, pair_aware: bool, repair: b
            initial: Sequence[Sequence[int]] | None = None) -> Solution:
     _check_params(params)
     started = time.perf_counter()
-    if worker is None and params.workers > 1 and initial is None:
-        found = _solve_parallel(problem, params, pair_aware, repair)
+    ours = pair_aware and repair and worker is None
+    if ours:
+        # "ours": PyVRP when it is installed and expresses the whole problem (see
+        # improve.solve_expressible); OR-Tools below for everything else, and on
+        # problems with pairs improve.improve takes over after a share of the time.
+        fast = solve_expressible(problem, params, initial=initial, started=started)
+        if fast is not None:
+            return fast
+    improving = ours and applies(problem)
+    search = replace(params, time_limit_s=ORTOOLS_SHARE * params.time_limit_s) \
+        if improving else params
+    if worker is None and search.workers > 1 and initial is None:
+        found = _solve_parallel(problem, search, pair_aware, repair)
     else:
-        found = _solve_one(problem, params, pair_aware=pair_aware, repair=repair,
+        found = _solve_one(problem, search, pair_aware=pair_aware, repair=repair,
                            worker=worker, initial=initial)
     if worker is not None or not pair_aware:
         return found  # a portfolio member, or the plain OR-Tools reference
-    return _at_least_insertion(problem, params, found, started)
+    found = _at_least_insertion(problem, search, found, started)
+    if improving:
+        found = _improve_then_search(problem, params, found, started)
+    return found
+
+
+def _improve_then_search(problem: Problem, params: SolveParams, found: Solution,
+                         started: float) -> Solution:
+    """improve.improve until FINAL_SHARE of the time is left, then OR-Tools from its best."""
+    loop = replace(params, time_limit_s=(1 - FINAL_SHARE) * params.time_limit_s)
+    found = improve(problem, loop, found, started)
+    left = started + params.time_limit_s - time.perf_counter()
+    if left > 0.2:
+        warm = [[s.job for s in r.stops] for r in sorted(found.routes, key=lambda r: r.vehicle)]
+        final = _solve_one(problem, replace(params, time_limit_s=left), pair_aware=True,
+                           repair=True, worker=None, initial=warm)
+        source = found.source
+        found = keep_better(problem, found, final)
+        if source == "improve":
+            found = replace(found, source=source)  # OR-Tools finished what the loop began
+    return replace(found, params=params, wall_s=time.perf_counter() - started)
 
 
 def _at_least_insertion(problem: Problem, params: SolveParams, found: Solution,
@@ -297,6 +366,9 @@ class _Model:
         self.pair_aware = pair_aware
         self.params = params
         self.first_solution_s: float | None = None
+        #: Called at every solution when set (a stoppable iterated local search streams them).
+        self.on_solution: Callable[[], None] | None = None
+        self._restoring = False
         # The time limit covers building the model too, as callers measure wall time.
         self._t0 = time.perf_counter() if started is None else started
         n, nv = len(problem.jobs), len(problem.vehicles)
@@ -326,12 +398,23 @@ class _Model:
         self._add_span_cost()
         self._add_finalizer()
         self.routing.AddAtSolutionCallback(self._on_solution)
+        if interrupt.armed():
+            # OR-Tools checks search limits many times a second from C++; each check of
+            # this one runs Python, so a pending SIGINT/SIGTERM handler runs at once and
+            # the search stops with its best solution (iterated local search ignores
+            # search monitors: see _iterated_local_search)
+            self._stop_limit = self.solver.CustomLimit(self._should_stop)
+            self.routing.AddSearchMonitor(self._stop_limit)
+
+    def _should_stop(self) -> bool:
+        # reading routes back into an assignment is a small search too: never cut it short
+        return not self._restoring and interrupt.stop_requested()
 
     # -- model -----------------------------------------------------------------
 
     def _horizon(self) -> int:
         p = self.problem
-        h = max([v.shift_end_s for v in p.vehicles]
+        h = max([v.shift_end_s + p.weights.overtime_allowed_s for v in p.vehicles]
                 + [j.tw_end_s + j.max_lateness_s + j.service_s for j in p.jobs]
                 + [b.latest_s + b.duration_s for v in p.vehicles for b in v.breaks])
         return int(h) + 1
@@ -435,10 +518,18 @@ class _Model:
             if job.max_lateness_s and w.lateness_s:
                 dim.SetCumulVarSoftUpperBound(idx, job.tw_end_s, w.lateness_s)
         for v, veh in enumerate(p.vehicles):
-            for idx in (self.routing.Start(v), self.routing.End(v)):
-                dim.CumulVar(idx).SetRange(veh.shift_start_s, veh.shift_end_s)
+            dim.CumulVar(self.routing.Start(v)).SetRange(veh.shift_start_s, veh.shift_end_s)
+            # Priced overtime: the return may run past the shift's end, at a cost per second.
+            end = self.routing.End(v)
+            dim.CumulVar(end).SetRange(veh.shift_start_s, veh.shift_end_s + w.overtime_allowed_s)
+            if w.overtime_allowed_s:
+                dim.SetCumulVarSoftUpperBound(end, veh.shift_end_s, w.overtime_s)
             if veh.max_work_s is not None:
                 dim.SetSpanUpperBoundForVehicle(int(veh.max_work_s), v)
+        if w.waiting_s:
+            # Slack = idle time on the route: waiting at visits, and breaks taken between
+            # leaving and coming home (OR-Tools cannot tell them apart; see docs/routing.md).
+            dim.SetSlackCostCoefficientForAllVehicles(w.waiting_s)
         return dim
 
     def _add_breaks(self) -> dict[int, list]:
@@ -480,7 +571,9 @@ class _Model:
             for i, a in enumerate(vs):
                 for b in vs[i + 1:]:
                     va, vb = p.vehicles[a], p.vehicles[b]
-                    if va.shift_end_s <= vb.shift_start_s or vb.shift_end_s <= va.shift_start_s:
+                    late = p.weights.overtime_allowed_s  # overtime may run into the next shift
+                    if (va.shift_end_s + late <= vb.shift_start_s
+                            or vb.shift_end_s + late <= va.shift_start_s):
                         continue
                     a_first = s.IsLessOrEqualVar(t.CumulVar(r.End(a)), t.CumulVar(r.Start(b)))
                     b_first = s.IsLessOrEqualVar(t.CumulVar(r.End(b)), t.CumulVar(r.Start(a)))
@@ -591,6 +684,8 @@ class _Model:
     def _on_solution(self) -> None:
         if self.first_solution_s is None:
             self.first_solution_s = time.perf_counter() - self._t0
+        if self.on_solution is not None:
+            self.on_solution()
 
     def search_parameters(self):
         params = self.params
@@ -643,7 +738,7 @@ class _Model:
             start = self._construct(deadline)
         if start is None:
             best = self._local_search(None, sp, deadline - time.perf_counter())
-            if best is None or self.first_solution_s is None:
+            if (best is None or self.first_solution_s is None) and not interrupt.stop_requested():
                 start = self._construct(deadline)
                 if start is not None:
                     best = self._local_search(start, sp, deadline - time.perf_counter())
@@ -652,7 +747,7 @@ class _Model:
         else:
             share = 0.6 if links and self.repair else 1.0
             best = self._local_search(start, sp, share * (deadline - time.perf_counter()))
-        if links and self.repair:
+        if links and self.repair and not interrupt.stop_requested():
             repaired = self._repair(best, deadline)
             if repaired is not None and repaired.ObjectiveValue() < best.ObjectiveValue():
                 best = repaired
@@ -667,7 +762,7 @@ class _Model:
         sp.time_limit.FromMilliseconds(max(1, int((seconds - 0.02) * 1000)))
         if start is None:
             if self.use_ils:
-                return self.routing.SolveWithIteratedLocalSearch(sp)
+                return self._iterated_local_search(sp)
             return self.routing.SolveWithParameters(sp)
         if sp.use_iterated_local_search:
             # OR-Tools' iterated search cannot start from a given solution (from one it
@@ -678,9 +773,103 @@ class _Model:
         found = self.routing.SolveFromAssignmentWithParameters(start, sp)
         return found if found is not None else start
 
+    def _iterated_local_search(self, sp):
+        """OR-Tools' iterated local search, stoppable at once when this process is armed.
+
+        Iterated local search checks only its own time limit (not search monitors nor
+        ``CancelSearch``, measured with OR-Tools 9.15), so a stoppable one runs in a
+        forked child that streams each better solution's routes here; on a stop the
+        child is killed and the best routes it sent are restored in this model.
+        """
+        import multiprocessing
+
+        if not interrupt.armed():
+            return self.routing.SolveWithIteratedLocalSearch(sp)
+        try:
+            ctx = multiprocessing.get_context("fork")
+        except ValueError:  # no fork on this platform: it runs to its time limit
+            return self.routing.SolveWithIteratedLocalSearch(sp)
+        receive, send = ctx.Pipe(duplex=False)
+        proc = ctx.Process(target=self._ils_child, args=(send, sp, os.getpid()), daemon=True)
+        proc.start()
+        send.close()
+        best, first_s = None, None
+        try:
+            while not interrupt.stop_requested():
+                if not receive.poll(0.1):
+                    if proc.is_alive():
+                        continue
+                    if not receive.poll(0):
+                        break
+                try:
+                    kind, routes, first_s = receive.recv()
+                except (EOFError, OSError):
+                    break
+                best = routes if routes is not None else best
+                if kind == "done":
+                    break
+        finally:
+            if proc.is_alive():
+                proc.kill()
+            proc.join()
+            receive.close()
+        if first_s is not None and self.first_solution_s is None:
+            self.first_solution_s = first_s
+        return None if best is None else self._restore(best)
+
+    def _ils_child(self, send, sp, parent: int) -> None:
+        """The child of :meth:`_iterated_local_search`: search, sending better routes."""
+        interrupt.quiet_child(parent)
+        best: list = [None, None, 0.0, False]  # cost, routes, when last sent, unsent
+
+        def on_solution() -> None:
+            cost = self.routing.CostVar().Value()
+            if best[0] is None or cost < best[0]:
+                best[:2], best[3] = (cost, self._current_routes()), True
+            now = time.perf_counter()
+            # a few messages a second keep the parent's copy fresh without flooding the pipe
+            if best[3] and now - best[2] >= 0.2:
+                send.send(("best", best[1], self.first_solution_s))
+                best[2], best[3] = now, False
+
+        self.on_solution = on_solution
+        try:
+            found = self.routing.SolveWithIteratedLocalSearch(sp)
+            routes = self._routes_of(found) if found is not None else best[1]
+            send.send(("done", routes, self.first_solution_s))
+        finally:
+            send.close()
+
+    def _current_routes(self) -> list[list[int]]:
+        """Each vehicle's jobs in the solution OR-Tools holds now (inside a callback)."""
+        r, m = self.routing, self.manager
+        routes = []
+        for v in range(len(self.problem.vehicles)):
+            jobs, idx = [], r.NextVar(r.Start(v)).Value()
+            while not r.IsEnd(idx):
+                jobs.append(m.IndexToNode(idx))
+                idx = r.NextVar(idx).Value()
+            routes.append(jobs)
+        return routes
+
+    def _routes_of(self, assignment) -> list[list[int]]:
+        r, m = self.routing, self.manager
+        routes = []
+        for v in range(len(self.problem.vehicles)):
+            jobs, idx = [], assignment.Value(r.NextVar(r.Start(v)))
+            while not r.IsEnd(idx):
+                jobs.append(m.IndexToNode(idx))
+                idx = assignment.Value(r.NextVar(idx))
+            routes.append(jobs)
+        return routes
+
     def _restore(self, sequences: list[list[int]]):
         routes = [[self.manager.NodeToIndex(j) for j in seq] for seq in sequences]
-        return self.routing.ReadAssignmentFromRoutes(routes, True)
+        self._restoring = True
+        try:
+            return self.routing.ReadAssignmentFromRoutes(routes, True)
+        finally:
+            self._restoring = False
 
     def _construct(self, deadline: float):
         """A first solution from pair-aware insertion, or None if it cannot be restored."""
@@ -719,6 +908,8 @@ class _Model:
         return self._restore(ins.sequences())
 
     def status(self, found: bool = True) -> str:
+        if interrupt.stop_requested():
+            return "interrupted"
         status = _STATUS.get(int(self.routing.status()), "unknown")
         # Iterated local search and our own first solution leave the status unset.
         if found and status in ("not_solved", "failed", "timeout"):

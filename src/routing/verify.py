@@ -44,7 +44,9 @@ def verify_solution(problem: Problem, solution: Solution) -> list[Violation]:
     """Check a solution against every hard rule of the problem.
 
     Recomputes every leg's travel and distance from ``problem``'s matrices and checks
-    service times, windows (with allowed lateness), shifts, route and resource work
+    service times, windows (with allowed lateness), shifts (with overtime when
+    :attr:`~.problem.Weights.overtime_s` prices it, up to ``max_overtime_s``, and the
+    route's stated ``overtime_s``), route and resource work
     limits, split shifts of one resource not overlapping, skills, forbidden resources,
     links (both served or neither, start gap, different resources), breaks (count,
     window, inside the shift, not during service or another break), capacity, that no
@@ -126,9 +128,17 @@ def _check_route(problem: Problem, route: Route) -> list[Violation]:
     dur, dist = problem.duration_s[veh.profile], problem.distance_m[veh.profile]
     if not route.stops:
         return out
-    if route.start_s < veh.shift_start_s or route.end_s > veh.shift_end_s:
+    # Overtime past the shift's end is allowed only when priced, and only up to its limit.
+    allowed = problem.weights.overtime_allowed_s
+    if route.start_s < veh.shift_start_s or route.end_s > veh.shift_end_s + allowed:
+        extra = f" (+{allowed} s overtime)" if allowed else ""
         out.append(Violation("shift", f"route {route.start_s}-{route.end_s} s outside shift "
-                                      f"{veh.shift_start_s}-{veh.shift_end_s} s", vehicle=vid))
+                                      f"{veh.shift_start_s}-{veh.shift_end_s} s{extra}",
+                             vehicle=vid))
+    if route.overtime_s != max(0, route.end_s - veh.shift_end_s):
+        out.append(Violation("shift", f"stated overtime {route.overtime_s} s, but the route is "
+                                      f"back {max(0, route.end_s - veh.shift_end_s)} s after "
+                                      f"its shift", vehicle=vid))
     if veh.max_work_s is not None and route.end_s - route.start_s > veh.max_work_s:
         out.append(Violation("max_work", f"route lasts {route.end_s - route.start_s} s, "
                                          f"limit {veh.max_work_s} s", vehicle=vid))

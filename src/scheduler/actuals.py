@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import InputError
-from .model import Day
+from .inputs import CsvRow, read_table, shown
+from .model import Day, Visit
 from .rota import Rota
 from .units import format_hhmm
 
@@ -20,11 +19,8 @@ CALLS_COLUMNS = ("visit_id", "worker_id", "check_in", "check_out")
 CATEGORIES = ("on_time", "late", "early", "short", "no_check_out", "missed", "covered",
               "unplanned")
 EXCEPTIONS = ("late", "early", "short", "no_check_out", "missed", "unplanned")
-ACTUALS_COLUMNS = ("visit_id", "worker_id", "provider_id", "client_id", "window",
-                   "planned_start", "planned_end", "check_in", "check_out", "start_delta_min",
-                   "planned_min", "actual_min", "in_window", "categories", "detail")
 
-_HHMM = re.compile(r"^(\d{1,2}):(\d{2})(?::(\d{2}))?$")
+_HHMM = re.compile(r"([0-9]{1,2}):([0-9]{2})(?::([0-9]{2}))?")
 
 
 @dataclass(frozen=True)
@@ -46,21 +42,24 @@ class Call:
     row: int = 0
 
 
-def _parse_time(value: str, *, file: str, row: int, field: str,
-                id: str | None) -> tuple[dt.date | None, int]:
-    value = value.strip()
-    match = _HHMM.match(value)
+def _parse_time(row: CsvRow, field: str, *, required: bool = True) -> tuple[dt.date | None, int] | None:
+    value = row.token(field, required=required, what="a time")
+    if not value:
+        return None
+    match = _HHMM.fullmatch(value)
     if match:
         hours, minutes, seconds = int(match.group(1)), int(match.group(2)), int(match.group(3) or 0)
         if hours > 23 or minutes > 59 or seconds > 59:
-            raise InputError(f"{value!r} is not a valid time of day", file=file, row=row,
-                             field=field, id=id)
+            raise row.error(field, f"{shown(value)} is not a valid time of day")
         return None, hours * 3600 + minutes * 60 + seconds
     try:
+        # fromisoformat reads non-ASCII digits too; the contract is digits 0-9
+        if not value.isascii():
+            raise ValueError(value)
         moment = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
-        raise InputError(f"{value!r} is not a time; use HH:MM or an ISO date and time such as "
-                         f"2026-11-24T07:35:00", file=file, row=row, field=field, id=id) from None
+        raise row.error(field, f"{shown(value)} is not a time; use HH:MM or an ISO date and "
+                               "time such as 2026-11-24T07:35:00") from None
     if moment.tzinfo is not None:
         # call monitoring exports UTC; the rota is in UK local time
         moment = moment.astimezone(_uk_zone()).replace(tzinfo=None)
@@ -73,66 +72,44 @@ def _uk_zone() -> dt.tzinfo:
     return ZoneInfo("Europe/London")
 
 
+def _call(row: CsvRow) -> Call:
+    visit_id, worker_id = row.ident("visit_id"), row.ident("worker_id")
+    checked_in = _parse_time(row, "check_in")
+    assert checked_in is not None  # required
+    day_in, check_in = checked_in
+    checked_out = _parse_time(row, "check_out", required=False)
+    check_out = None
+    if checked_out is not None:
+        day_out, check_out = checked_out
+        if (day_in is None) != (day_out is None):
+            raise row.error("check_out", "check_in and check_out must both be HH:MM or both be "
+                                         "ISO datetimes")
+        if day_in is not None and day_out is not None:
+            check_out += (day_out - day_in).days * 86400
+        if check_out < check_in:
+            raise row.error("check_out", f"check-out {row.shown_value('check_out')} is before check-in "
+                                         f"{row.shown_value('check_in')}")
+    return Call(visit_id, worker_id, check_in, check_out, day_in, row.file, row.line)
+
+
 def read_calls(path: str | Path) -> tuple[Call, ...]:
     """Read a calls file: ``visit_id, worker_id, check_in, check_out`` (UTF-8 CSV, header row).
 
     Times are ``HH:MM`` (or ``HH:MM:SS``) on the plan date, or ISO datetimes (with an
     offset or ``Z`` they are converted to UK local time). ``check_out`` may be blank
     (no check-out); a check-out earlier than the check-in is an error unless the times
-    are ISO datetimes on different dates.
+    are ISO datetimes on different dates. The file is read by
+    :func:`carerounds.scheduler.inputs.read_table`, with every protection of the day's
+    input files (quoting, sizes, encodings, duplicate columns).
 
     Raises
     ------
     InputError
         Naming the file, row, visit id and field of the first bad record.
     """
-    path = Path(path)
-    name = path.name
-    try:
-        text = path.read_bytes().decode("utf-8-sig")
-    except FileNotFoundError:
-        raise InputError("calls file not found", file=name) from None
-    except UnicodeDecodeError as exc:
-        raise InputError(f"is not UTF-8 text (byte {exc.start}); save it as CSV UTF-8",
-                         file=name) from None
-    reader = csv.DictReader(io.StringIO(text, newline=""))
-    header = [h.strip() for h in (reader.fieldnames or [])]
-    if not header:
-        raise InputError("is empty; it needs a header row visit_id, worker_id, check_in, "
-                         "check_out", file=name, row=1)
-    reader.fieldnames = header
-    missing = [c for c in CALLS_COLUMNS if c not in header]
-    if missing:
-        raise InputError(f"missing column(s) {', '.join(missing)}; the header has "
-                         f"{', '.join(header)}", file=name, row=1, field=missing[0])
-    calls = []
-    for line, values in enumerate(reader, start=2):
-        if None in values:
-            raise InputError("has more fields than the header", file=name, row=line)
-        visit_id = (values.get("visit_id") or "").strip()
-        for field in ("visit_id", "worker_id", "check_in"):
-            if not (values.get(field) or "").strip():
-                raise InputError("is empty; a value is required", file=name, row=line,
-                                 field=field, id=visit_id or None)
-        worker_id = values["worker_id"].strip()
-        day_in, check_in = _parse_time(values["check_in"], file=name, row=line,
-                                       field="check_in", id=visit_id)
-        raw_out = (values.get("check_out") or "").strip()
-        check_out = None
-        if raw_out:
-            day_out, check_out = _parse_time(raw_out, file=name, row=line, field="check_out",
-                                             id=visit_id)
-            if (day_in is None) != (day_out is None):
-                raise InputError("check_in and check_out must both be HH:MM or both be ISO "
-                                 "datetimes", file=name, row=line, field="check_out", id=visit_id)
-            if day_in is not None and day_out is not None:
-                check_out += (day_out - day_in).days * 86400
-            if check_out < check_in:
-                raise InputError(f"check-out {raw_out} is before check-in "
-                                 f"{values['check_in'].strip()}", file=name, row=line,
-                                 field="check_out", id=visit_id)
-        calls.append(Call(visit_id, worker_id, check_in, check_out, day_in, name, line))
-    return tuple(calls)
+    table = read_table(path, required=CALLS_COLUMNS, id_field="visit_id",
+                       not_found="calls file not found")
+    return tuple(_call(row) for row in table.rows)
 
 
 @dataclass(frozen=True)
@@ -166,7 +143,7 @@ class ActualVisit:
     @property
     def in_window(self) -> bool | None:
         """Whether the check-in lies inside the visit's window (``None`` when unknown)."""
-        if self.check_in_s is None or self.window_start_s is None:
+        if self.check_in_s is None or self.window_start_s is None or self.window_end_s is None:
             return None
         return self.window_start_s <= self.check_in_s <= self.window_end_s
 
@@ -243,70 +220,114 @@ def compare_actuals(day: Day | None, rota: Rota, calls: tuple[Call, ...], *,
     """
     if not 0 < short_ratio <= 1:
         raise ValueError(f"short_ratio must be in (0, 1], got {short_ratio}")
+    _check_call_dates(rota, calls)
+    planned: dict[tuple[str, str], _Planned] = {}
+    for sh in rota.shifts:
+        for stop in sh.stops:
+            planned[(stop.visit_id, sh.worker_id)] = _Planned(sh.provider_id, stop.start_s,
+                                                              stop.end_s, stop.client_id)
+    by_slot: dict[tuple[str, str], list[Call]] = defaultdict(list)
+    for call in calls:
+        by_slot[(call.visit_id, call.worker_id)].append(call)
+    visits = day.visit_by_id if day is not None else {}
+    rules = _Rules(late_after_s, early_before_s, short_ratio)
+    entries = [_planned_entry(visit_id, worker_id, slot, visits.get(visit_id),
+                              by_slot.get((visit_id, worker_id), []), calls, rules)
+               for (visit_id, worker_id), slot in planned.items()]
+    entries += _unplanned_entries(day, rota, visits, planned, by_slot)
+    entries.sort(key=lambda e: (e.worker_id, e.planned_start_s if e.planned_start_s is not None
+                                else e.check_in_s or 0, e.visit_id))
+    by_worker, by_provider = _tally(entries)
+    return ActualsReport(tuple(entries), by_worker, by_provider, late_after_s, early_before_s,
+                         short_ratio)
+
+
+@dataclass(frozen=True)
+class _Planned:
+    """A planned carer-visit: the worker's provider, planned start and end, the client."""
+
+    provider_id: str
+    start_s: int
+    end_s: int
+    client_id: str
+
+
+@dataclass(frozen=True)
+class _Rules:
+    late_after_s: int
+    early_before_s: int
+    short_ratio: float
+
+
+def _check_call_dates(rota: Rota, calls: tuple[Call, ...]) -> None:
     for call in calls:
         if call.date is not None and call.date != rota.date:
             raise InputError(f"check-in is on {call.date.isoformat()}, the rota is for "
                              f"{rota.date.isoformat()}", file=call.file, row=call.row,
                              field="check_in", id=call.visit_id)
-    planned: dict[tuple[str, str], tuple[str, int, int, str]] = {}
-    for sh in rota.shifts:
-        for stop in sh.stops:
-            planned[(stop.visit_id, sh.worker_id)] = (sh.provider_id, stop.start_s, stop.end_s,
-                                                      stop.client_id)
-    by_slot: dict[tuple[str, str], list[Call]] = defaultdict(list)
-    for call in calls:
-        by_slot[(call.visit_id, call.worker_id)].append(call)
-    called_visits = {call.visit_id for call in calls}
-    visits = day.visit_by_id if day is not None else {}
-    outcomes = {o.visit_id: o for o in rota.outcomes}
 
-    entries = []
-    for (visit_id, worker_id), (provider, start, end, client) in planned.items():
-        visit = visits.get(visit_id)
-        window = (visit.window_start_s, visit.window_end_s) if visit else (None, None)
-        mine = by_slot.get((visit_id, worker_id), [])
-        if not mine:
-            if visit_id in called_visits:
-                others = sorted({c.worker_id for c in calls if c.visit_id == visit_id})
-                cats = ("covered",)
-                detail = f"no call by {worker_id}; called by {', '.join(others)}"
-            else:
-                cats, detail = ("missed",), f"no call for the visit planned {format_hhmm(start)}"
-            entries.append(ActualVisit(visit_id, worker_id, provider, client, *window, start, end,
-                                       None, None, cats, detail))
-            continue
-        check_in = min(c.check_in_s for c in mine)
-        outs = [c.check_out_s for c in mine if c.check_out_s is not None]
-        check_out = max(outs) if outs else None
-        cats, notes = [], []
-        latest = window[1] if visit else start
-        earliest = window[0] if visit else start
+
+def _planned_entry(visit_id: str, worker_id: str, slot: _Planned, visit: Visit | None,
+                   mine: list[Call], calls: tuple[Call, ...], rules: _Rules) -> ActualVisit:
+    """One planned carer-visit against the calls of its worker for it."""
+    window_start = visit.window_start_s if visit else None
+    window_end = visit.window_end_s if visit else None
+    start, end = slot.start_s, slot.end_s
+    if not mine:
+        others = sorted({c.worker_id for c in calls if c.visit_id == visit_id})
+        if others:
+            cats, detail = ("covered",), f"no call by {worker_id}; called by {', '.join(others)}"
+        else:
+            cats, detail = ("missed",), f"no call for the visit planned {format_hhmm(start)}"
+        return ActualVisit(visit_id, worker_id, slot.provider_id, slot.client_id, window_start,
+                           window_end, start, end, None, None, cats, detail)
+    check_in = min(c.check_in_s for c in mine)
+    outs = [c.check_out_s for c in mine if c.check_out_s is not None]
+    check_out = max(outs) if outs else None
+    found, notes = _judge(visit, start, end, check_in, check_out, rules)
+    if len(mine) > 1:
+        notes.append(f"{len(mine)} calls joined")
+    return ActualVisit(visit_id, worker_id, slot.provider_id, slot.client_id, window_start,
+                       window_end, start, end, check_in, check_out, tuple(found),
+                       "; ".join(notes))
+
+
+def _judge(visit: Visit | None, start: int, end: int, check_in: int, check_out: int | None,
+           rules: _Rules) -> tuple[list[str], list[str]]:
+    """The categories of a called visit and a note for each exception."""
+    cats, notes = [], []
+    latest = visit.window_end_s if visit else start
+    earliest = visit.window_start_s if visit else start
+    if check_in > latest + rules.late_after_s:
         against = "window end" if visit else "planned start"
-        if check_in > latest + late_after_s:
-            cats.append("late")
-            notes.append(f"checked in {format_hhmm(check_in)}, {(check_in - latest) // 60} min "
-                         f"after the {against} {format_hhmm(latest)}")
-        elif check_in < earliest - early_before_s:
-            against = "window start" if visit else "planned start"
-            cats.append("early")
-            notes.append(f"checked in {format_hhmm(check_in)}, {(earliest - check_in) // 60} min "
-                         f"before the {against} {format_hhmm(earliest)}")
-        if check_out is None:
-            cats.append("no_check_out")
-            notes.append("no check-out")
-        elif check_out - check_in < short_ratio * (end - start):
-            cats.append("short")
-            notes.append(f"{(check_out - check_in) // 60} min on site of {(end - start) // 60} "
-                         f"planned")
-        if not cats:
-            cats.append("on_time")
-        if len(mine) > 1:
-            notes.append(f"{len(mine)} calls joined")
-        entries.append(ActualVisit(visit_id, worker_id, provider, client, *window, start, end,
-                                   check_in, check_out, tuple(cats), "; ".join(notes)))
+        cats.append("late")
+        notes.append(f"checked in {format_hhmm(check_in)}, {(check_in - latest) // 60} min "
+                     f"after the {against} {format_hhmm(latest)}")
+    elif check_in < earliest - rules.early_before_s:
+        against = "window start" if visit else "planned start"
+        cats.append("early")
+        notes.append(f"checked in {format_hhmm(check_in)}, {(earliest - check_in) // 60} min "
+                     f"before the {against} {format_hhmm(earliest)}")
+    if check_out is None:
+        cats.append("no_check_out")
+        notes.append("no check-out")
+    elif check_out - check_in < rules.short_ratio * (end - start):
+        cats.append("short")
+        notes.append(f"{(check_out - check_in) // 60} min on site of {(end - start) // 60} "
+                     f"planned")
+    if not cats:
+        cats.append("on_time")
+    return cats, notes
 
+
+def _unplanned_entries(day: Day | None, rota: Rota, visits: dict[str, Visit],
+                       planned: dict[tuple[str, str], _Planned],
+                       by_slot: dict[tuple[str, str], list[Call]]) -> list[ActualVisit]:
+    """Calls with no planned carer-visit, each with why it was not planned."""
     worker_provider = {w.worker_id: w.provider_id for w in day.workers} if day else {}
     worker_provider.update({sh.worker_id: sh.provider_id for sh in rota.shifts})
+    outcomes = {o.visit_id: o for o in rota.outcomes}
+    entries = []
     for (visit_id, worker_id), mine in by_slot.items():
         if (visit_id, worker_id) in planned:
             continue
@@ -325,49 +346,22 @@ def compare_actuals(day: Day | None, rota: Rota, calls: tuple[Call, ...], *,
             visit.window_start_s if visit else None, visit.window_end_s if visit else None,
             None, None, min(c.check_in_s for c in mine), max(outs) if outs else None,
             ("unplanned",), why))
+    return entries
 
-    entries.sort(key=lambda e: (e.worker_id, e.planned_start_s if e.planned_start_s is not None
-                                else e.check_in_s or 0, e.visit_id))
+
+def _tally(entries: list[ActualVisit]) -> tuple[dict[str, dict[str, int]], dict[str, dict[str, int]]]:
+    """Counts of each category per worker and per provider, every category present."""
     by_worker: dict[str, Counter] = defaultdict(Counter)
     by_provider: dict[str, Counter] = defaultdict(Counter)
     for e in entries:
         for cat in e.categories:
             by_worker[e.worker_id][cat] += 1
             by_provider[e.provider_id or "unknown"][cat] += 1
-    as_dict = lambda table: {k: {c: table[k].get(c, 0) for c in CATEGORIES}  # noqa: E731
-                             for k in sorted(table)}
-    return ActualsReport(tuple(entries), as_dict(by_worker), as_dict(by_provider),
-                         late_after_s, early_before_s, short_ratio)
 
+    def as_dict(table: dict[str, Counter]) -> dict[str, dict[str, int]]:
+        return {k: {c: table[k].get(c, 0) for c in CATEGORIES} for k in sorted(table)}
 
-def _t(seconds: int | None) -> str:
-    if seconds is None:
-        return ""
-    prefix = "+1 " if seconds >= 86400 else ""
-    return prefix + format_hhmm(seconds % 86400)
-
-
-def write_actuals_csv(report: ActualsReport, path: Path) -> Path:
-    """Write ``actuals.csv``: one row per planned carer-visit or unplanned call."""
-    path = Path(path)
-    with path.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(ACTUALS_COLUMNS)
-        for e in report.visits:
-            window = (f"{format_hhmm(e.window_start_s)}-{format_hhmm(e.window_end_s)}"
-                      if e.window_start_s is not None else "")
-            planned = (None if e.planned_start_s is None
-                       else (e.planned_end_s - e.planned_start_s) // 60)
-            actual = (None if e.check_in_s is None or e.check_out_s is None
-                      else (e.check_out_s - e.check_in_s) // 60)
-            delta = e.start_delta_s
-            writer.writerow([e.visit_id, e.worker_id, e.provider_id or "", e.client_id or "",
-                             window, _t(e.planned_start_s), _t(e.planned_end_s), _t(e.check_in_s),
-                             _t(e.check_out_s), "" if delta is None else round(delta / 60),
-                             "" if planned is None else planned, "" if actual is None else actual,
-                             "" if e.in_window is None else ("yes" if e.in_window else "no"),
-                             ";".join(e.categories), e.detail])
-    return path
+    return as_dict(by_worker), as_dict(by_provider)
 
 
 def format_actuals(report: ActualsReport) -> str:

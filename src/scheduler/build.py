@@ -11,6 +11,15 @@ from .units import format_hhmm
 
 PROVIDER_TAG = "provider:"
 GENDER_TAG = "gender:"
+#: Joins a visit id and a carer number into the job id of a double-up's second carer.
+#: Ids in the inputs cannot contain it (letters, digits and ``_ . - /`` only), so
+#: ``V1#2`` can never collide with a visit's own id (``V1/2`` is a valid visit id).
+JOB_PART_SEPARATOR = "#"
+
+
+def job_id(visit_id: str, part: int) -> str:
+    """The routing job id of carer ``part`` (from 1) of a visit: the visit id, then ``#2`` ..."""
+    return visit_id if part == 1 else f"{visit_id}{JOB_PART_SEPARATOR}{part}"
 
 
 @dataclass(frozen=True)
@@ -111,7 +120,10 @@ def build_problem(day: Day, travel: DayTravel, options: PlanOptions | None = Non
             vehicle_shift.append((worker.worker_id, number))
         if worker.max_work_s is not None:
             max_work[worker.worker_id] = worker.max_work_s
-    jobs, job_visit, job_part, links = [], [], [], []
+    jobs: list[Job] = []
+    job_visit: list[str] = []
+    job_part: list[int] = []
+    links: list[Link] = []
     for visit in day.visits:
         client = day.client_by_id[visit.client_id]
         tags = visit_tags(visit, day, pool=options.pool)
@@ -120,7 +132,7 @@ def build_problem(day: Day, travel: DayTravel, options: PlanOptions | None = Non
         first = len(jobs)
         for part in range(1, visit.carers + 1):
             jobs.append(Job(
-                id=visit.visit_id if part == 1 else f"{visit.visit_id}/{part}",
+                id=job_id(visit.visit_id, part),
                 location=travel.location("client", client.client_id),
                 service_s=visit.service_s, tw_start_s=visit.window_start_s,
                 tw_end_s=visit.window_end_s, skills=tags,

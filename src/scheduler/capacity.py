@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-import csv
 from collections import Counter, defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 
 from ..geo.travel import haversine_m
 from .model import Day, Visit
 from .rota import Rota
-from .units import format_hhmm
 
 #: Named time bands of the care day by the start of a visit's window: (name, start_s, end_s).
 TIME_BANDS: tuple[tuple[str, int, int], ...] = (
@@ -27,14 +24,6 @@ URGENT_SERVICES = frozenset({"hospital_discharge"})
 DIMENSIONS = ("area", "service", "provider", "time_band")
 UNASSIGNED = "unassigned"
 
-BREAKDOWN_COLUMNS = ("dimension", "key", "unplaced_visits", "unplaced_hours",
-                     "unplaced_packages", "package_hours")
-QUEUE_COLUMNS = ("rank", "visit_id", "client_id", "provider_id", "service", "area", "priority",
-                 "window", "duration_min", "carers", "why_first", "reason")
-CAPACITY_COLUMNS = ("area", "band_start", "band_end", "demand_carer_min", "rostered_min",
-                    "balance_min", "exception")
-IDLE_COLUMNS = ("worker_id", "provider_id", "area", "shift", "idle_start", "idle_end",
-                "idle_min")
 
 
 def time_band(seconds: int) -> str:
@@ -196,39 +185,6 @@ def unplaced_breakdown(day: Day, rota: Rota) -> UnplacedBreakdown:
         unplaced_carer_s=sum(v.service_s * v.carers for v in unplaced),
         unplaced_packages=len({(v.client_id, v.service) for v in unplaced}),
         groups=tuple(groups), queue=queue)
-
-
-def write_unplaced_breakdown_csv(breakdown: UnplacedBreakdown, path: Path) -> Path:
-    """Write ``unplaced_breakdown.csv``: a ``total`` row, then one row per dimension and key.
-
-    Hours are carer-hours with two decimals.
-    """
-    path = Path(path)
-    with path.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(BREAKDOWN_COLUMNS)
-        total_package_s = sum(g.package_carer_s for g in breakdown.by("service"))
-        writer.writerow(["total", "all", breakdown.unplaced_visits,
-                         _hours(breakdown.unplaced_carer_s), breakdown.unplaced_packages,
-                         _hours(total_package_s)])
-        for g in breakdown.groups:
-            writer.writerow([g.dimension, g.key, g.visits, _hours(g.carer_s), g.packages,
-                             _hours(g.package_carer_s)])
-    return path
-
-
-def write_priority_queue_csv(breakdown: UnplacedBreakdown, path: Path) -> Path:
-    """Write ``priority_queue.csv``: unplaced visits in the order to find them a carer."""
-    path = Path(path)
-    with path.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(QUEUE_COLUMNS)
-        for q in breakdown.queue:
-            writer.writerow([q.rank, q.visit_id, q.client_id, q.provider_id or "", q.service,
-                             q.area, q.priority,
-                             f"{format_hhmm(q.window_start_s)}-{format_hhmm(q.window_end_s)}",
-                             q.service_s // 60, q.carers, q.why_first, q.reason])
-    return path
 
 
 # ---- capacity -----------------------------------------------------------------------------
@@ -428,32 +384,3 @@ def capacity_exceptions(day: Day, rota: Rota, *, band_s: int = 1800,
                                          areas[worker.worker_id], number, lo, hi))
     return CapacityReport(band_s=band_s, bands=tuple(bands), idle=tuple(idle),
                           worker_areas=areas, worker_area_basis=basis, min_idle_s=min_idle_s)
-
-
-def write_capacity_csv(report: CapacityReport, path: Path) -> Path:
-    """Write ``capacity.csv``: one row per area and band.
-
-    ``exception`` is ``short`` when demand exceeds rostered capacity. Minutes are whole
-    minutes.
-    """
-    path = Path(path)
-    with path.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(CAPACITY_COLUMNS)
-        for b in report.bands:
-            writer.writerow([b.area, format_hhmm(b.start_s), format_hhmm(b.end_s),
-                             round(b.demand_carer_s / 60), round(b.rostered_s / 60),
-                             round(b.balance_s / 60), "short" if b.short else ""])
-    return path
-
-
-def write_idle_csv(report: CapacityReport, path: Path) -> Path:
-    """Write ``idle_time.csv``: idle stretches that could be released, one row each."""
-    path = Path(path)
-    with path.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(IDLE_COLUMNS)
-        for i in report.idle:
-            writer.writerow([i.worker_id, i.provider_id, i.area, i.shift, format_hhmm(i.start_s),
-                             format_hhmm(i.end_s), i.length_s // 60])
-    return path

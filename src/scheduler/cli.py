@@ -4,23 +4,25 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import math
+import signal
 import sys
-import threading
-import time
-from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
-from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from ..errors import CareroundsError, InputError, NetworkUnavailableError
+from .nightly import _plan_into, _warn, check_command, replan_command
+from .terminal import _signals, stderr, stdout
 
 EXIT_OK, EXIT_VIOLATIONS, EXIT_INPUT, EXIT_OTHER = 0, 1, 2, 3
-
-stderr = Console(stderr=True, highlight=False)
-stdout = Console(highlight=False, markup=False, soft_wrap=True)
+#: Exit codes after SIGINT and SIGTERM (128 + the signal number, as a shell reports them).
+EXIT_SIGINT, EXIT_SIGTERM = 128 + signal.SIGINT, 128 + signal.SIGTERM
+#: Longest ``--time-limit`` accepted, seconds (a week; longer is a typing mistake).
+MAX_TIME_LIMIT_S = 7 * 24 * 3600
+#: Most ``--processes`` accepted (each is a process with its own copy of an area's model).
+MAX_PROCESSES = 256
 
 
 def _date(value: str) -> dt.date:
@@ -30,70 +32,55 @@ def _date(value: str) -> dt.date:
         raise argparse.ArgumentTypeError(f"{value!r} is not a date; use YYYY-MM-DD") from None
 
 
-def _positive(value: str) -> float:
+def _number(value: str) -> float:
     try:
         number = float(value)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{value!r} is not a number") from None
+    if not math.isfinite(number):
+        raise argparse.ArgumentTypeError(f"{value!r} is not a finite number")
+    return number
+
+
+def _positive(value: str) -> float:
+    number = _number(value)
     if number <= 0:
         raise argparse.ArgumentTypeError("must be greater than 0")
     return number
 
 
-class _Phases:
-    """Prints each phase of a long job with its duration, on stderr."""
-
-    def __init__(self, quiet: bool = False) -> None:
-        self.quiet = quiet
-
-    def run(self, label: str, work: Callable[[], object]) -> object:
-        started = time.perf_counter()
-        with stderr.status(label + " ...", spinner="dots") if not self.quiet else _nothing():
-            result = work()
-        if not self.quiet:
-            stderr.print(f"[green]done[/] {label} ({time.perf_counter() - started:.1f} s)")
-        return result
-
-    def timed(self, label: str, seconds: float, work: Callable[[Callable], object]) -> object:
-        """Run work with a bar that fills over its time limit.
-
-        ``work`` receives a callback for progress reports (phase, sub-solves done,
-        placed / unplaced visits, travel so far) shown beside the bar.
-        """
-        if self.quiet:
-            return work(lambda p: None)
-        stop = threading.Event()
-        with Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(),
-                      console=stderr, transient=True) as progress:
-            task = progress.add_task(label, total=seconds)
-            started = time.perf_counter()
-
-            def tick() -> None:
-                while not stop.wait(0.25):
-                    progress.update(task, completed=min(seconds, time.perf_counter() - started))
-
-            def report(p) -> None:
-                progress.update(task, description=(
-                    f"{label}: {p.phase} {p.done}/{p.total}, {p.placed} placed, "
-                    f"{p.unplaced} unplaced, travel {p.travel_s / 3600:.1f} h"))
-
-            ticker = threading.Thread(target=tick, daemon=True)
-            ticker.start()
-            try:
-                result = work(report)
-            finally:
-                stop.set()
-                ticker.join()
-        stderr.print(f"[green]done[/] {label} ({time.perf_counter() - started:.1f} s)")
-        return result
+def _time_limit(value: str) -> float:
+    number = _positive(value)
+    if number > MAX_TIME_LIMIT_S:
+        raise argparse.ArgumentTypeError(f"must be at most {MAX_TIME_LIMIT_S} seconds (a week)")
+    return number
 
 
-class _nothing:
-    def __enter__(self) -> None:
-        return None
+def _count(value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a whole number") from None
+    if number < 1:
+        raise argparse.ArgumentTypeError("must be 1 or more")
+    return number
 
-    def __exit__(self, *exc: object) -> None:
-        return None
+
+def _processes(value: str) -> int:
+    number = _count(value)
+    if number > MAX_PROCESSES:
+        raise argparse.ArgumentTypeError(f"must be at most {MAX_PROCESSES}")
+    return number
+
+
+def _metres(value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a whole number of metres") from None
+    if number < 0:
+        raise argparse.ArgumentTypeError("must be 0 or more")
+    return number
 
 
 # ---- sample -------------------------------------------------------------------------------
@@ -112,118 +99,59 @@ def cmd_sample(args: argparse.Namespace) -> int:
 
 # ---- plan ---------------------------------------------------------------------------------
 
-def _load_day_and_travel(args: argparse.Namespace, phases: _Phases):
-    from .inputs import read_day
-    from .travel import build_travel
-
-    day = phases.run("Reading inputs", lambda: read_day(args.inputs, date=args.date))
-    what = f"Road travel times from {Path(args.roads).name}" if args.roads else \
-        "Travel times (straight-line estimate)"
-    travel = phases.run(what, lambda: build_travel(
-        day, roads=args.roads, cache_dir=getattr(args, "cache", None),
-        max_snap_m=getattr(args, "max_snap_m", 1000)))
-    for warning in travel.warnings[:20]:
-        stderr.print(f"[yellow]warning[/] {escape(warning)}")
-    return day, travel
-
-
-def _plan_options(args: argparse.Namespace):
-    from ..routing import Weights
-    from .build import PlanOptions
-
-    weights = Weights.from_toml(args.weights) if args.weights else Weights()
-    return PlanOptions(pool=args.pool, weights=weights)
-
-
 def cmd_plan(args: argparse.Namespace) -> int:
-    """``carerounds plan``: the nightly rota, with every output file (recorded with ``--store``)."""
-    from .store import recorder
+    """``carerounds plan``: the nightly rota, with every output file (recorded with ``--store``).
+
+    ``--out`` is checked and locked before the inputs are read. SIGINT and SIGTERM stop
+    the search: nothing is written (the previous set stays) unless ``--keep-partial``,
+    and the exit code is 130 or 143 either way (see docs/reliability.md).
+    """
+    from .outputset import check_output_dir, output_lock
 
     if args.week:
         return _week().plan_week_command(args, stdout.print, stderr.print)
-    asked = {"seed": args.seed, "time_limit_s": args.time_limit, "engine": args.engine,
-             "solution_limit": args.solution_limit, "pool": args.pool, "dedupe": args.dedupe}
-    with recorder(args.store, args.date, label=args.label, parameters=asked) as run:
-        args.date = run.plan_date or args.date  # --store needs the date now: default tomorrow
-        return _plan_and_write(args, run)
 
-
-def _plan_and_write(args: argparse.Namespace, run) -> int:
-    from ..routing import SolveParams
-    from .plan import plan_with_duplicates
-    from .render import write_plan
-    from .rota import format_summary, summarise
-
-    phases = _Phases(args.quiet)
-    day, travel = _load_day_and_travel(args, phases)
-    day = run.use_history(day)
-    options = _plan_options(args)
-    params = SolveParams(time_limit_s=args.time_limit, solution_limit=args.solution_limit,
-                         seed=args.seed)
-    stderr.print(f"Planning {len(day.visits)} visits for {len(day.workers)} workers on "
-                 f"{day.date.isoformat()} (time limit {args.time_limit:g} s, seed {args.seed})")
-    result = phases.timed("Optimising rounds", args.time_limit,
-                          lambda report: plan_with_duplicates(
-                              day, travel, params=params, options=options, dedupe=args.dedupe,
-                              engine=args.engine, processes=args.processes,
-                              on_progress=report, history_source=run.history_source))
-    out_dir = Path(args.out)
-    skipped: list[str] = []
-    written = phases.run("Writing rota, reports, run sheets and maps",
-                         lambda: write_plan(result, out_dir, skipped=skipped))
-    for note in skipped:
-        stderr.print(f"[yellow]note[/] {escape(note)}")
-    run.save(result)
-    rota = result.rota
-    stdout.print(format_summary(summarise(rota, result.planned)))
-    if rota.run.get("solution_source") == "insertion":
-        stdout.print("Search: nothing better than cheapest insertion within the time limit; "
-                     "the insertion rota stands (give more --time-limit to improve it)")
-    stdout.print(f"Duplicate multi-provider visits: {len(result.duplicates)} pair(s)"
-                 + (f", {len(result.merges)} merged" if result.merges
-                    else " (see duplicates.csv)"))
-    if options.pool:
-        changed = [o for o in rota.scheduled
-                   if day.visit_by_id[o.visit_id].provider_id not in (None, o.provider_id)]
-        stdout.print(f"Visits that changed provider (pool): {len(changed)}")
-        for o in changed[:50]:
-            stdout.print(f"  {o.visit_id}: {day.visit_by_id[o.visit_id].provider_id} -> "
-                         f"{o.provider_id}")
-        if len(changed) > 50:
-            stdout.print(f"  ... and {len(changed) - 50} more (rota.csv has every one)")
-    stdout.print(f"Travel: {'; '.join(travel.describe().values())}")
-    stdout.print("Wrote " + ", ".join(p.name for p in written) + f" to {out_dir}")
-    if run.saved:
-        stdout.print(run.describe())
-        return EXIT_OK if run.saved.published else EXIT_VIOLATIONS
-    return EXIT_OK
+    out_dir = check_output_dir(args.out, flag="--out")
+    with _signals.installed(), output_lock(out_dir, on_warning=_warn):
+        return _plan_into(args, out_dir)
 
 
 # ---- check --------------------------------------------------------------------------------
 
 def cmd_check(args: argparse.Namespace) -> int:
     """``carerounds check``: 0 when the rota is valid, 1 with its violations."""
-    from .check import check_rota
-    from .store.reports import rota_of
-
     if args.week:
         return _week().check_week_command(args, stdout.print)
-    phases = _Phases(args.quiet)
-    rota = rota_of(args.rota, args.store, args.date)
-    if args.date is None:
-        args.date = rota.date
-    day, travel = _load_day_and_travel(args, phases)
-    violations = check_rota(day, rota, travel)
-    if violations:
-        stdout.print(f"INVALID: {len(violations)} violation(s)")
-        for v in violations:
-            stdout.print(f"  {v}", markup=False)
-        return EXIT_VIOLATIONS
-    status = Counter(o.status for o in rota.outcomes)
-    merged = f", {status['merged']} merged into others" if status["merged"] else ""
-    stdout.print(f"VALID: {status['scheduled']} visits scheduled, {status['unplaced']} unplaced with "
-              f"reasons{merged}, every one of {len(day.visits)} input visits accounted for")
-    return EXIT_OK
+    return check_command(args)
+
+
+# ---- replan -------------------------------------------------------------------------------
+
+def cmd_replan(args: argparse.Namespace) -> int:
+    """``carerounds replan``: the rest of the day re-planned after events; 1 if it fails checks."""
+    return replan_command(args)
+
+
+def _register_replan(subparsers) -> None:
+    """Add ``carerounds replan`` to the CLI's subparsers."""
+    p = subparsers.add_parser(
+        "replan", help="re-plan the rest of the day after events (sickness, lateness, ...)",
+        description="Re-plan a published rota from --at, changing as little as needed "
+                    "(docs/replan.md). Exit 0, 1 when the checker rejects it, 2 on bad input.")
+    _add_inputs(p)
+    p.add_argument("--rota", metavar="FILE", help="the published rota.json (or --store, --date)")
+    _add_store(p, "reads the rota published for --date and publishes the re-plan once checked")
+    p.add_argument("--at", required=True, metavar="HH:MM", help="re-plan time")
+    p.add_argument("--events", metavar="FILE.csv", help="event, worker_id, visit_id, at, until, "
+                                                        "minutes")
+    p.add_argument("--add-visits", metavar="FILE.csv", help="visits to add (visits.csv format)")
+    p.add_argument("--out", required=True, metavar="DIR", help="output folder")
+    p.add_argument("--time-limit", type=_positive, default=10.0, metavar="S",
+                   help="seconds for the whole re-plan (default 10)")
+    p.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
+    p.add_argument("--tolerance-min", type=_non_negative, default=15.0, metavar="MIN",
+                   help="a visit may move this much at no cost (default 15)")
+    p.set_defaults(func=cmd_replan)
 
 
 # ---- roads --------------------------------------------------------------------------------
@@ -254,13 +182,9 @@ def cmd_duplicates(args: argparse.Namespace) -> int:
 
     Returns 0 when no pair is found and 1 when there are pairs (findings).
     """
-    from .duplicates import (
-        DEFAULT_ALLOWED_PAIRS,
-        find_duplicate_visits,
-        format_duplicates,
-        write_duplicates_csv,
-    )
+    from .duplicates import DEFAULT_ALLOWED_PAIRS, find_duplicate_visits, format_duplicates
     from .inputs import read_day
+    from .outputs import write_duplicates_csv
     from .travel import build_travel
 
     day = read_day(args.inputs, date=args.date)
@@ -280,10 +204,7 @@ def cmd_duplicates(args: argparse.Namespace) -> int:
 
 
 def _non_negative(value: str) -> float:
-    try:
-        number = float(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{value!r} is not a number") from None
+    number = _number(value)
     if number < 0:
         raise argparse.ArgumentTypeError("must be 0 or more")
     return number
@@ -316,8 +237,9 @@ def _register_duplicates(subparsers) -> None:
 
 def cmd_actuals(args: argparse.Namespace) -> int:
     """``carerounds actuals``: 0 when every visit went as planned, 1 with exceptions."""
-    from .actuals import compare_actuals, format_actuals, read_calls, write_actuals_csv
+    from .actuals import compare_actuals, format_actuals, read_calls
     from .inputs import read_day
+    from .outputs import write_actuals_csv
     from .store.reports import record_calls, rota_of
 
     rota = rota_of(args.rota, args.store, args.date)
@@ -341,8 +263,8 @@ def cmd_actuals(args: argparse.Namespace) -> int:
 
 def _minutes(value: str) -> float:
     try:
-        number = float(value)
-    except ValueError:
+        number = _number(value)
+    except argparse.ArgumentTypeError:
         raise argparse.ArgumentTypeError(f"{value!r} is not a number of minutes") from None
     if number < 0:
         raise argparse.ArgumentTypeError("must be 0 or more")
@@ -350,10 +272,7 @@ def _minutes(value: str) -> float:
 
 
 def _ratio(value: str) -> float:
-    try:
-        number = float(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{value!r} is not a number") from None
+    number = _number(value)
     if not 0 < number <= 1:
         raise argparse.ArgumentTypeError("must be more than 0 and at most 1")
     return number
@@ -461,10 +380,13 @@ def add_rota_arguments(p: argparse.ArgumentParser) -> None:
 
 def cmd_sheets(args: argparse.Namespace) -> int:
     """``carerounds sheets``: print the run sheets of a rota already planned."""
+    from .outputset import check_output_dir, publish_files
     from .render.sheets import write_run_sheets
 
+    out = check_output_dir(args.out, flag="--out", whole=False)
     day, rota, travel = load_rota_day(args)
-    for path in write_run_sheets(day, rota, Path(args.out), travel=travel):
+    for path in publish_files(out, lambda folder: write_run_sheets(day, rota, folder,
+                                                                   travel=travel)):
         stdout.print(f"Wrote {path}")
     return 0
 
@@ -481,10 +403,13 @@ def _register_sheets(subparsers) -> None:
 
 def cmd_map(args: argparse.Namespace) -> int:
     """``carerounds map``: write the maps of a rota already planned."""
+    from .outputset import check_output_dir, publish_files
     from .render.maps import write_maps
+
+    out = check_output_dir(args.out, flag="--out", whole=False)
     day, rota, travel = load_rota_day(args)
-    for path in write_maps(day, rota, travel, Path(args.out), per_area=not args.no_areas,
-                           tiles=not args.no_tiles):
+    for path in publish_files(out, lambda folder: write_maps(
+            day, rota, travel, folder, per_area=not args.no_areas, tiles=not args.no_tiles)):
         stdout.print(f"Wrote {path}")
     return 0
 
@@ -576,9 +501,9 @@ def _register_scenarios(subparsers) -> None:
     p.add_argument("--out", required=True, metavar="DIR", help="output folder")
     p.add_argument("--date", type=_date, default=None, help="plan date YYYY-MM-DD (default tomorrow)")
     p.add_argument("--seed", type=int, default=1, help="seed for scenarios without one (default 1)")
-    p.add_argument("--time-limit", type=_positive, default=10.0, metavar="S",
+    p.add_argument("--time-limit", type=_time_limit, default=10.0, metavar="S",
                    help="optimisation time limit per scenario in seconds (default 10)")
-    p.add_argument("--workers", type=int, default=None, metavar="N",
+    p.add_argument("--workers", type=_processes, default=None, metavar="N",
                    help="local processes (default one per core; 1 = no subprocesses)")
     p.add_argument("--cluster", default=None, metavar="ADDRESS",
                    help="run on a Dask cluster: tcp://HOST:PORT of a running scheduler, or "
@@ -642,7 +567,7 @@ def _add_inputs(p: argparse.ArgumentParser, *, roads: bool = True) -> None:
                             "straight-line estimate")
         p.add_argument("--cache", default=None, metavar="DIR",
                        help="cache folder for road travel matrices")
-        p.add_argument("--max-snap-m", type=int, default=1000,
+        p.add_argument("--max-snap-m", type=_metres, default=1000,
                        help="warn when a home is further than this from a road (default 1000)")
     p.add_argument("--quiet", action="store_true", help="no progress output")
 
@@ -668,13 +593,17 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("plan", help="plan the rota for a day",
                        description="Plan every worker's round for a day and write rota.json, "
-                                   "rota.csv and unplaced.csv.")
+                                   "rota.csv, unplaced.csv, the reports, run sheets and maps "
+                                   "into --out as one set (manifest.json lists every file). "
+                                   "Exit 0; 2 on bad input; 3 when the outputs cannot be "
+                                   "written (the previous set is kept); 130/143 on "
+                                   "SIGINT/SIGTERM.")
     _add_inputs(p)
     p.add_argument("--out", required=True, metavar="DIR", help="output folder")
     p.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
-    p.add_argument("--time-limit", type=_positive, default=30.0, metavar="S",
-                   help="optimisation time limit in seconds (default 30)")
-    p.add_argument("--solution-limit", type=int, default=None, metavar="N",
+    p.add_argument("--time-limit", type=_time_limit, default=30.0, metavar="S",
+                   help="optimisation time limit in seconds, at most a week (default 30)")
+    p.add_argument("--solution-limit", type=_count, default=None, metavar="N",
                    help="stop after N improving solutions (repeatable runs)")
     p.add_argument("--pool", action="store_true",
                    help="let any provider's workers do every visit, and list provider changes")
@@ -682,7 +611,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--engine", choices=["auto", "monolithic", "decomposed"], default="auto",
                    help="decomposed: solve areas in parallel then repair across them; auto "
                         "decomposes days over 400 carer-visits (default auto)")
-    p.add_argument("--processes", type=int, default=2, metavar="N",
+    p.add_argument("--processes", type=_processes, default=2, metavar="N",
                    help="parallel sub-solves for the decomposed engine (default 2)")
     p.add_argument("--dedupe", choices=["report", "merge"], default="report",
                    help="duplicate multi-provider visits: report them (default) or plan one "
@@ -690,6 +619,9 @@ def build_parser() -> argparse.ArgumentParser:
     _add_store(p, "records the run and publishes the rota once checked")
     p.add_argument("--label", default=None, help="who or what plans, for the store "
                    "(default: night plan, or replan HH:MM when the date has a rota)")
+    p.add_argument("--keep-partial", action="store_true",
+                   help="on SIGINT or SIGTERM write the best rota found so far, checked and "
+                        "marked partial (default: write nothing and keep the previous outputs)")
     _add_week_plan(p)
     p.set_defaults(func=cmd_plan)
 
@@ -698,6 +630,9 @@ def build_parser() -> argparse.ArgumentParser:
     _add_inputs(p)
     p.add_argument("--rota", metavar="FILE", help="rota.json written by plan (or --store, --date)")
     _add_store(p, "instead of --rota: checks the rota published for --date")
+    p.add_argument("--add-visits", metavar="FILE.csv", help="a re-plan's added visits")
+    p.add_argument("--base-rota", metavar="FILE", help="a re-plan's base rota (checks the past)")
+    p.add_argument("--events", metavar="FILE.csv", help="a re-plan's events (with --base-rota)")
     p.add_argument("--week", type=_date, default=None, metavar="YYYY-MM-DD",
                    help="check the seven days from this date (--rota is the folder plan --week "
                         "wrote) and the weekly rules")
@@ -714,7 +649,8 @@ def build_parser() -> argparse.ArgumentParser:
     f.set_defaults(func=cmd_roads_fetch)
 
     for register in (_register_duplicates, _register_actuals, _register_sheets, _register_maps,
-                     _register_scenarios, _register_store, _register_expand):
+                     _register_scenarios, _register_store, _register_replan,
+                     _register_expand):
         register(sub)
     return parser
 
@@ -741,9 +677,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         stderr.print(f"[red]error:[/] {escape(str(missing_extra(exc, purpose='this command')))}",
                      soft_wrap=True)
         return EXIT_OTHER
-    except KeyboardInterrupt:
-        stderr.print("interrupted")
-        return 130
+    except KeyboardInterrupt as exc:
+        signum = getattr(exc, "signum", signal.SIGINT)
+        stderr.print(f"interrupted by {signal.Signals(signum).name}")
+        return 128 + signum
 
 
 if __name__ == "__main__":

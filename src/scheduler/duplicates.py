@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import csv
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
-from pathlib import Path
 
 import numpy as np
 
@@ -27,9 +25,6 @@ MERGE_RULES = {
                             "kind the longer one",
 }
 
-DUPLICATES_COLUMNS = ("visit_id_a", "visit_id_b", "provider_a", "provider_b", "client_a",
-                      "client_b", "match", "window_a", "window_b", "overlap_min", "gap_min",
-                      "drop_visit", "care_saved_min", "travel_saved_min", "reason")
 
 _PRIORITY_RANK = {"critical": 0, "high": 1, "normal": 2}
 _ABBREVIATIONS = {"st": "street", "rd": "road", "ave": "avenue", "av": "avenue", "dr": "drive",
@@ -469,31 +464,6 @@ def merged_outcomes(merges: Iterable[Merge]) -> tuple[VisitOutcome, ...]:
 
 
 # ---- output -------------------------------------------------------------------------------
-
-def _minutes(seconds: int | None) -> str:
-    return "" if seconds is None else f"{seconds / 60:.0f}"
-
-
-def write_duplicates_csv(pairs: Iterable[DuplicatePair], day: Day, path: Path) -> Path:
-    """Write ``duplicates.csv``: one row per pair, columns :data:`DUPLICATES_COLUMNS`.
-
-    Minutes are whole minutes; ``travel_saved_min`` is empty when travel was not estimated.
-    """
-    del day  # the pair carries everything; kept in the signature for symmetry with the others
-    path = Path(path)
-    with path.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(DUPLICATES_COLUMNS)
-        for p in pairs:
-            writer.writerow([
-                p.visit_a, p.visit_b, p.provider_a or "", p.provider_b or "", p.client_a,
-                p.client_b, p.match,
-                f"{format_hhmm(p.window_a[0])}-{format_hhmm(p.window_a[1])}",
-                f"{format_hhmm(p.window_b[0])}-{format_hhmm(p.window_b[1])}",
-                _minutes(p.overlap_s), _minutes(p.gap_s), p.drop_visit,
-                _minutes(p.care_saved_s), _minutes(p.travel_saved_s), p.reason])
-    return path
-
 
 def format_duplicates(pairs: Sequence[DuplicatePair]) -> str:
     """A plain table of pairs for the terminal."""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -35,9 +34,6 @@ RULES = {
     "no_break": "over 6 h of work without a 20-min break",
     "low_continuity": "under half of the client's visits today by their regular carers",
 }
-FLAG_COLUMNS = ("rule", "worker_id", "provider_id", "shift", "client_id", "visit_id", "detail")
-WORKER_COLUMNS = ("worker_id", "provider_id", "shifts", "visits", "contact_min", "travel_min",
-                  "wait_min", "paid_min", "pay_gbp", "effective_hourly_gbp", "flags")
 
 
 @dataclass(frozen=True)
@@ -387,33 +383,3 @@ def fair_work_checks(day: Day, rota: Rota, *, hourly_rate_gbp: float = 12.60,
     flags.sort(key=lambda f: (order[f.rule], f.worker_id or "", f.shift or 0, f.client_id or "",
                               f.visit_id or ""))
     return FairWorkReport(tuple(flags), tuple(workers), tuple(clients), rate_p, wage_p, paid_time)
-
-
-def write_fair_work_csv(report: FairWorkReport, path: Path) -> Path:
-    """Write ``fair_work.csv``: one row per flag (columns :data:`FLAG_COLUMNS`)."""
-    path = Path(path)
-    with path.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(FLAG_COLUMNS)
-        for f in report.flags:
-            writer.writerow([f.rule, f.worker_id or "", f.provider_id or "",
-                             "" if f.shift is None else f.shift, f.client_id or "",
-                             f.visit_id or "", f.detail])
-    return path
-
-
-def write_fair_work_workers_csv(report: FairWorkReport, path: Path) -> Path:
-    """Write ``fair_work_workers.csv``: each working worker's time, pay and flag count."""
-    path = Path(path)
-    counts = Counter(f.worker_id for f in report.flags if f.worker_id)
-    with path.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(WORKER_COLUMNS)
-        for w in report.workers:
-            writer.writerow([w.worker_id, w.provider_id, w.shifts, w.visits,
-                             round(w.contact_s / 60), round(w.travel_s / 60), round(w.wait_s / 60),
-                             round(w.paid_s / 60), f"{w.pay_p / 100:.2f}",
-                             "" if w.effective_p_per_h is None
-                             else f"{w.effective_p_per_h / 100:.2f}",
-                             counts.get(w.worker_id, 0)])
-    return path

@@ -1,19 +1,36 @@
-"""Read and validate a day's input CSV files into the care domain model."""
+"""Read and validate a day's input CSV files into the care domain model.
+
+Every file goes through the project's one CSV reader
+(:func:`carerounds.scheduler.csvtable.read_table`), which refuses unclosed quotes,
+duplicated columns, over-long fields, lax numerals and NUL bytes, and never echoes
+personal data; every rejection is one :class:`~carerounds.errors.InputError` naming the
+file, the row and the field.
+"""
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import hashlib
-import io
-import re
+import os
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
 
 from ..errors import InputError
+from .csvtable import (
+    GENDER_SPELLINGS,
+    MAX_FIELD_CHARS,
+    MAX_FILE_BYTES,
+    MAX_ID_CHARS,
+    MAX_VALUE_CHARS,
+    MULTILINE_COLUMNS,
+    TEXT_LIMITS,
+    CsvRow,
+    CsvTable,
+    read_file_bytes,
+    read_table,
+    shown,
+)
 from .model import (
-    GENDERS,
     PRIORITIES,
     PROVIDER_KINDS,
     TRAVEL_MODES,
@@ -25,7 +42,13 @@ from .model import (
     Visit,
     Worker,
 )
-from .units import format_days, parse_days, parse_hhmm
+from .units import format_days, parse_days
+
+__all__ = ["COLUMNS", "GENDER_SPELLINGS", "HISTORY_COLUMNS", "HISTORY_FILE", "MAX_FIELD_CHARS",
+           "MAX_FILE_BYTES", "MAX_ID_CHARS", "MAX_VALUE_CHARS", "MULTILINE_COLUMNS",
+           "OPTIONAL_COLUMNS", "TEXT_LIMITS", "CsvRow", "CsvTable", "read_clients", "read_day",
+           "read_file_bytes", "read_history", "read_providers", "read_table", "read_visits",
+           "read_workers", "shown"]
 
 #: Columns every file must have, in contract order; optional columns are read when present.
 COLUMNS: dict[str, tuple[str, ...]] = {
@@ -42,154 +65,17 @@ OPTIONAL_COLUMNS: dict[str, tuple[str, ...]] = {
 HISTORY_FILE = "history.csv"
 HISTORY_COLUMNS = ("client_id", "worker_id", "visits")
 
-#: Generous bounds of Great Britain and Northern Ireland with their islands, degrees.
-UK_LAT = (49.8, 60.95)
-UK_LON = (-8.7, 1.8)
-_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-/]*$")
+def _records(folder: Path, name: str, *, id_field: str, required: tuple[str, ...],
+             optional: tuple[str, ...] = ()) -> tuple[SourceFile, Iterator[CsvRow]]:
+    table = read_table(folder / name, required=required, id_field=id_field, optional=optional,
+                       not_found=f"file not found in {folder.name or folder}/; every day needs "
+                                 f"{', '.join(COLUMNS)}")
+    return table.source, iter(table.rows)
 
 
-class _Row:
-    """One CSV record with helpers that raise InputError naming file, row and field."""
-
-    def __init__(self, file: str, line: int, values: dict[str, str], id_field: str) -> None:
-        self.file = file
-        self.line = line
-        self.values = values
-        self.id = (values.get(id_field) or "").strip() or None
-
-    def error(self, field: str | None, message: str) -> InputError:
-        return InputError(message, file=self.file, row=self.line, field=field, id=self.id)
-
-    def text(self, field: str, *, required: bool = True) -> str:
-        value = (self.values.get(field) or "").strip()
-        if required and not value:
-            raise self.error(field, "is empty; a value is required")
-        return value
-
-    def ident(self, field: str, *, required: bool = True) -> str:
-        value = self.text(field, required=required)
-        if value and not _ID.match(value):
-            raise self.error(field, f"{value!r} is not a valid id (letters, digits, _ . - / only)")
-        return value
-
-    def choice(self, field: str, options: tuple[str, ...], *, required: bool = True) -> str | None:
-        value = self.text(field, required=required).lower()
-        if not value:
-            return None
-        if value not in options:
-            raise self.error(field, f"{value!r} is not one of {', '.join(options)}")
-        return value
-
-    def number(self, field: str) -> float:
-        value = self.text(field)
-        try:
-            number = float(value)
-        except ValueError:
-            raise self.error(field, f"{value!r} is not a number") from None
-        if number != number or number in (float("inf"), float("-inf")):
-            raise self.error(field, f"{value!r} is not a finite number")
-        return number
-
-    def whole(self, field: str, *, low: int, high: int, required: bool = True) -> int | None:
-        value = self.text(field, required=required)
-        if not value:
-            return None
-        try:
-            number = int(value)
-        except ValueError:
-            raise self.error(field, f"{value!r} is not a whole number") from None
-        if not low <= number <= high:
-            raise self.error(field, f"{number} is outside {low}..{high}")
-        return number
-
-    def time_s(self, field: str) -> int:
-        value = self.text(field)
-        try:
-            return parse_hhmm(value)
-        except ValueError as exc:
-            raise self.error(field, str(exc)) from None
-
-    def coordinate(self, lat_field: str, lon_field: str) -> tuple[float, float]:
-        lat, lon = self.number(lat_field), self.number(lon_field)
-        if not UK_LAT[0] <= lat <= UK_LAT[1]:
-            raise self.error(lat_field, f"latitude {lat} is outside the UK ({UK_LAT[0]} to "
-                                        f"{UK_LAT[1]}); check the column order (lat, lon)")
-        if not UK_LON[0] <= lon <= UK_LON[1]:
-            raise self.error(lon_field, f"longitude {lon} is outside the UK ({UK_LON[0]} to "
-                                        f"{UK_LON[1]}); check the column order (lat, lon)")
-        return lat, lon
-
-    def days(self, field: str) -> frozenset[int] | None:
-        """An optional list of weekdays; ``None`` when blank (every day)."""
-        value = self.text(field, required=False)
-        if not value:
-            return None
-        try:
-            return parse_days(value)
-        except ValueError as exc:
-            raise self.error(field, str(exc)) from None
-
-    def hours_s(self, field: str, *, high: float) -> int | None:
-        """An optional number of hours in ``(0, high]``, as whole seconds."""
-        value = self.text(field, required=False)
-        if not value:
-            return None
-        try:
-            hours = float(value)
-        except ValueError:
-            raise self.error(field, f"{value!r} is not a number of hours") from None
-        if not 0 < hours <= high:
-            raise self.error(field, f"{hours:g} is outside 0..{high:g} hours")
-        return int(round(hours * 3600))
-
-    def items(self, field: str) -> tuple[str, ...]:
-        raw = self.text(field, required=False)
-        return tuple(part.strip() for part in raw.split(";") if part.strip())
-
-
-def _hash(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
-def _records(folder: Path, name: str, *, id_field: str,
-             required: tuple[str, ...]) -> tuple[SourceFile, Iterator[_Row]]:
-    path = folder / name
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise InputError(f"file not found in {folder.name or folder}/; every day needs "
-                         f"{', '.join(COLUMNS)}", file=name) from None
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise InputError(f"is not UTF-8 text (byte {exc.start}); save it as CSV UTF-8",
-                         file=name) from None
-    reader = csv.DictReader(io.StringIO(text, newline=""))
-    header = [h.strip() for h in (reader.fieldnames or [])]
-    if not header:
-        raise InputError("is empty; it needs a header row", file=name, row=1)
-    reader.fieldnames = header
-    missing = [c for c in required if c not in header]
-    if missing:
-        raise InputError(f"missing column(s) {', '.join(missing)}; the header has "
-                         f"{', '.join(header)}", file=name, row=1, field=missing[0])
-    rows = list(reader)
-    source = SourceFile(name=name, sha256=_hash(data), rows=len(rows))
-
-    def iterate() -> Iterator[_Row]:
-        for offset, values in enumerate(rows):
-            # reader.line_num is not per-record for quoted newlines; count records instead
-            line = offset + 2
-            if None in values:
-                raise InputError("has more fields than the header", file=name, row=line)
-            yield _Row(name, line, values, id_field)
-
-    return source, iterate()
-
-
-def _check_unique(seen: dict[str, int], row: _Row, field: str, value: str) -> None:
+def _check_unique(seen: dict[str, int], row: CsvRow, field: str, value: str) -> None:
     if value in seen:
-        raise row.error(field, f"duplicate id {value!r} (first on row {seen[value]})")
+        raise row.error(field, f"duplicate id {shown(value)} (first on row {seen[value]})")
     seen[value] = row.line
 
 
@@ -202,8 +88,71 @@ def read_providers(folder: Path) -> tuple[SourceFile, tuple[Provider, ...]]:
     for row in rows:
         pid = row.ident("provider_id")
         _check_unique(seen, row, "provider_id", pid)
-        providers.append(Provider(pid, row.text("name"), row.choice("kind", PROVIDER_KINDS)))
+        kind = row.choice("kind", PROVIDER_KINDS)
+        assert kind is not None  # required
+        providers.append(Provider(pid, row.text("name"), kind))
     return source, tuple(providers)
+
+
+#: Worker details every split-shift row must repeat, in the order they are compared.
+_WORKER_DETAILS = ("provider_id", "name", "gender", "home_lat", "home_lon", "skills",
+                   "travel_mode", "max_hours")
+
+
+def _worker_details(worker: Worker) -> tuple[object, ...]:
+    return (worker.provider_id, worker.name, worker.gender, worker.home_lat, worker.home_lon,
+            worker.skills, worker.travel_mode, worker.max_work_s)
+
+
+def _max_work_s(row: CsvRow) -> int | None:
+    hours = row.number("max_hours", required=False)
+    if hours is None:
+        return None
+    if not 0 < hours <= 24:
+        raise row.error("max_hours", f"{row.shown_value('max_hours')} is outside 0..24 hours")
+    return int(round(hours * 3600))
+
+
+def _days(row: CsvRow) -> frozenset[int] | None:
+    """The optional ``days`` of a shift row (``Mon;Tue``, ``daily``); None when blank."""
+    value = row.text("days", required=False)
+    if not value:
+        return None
+    try:
+        return parse_days(value)
+    except ValueError as exc:
+        raise row.error("days", str(exc)) from None
+
+
+def _week_hours_s(row: CsvRow, field: str) -> int | None:
+    """An optional number of hours a week in ``(0, 168]``, as whole seconds."""
+    hours = row.number(field, required=False)
+    if hours is None:
+        return None
+    if not 0 < hours <= 168:
+        raise row.error(field, f"{row.shown_value(field)} is outside 0..168 hours")
+    return int(round(hours * 3600))
+
+
+def _worker(row: CsvRow, providers: dict[str, Provider]) -> Worker:
+    wid = row.ident("worker_id")
+    pid = row.ident("provider_id")
+    if pid not in providers:
+        raise row.error("provider_id", f"unknown provider {shown(pid)}; add it to providers.csv")
+    start, end = row.time_s("shift_start"), row.time_s("shift_end")
+    if end <= start:
+        raise row.error("shift_end", "shift ends before it starts (overnight shifts: "
+                                     "split them at midnight)")
+    lat, lon = row.coordinate("home_lat", "home_lon")
+    gender, mode = row.gender("gender"), row.choice("travel_mode", TRAVEL_MODES)
+    assert gender is not None and mode is not None  # required
+    return Worker(
+        worker_id=wid, provider_id=pid, name=row.text("name"), gender=gender, home_lat=lat,
+        home_lon=lon, shifts=(Shift(start, end, row.line, _days(row)),),
+        skills=frozenset(s.lower() for s in row.items("skills")), travel_mode=mode,
+        max_work_s=_max_work_s(row), row=row.line,
+        contract_week_s=_week_hours_s(row, "contract_hours_week"),
+        max_week_s=_week_hours_s(row, "max_hours_week"))
 
 
 def read_workers(folder: Path, providers: dict[str, Provider],
@@ -211,51 +160,36 @@ def read_workers(folder: Path, providers: dict[str, Provider],
                  ) -> tuple[SourceFile, tuple[Worker, ...]]:
     """Read ``workers.csv``; several rows with one ``worker_id`` are that worker's shifts.
 
-    Optional columns: ``max_hours`` (a day), ``days`` (the weekdays a row's shift is
-    worked, blank for every day), ``contract_hours_week`` and ``max_hours_week``.
+    Every row of a worker must repeat the same details (provider, name, gender, home,
+    skills, travel mode and ``max_hours``) and its shifts must not overlap on a day both
+    are worked. Optional columns: ``max_hours`` (a day), ``days`` (the weekdays a row's
+    shift is worked, blank for every day), ``contract_hours_week`` and ``max_hours_week``
+    (given once per worker, or the same on every row).
     """
     source, rows = _records(folder, "workers.csv", id_field="worker_id",
-                            required=COLUMNS["workers.csv"])
+                            required=COLUMNS["workers.csv"],
+                            optional=OPTIONAL_COLUMNS["workers.csv"])
     workers: dict[str, Worker] = {}
     for row in rows:
-        worker = _worker_row(row, providers)
-        first = workers.get(worker.worker_id)
-        workers[worker.worker_id] = worker if first is None else _add_shift(first, worker, row)
+        worker = _worker(row, providers)
+        wid = worker.worker_id
+        first = workers.get(wid)
+        if first is None:
+            workers[wid] = worker
+            continue
+        for field, was, now in zip(_WORKER_DETAILS, _worker_details(first),
+                                   _worker_details(worker)):
+            if was != now:
+                raise row.error(field, f"worker {shown(wid)} appears again (first on row "
+                                       f"{first.row}) with a different {field}; a worker's "
+                                       "extra rows are split shifts and must repeat the same "
+                                       "details")
+        workers[wid] = _add_shift(first, worker, row)
     return source, tuple(workers.values())
 
 
-def _worker_row(row: _Row, providers: dict[str, Provider]) -> Worker:
-    """One row of ``workers.csv`` as a worker with that row's one shift."""
-    wid = row.ident("worker_id")
-    pid = row.ident("provider_id")
-    if pid not in providers:
-        raise row.error("provider_id", f"unknown provider {pid!r}; add it to providers.csv")
-    start, end = row.time_s("shift_start"), row.time_s("shift_end")
-    if end <= start:
-        raise row.error("shift_end", "shift ends before it starts (overnight shifts: "
-                                     "split them at midnight)")
-    lat, lon = row.coordinate("home_lat", "home_lon")
-    return Worker(
-        worker_id=wid, provider_id=pid, name=row.text("name"),
-        gender=row.choice("gender", GENDERS), home_lat=lat, home_lon=lon,
-        shifts=(Shift(start, end, row.line, row.days("days")),),
-        skills=frozenset(s.lower() for s in row.items("skills")),
-        travel_mode=row.choice("travel_mode", TRAVEL_MODES),
-        max_work_s=row.hours_s("max_hours", high=24), row=row.line,
-        contract_week_s=row.hours_s("contract_hours_week", high=168),
-        max_week_s=row.hours_s("max_hours_week", high=168))
-
-
-def _add_shift(first: Worker, worker: Worker, row: _Row) -> Worker:
-    """A worker's further row: another shift, on the same details."""
-    wid = worker.worker_id
-    same = (first.provider_id, first.gender, first.home_lat, first.home_lon,
-            first.travel_mode, first.skills)
-    if same != (worker.provider_id, worker.gender, worker.home_lat, worker.home_lon,
-                worker.travel_mode, worker.skills):
-        raise row.error("worker_id", f"worker {wid!r} appears again (first on row "
-                        f"{first.row}) with different details; a worker's extra rows "
-                        "are split shifts and must repeat the same details")
+def _add_shift(first: Worker, worker: Worker, row: CsvRow) -> Worker:
+    """A worker's further row: another shift, with one weekly figure per worker."""
     for name, field in (("contract_week_s", "contract_hours_week"),
                         ("max_week_s", "max_hours_week")):
         mine, theirs = getattr(worker, name), getattr(first, name)
@@ -272,7 +206,6 @@ def _add_shift(first: Worker, worker: Worker, row: _Row) -> Worker:
                                            f"{shift.row}{on}")
     shifts = tuple(sorted(first.shifts + worker.shifts, key=lambda s: s.start_s))
     return replace(first, shifts=shifts,
-                   max_work_s=first.max_work_s if worker.max_work_s is None else worker.max_work_s,
                    contract_week_s=first.contract_week_s or worker.contract_week_s,
                    max_week_s=first.max_week_s or worker.max_week_s)
 
@@ -289,68 +222,78 @@ def read_clients(folder: Path, workers: dict[str, Worker]) -> tuple[SourceFile, 
         lat, lon = row.coordinate("lat", "lon")
         lists = {}
         for field in ("preferred_workers", "excluded_workers"):
-            ids = row.items(field)
+            ids = row.ids(field)
             for wid in ids:
                 if wid not in workers:
-                    raise row.error(field, f"unknown worker {wid!r}; it is not in workers.csv")
+                    raise row.error(field, f"unknown worker {shown(wid)}; it is not in "
+                                           "workers.csv")
             lists[field] = frozenset(ids)
         clients.append(Client(
             client_id=cid, name=row.text("name"), address=row.text("address"),
             postcode=row.text("postcode", required=False).upper(), lat=lat, lon=lon,
             area=row.text("area", required=False) or "Unknown",
-            gender_preference=row.choice("gender_preference", GENDERS, required=False),
+            gender_preference=row.gender("gender_preference", required=False),
             preferred_workers=lists["preferred_workers"],
             excluded_workers=lists["excluded_workers"],
             notes=row.text("notes", required=False), row=row.line))
     return source, tuple(clients)
 
 
-def read_visits(folder: Path, clients: dict[str, Client],
-                providers: dict[str, Provider]) -> tuple[SourceFile, tuple[Visit, ...]]:
-    """Read ``visits.csv``; times are ``HH:MM`` and durations minutes."""
-    source, rows = _records(folder, "visits.csv", id_field="visit_id",
-                            required=COLUMNS["visits.csv"])
+def _visit(row: CsvRow, clients: dict[str, Client], providers: dict[str, Provider]) -> Visit:
+    vid = row.ident("visit_id")
+    cid = row.ident("client_id")
+    if cid not in clients:
+        raise row.error("client_id", f"unknown client {shown(cid)}; add it to clients.csv")
+    pid = row.ident("provider_id", required=False) or None
+    if pid is not None and pid not in providers:
+        raise row.error("provider_id", f"unknown provider {shown(pid)}; add it to providers.csv "
+                                       "or leave it blank for a visit no provider has taken")
+    start, end = row.time_s("window_start"), row.time_s("window_end")
+    if end < start:
+        raise row.error("window_end", "window ends before it starts")
+    duration_min = row.whole("duration_min", low=1, high=24 * 60)
+    carers = row.whole("carers", low=1, high=2)
+    assert duration_min is not None and carers is not None  # required
+    return Visit(
+        visit_id=vid, client_id=cid, provider_id=pid, window_start_s=start,
+        window_end_s=end, service_s=duration_min * 60, carers=carers,
+        skills=frozenset(s.lower() for s in row.items("skills")),
+        priority=row.choice("priority", PRIORITIES, required=False) or "normal",
+        service=row.text("service", required=False).lower() or "unspecified",
+        tasks=row.items("tasks"), row=row.line)
+
+
+def read_visits(folder: Path, clients: dict[str, Client], providers: dict[str, Provider], *,
+                name: str = "visits.csv") -> tuple[SourceFile, tuple[Visit, ...]]:
+    """Read ``visits.csv`` (or ``name``, in its format); times are ``HH:MM``, durations minutes.
+
+    A file with only its header is a day with no visits (the plan is an empty rota).
+    """
+    source, rows = _records(folder, name, id_field="visit_id", required=COLUMNS["visits.csv"])
     seen: dict[str, int] = {}
     visits = []
     for row in rows:
-        vid = row.ident("visit_id")
-        _check_unique(seen, row, "visit_id", vid)
-        cid = row.ident("client_id")
-        if cid not in clients:
-            raise row.error("client_id", f"unknown client {cid!r}; add it to clients.csv")
-        pid = row.ident("provider_id", required=False) or None
-        if pid is not None and pid not in providers:
-            raise row.error("provider_id", f"unknown provider {pid!r}; add it to providers.csv "
-                                           "or leave it blank for a visit no provider has taken")
-        start, end = row.time_s("window_start"), row.time_s("window_end")
-        if end < start:
-            raise row.error("window_end", "window ends before it starts")
-        duration_min = row.whole("duration_min", low=1, high=24 * 60)
-        visits.append(Visit(
-            visit_id=vid, client_id=cid, provider_id=pid, window_start_s=start,
-            window_end_s=end, service_s=duration_min * 60,
-            carers=row.whole("carers", low=1, high=2),
-            skills=frozenset(s.lower() for s in row.items("skills")),
-            priority=row.choice("priority", PRIORITIES, required=False) or "normal",
-            service=row.text("service", required=False).lower() or "unspecified",
-            tasks=row.items("tasks"), row=row.line))
+        _check_unique(seen, row, "visit_id", row.ident("visit_id"))
+        visits.append(_visit(row, clients, providers))
     return source, tuple(visits)
 
 
 def read_history(folder: Path, clients: dict[str, Client],
                  workers: dict[str, Worker]) -> tuple[SourceFile | None, dict[str, dict[str, int]]]:
     """Read the optional ``history.csv`` (past visits per client and worker)."""
-    if not (folder / HISTORY_FILE).exists():
+    # lexists: a broken or looping link named history.csv is an error, not "no history"
+    if not os.path.lexists(folder / HISTORY_FILE):
         return None, {}
     source, rows = _records(folder, HISTORY_FILE, id_field="client_id", required=HISTORY_COLUMNS)
     history: dict[str, dict[str, int]] = {}
     for row in rows:
         cid, wid = row.ident("client_id"), row.ident("worker_id")
         if cid not in clients:
-            raise row.error("client_id", f"unknown client {cid!r}")
+            raise row.error("client_id", f"unknown client {shown(cid)}")
         if wid not in workers:
-            raise row.error("worker_id", f"unknown worker {wid!r}")
+            raise row.error("worker_id", f"unknown worker {shown(wid)}")
         count = row.whole("visits", low=0, high=100_000)
+        assert count is not None  # required
         history.setdefault(cid, {})[wid] = history.get(cid, {}).get(wid, 0) + count
     return source, history
 
@@ -373,7 +316,9 @@ def read_day(folder: str | Path, *, date: dt.date | None = None) -> Day:
     """
     folder = Path(folder)
     if not folder.is_dir():
-        raise InputError(f"input folder {str(folder)!r} does not exist or is not a folder")
+        what = "is a file, not a folder" if folder.exists() else "does not exist or is not a folder"
+        raise InputError(f"input folder {str(folder)!r} {what}; give the folder that holds "
+                         f"{', '.join(COLUMNS)}")
     psrc, providers = read_providers(folder)
     by_provider = {p.provider_id: p for p in providers}
     wsrc, workers = read_workers(folder, by_provider)

@@ -7,11 +7,22 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 
+from ..errors import InputError
+from ..geo.travel import haversine_m
+
 PRIORITIES = ("critical", "high", "normal")
 PROVIDER_KINDS = ("in_house", "independent")
 TRAVEL_MODES = ("drive", "walk")
 GENDERS = ("female", "male", "other")
 SKILLS = ("medication", "hoist", "dementia", "peg", "catheter", "complex_care")
+
+
+def _run_seconds(run: Mapping, key: str, default: int, *, where: str = "run.") -> int:
+    """A non-negative whole number from a rota's run record, or ``default`` when absent."""
+    value = run.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 10**7:
+        raise InputError("must be a whole number from 0 to 10,000,000", field=where + key)
+    return value
 
 
 @dataclass(frozen=True)
@@ -31,10 +42,16 @@ class BreakRule:
 
     @classmethod
     def of_run(cls, run: Mapping) -> BreakRule:
-        """The rule a rota was planned with, from its run record (defaults when absent)."""
+        """The rule a rota was planned with, from its run record (defaults when absent).
+
+        Raises
+        ------
+        InputError
+            When the record holds something other than whole seconds.
+        """
         default = cls()
-        return cls(after_s=int(run.get("break_after_s", default.after_s)),
-                   min_s=int(run.get("break_s", default.min_s)))
+        return cls(after_s=_run_seconds(run, "break_after_s", default.after_s),
+                   min_s=_run_seconds(run, "break_s", default.min_s))
 
 
 @dataclass(frozen=True)
@@ -71,6 +88,14 @@ class TravelBuffer:
         """The buffer after a leg of ``travel_s`` seconds between two addresses."""
         return max(self.min_s, travel_s * self.share_bp // 10_000)
 
+    def owed(self, previous: Client | None, client: Client, travel_s: int) -> int:
+        """The buffer owed before a visit to ``client`` after one to ``previous`` (None: home)."""
+        if previous is None or previous.client_id == client.client_id or not (
+                self.min_s or self.share_bp):
+            return 0
+        apart = float(haversine_m(previous.lat, previous.lon, client.lat, client.lon))
+        return self.seconds(travel_s) if apart > self.same_address_m else 0
+
     @classmethod
     def of_run(cls, run: Mapping) -> TravelBuffer:
         """The buffer a rota was planned with, from its run record (none when absent).
@@ -79,10 +104,14 @@ class TravelBuffer:
         without one.
         """
         recorded = run.get("travel_buffer")
-        if not isinstance(recorded, Mapping):
+        if recorded is None:
             return cls(min_s=0, share_bp=0)
-        return cls(**{k: int(v) for k, v in recorded.items()
-                      if k in ("min_s", "share_bp", "same_address_m")})
+        if not isinstance(recorded, Mapping):
+            raise InputError("is not an object of min_s, share_bp and same_address_m",
+                             field="run.travel_buffer")
+        default = cls()
+        return cls(**{k: _run_seconds(recorded, k, getattr(default, k), where="run.travel_buffer.")
+                      for k in ("min_s", "share_bp", "same_address_m")})
 
 
 #: The break rule of the Working Time Regulations; the planner, the checker and the

@@ -25,15 +25,15 @@ from pathlib import Path
 from ..errors import InputError
 from .inputs import (
     PRIORITIES,
+    CsvRow,
     _records,
-    _Row,
     read_clients,
     read_history,
     read_providers,
     read_workers,
 )
 from .model import Client, Day, Provider, SourceFile, Visit, Worker
-from .units import WEEKDAYS, format_hhmm
+from .units import WEEKDAYS, format_hhmm, parse_days
 
 PACKAGES_FILE = "packages.csv"
 #: Columns of ``packages.csv`` in contract order; ``start_date`` and ``end_date`` are optional.
@@ -124,7 +124,18 @@ def recurring_key(visit_id: str, date: dt.date) -> str:
     return visit_id.replace(f"-{date.isoformat()}", "", 1)
 
 
-def _date(row: _Row, field: str) -> dt.date | None:
+def _package_days(row: CsvRow) -> frozenset[int] | None:
+    """The ``days`` of a package row (``Mon;Tue`` or ``daily``); None when blank."""
+    value = row.text("days", required=False)
+    if not value:
+        return None
+    try:
+        return parse_days(value)
+    except ValueError as exc:
+        raise row.error("days", str(exc)) from None
+
+
+def _date(row: CsvRow, field: str) -> dt.date | None:
     value = row.text(field, required=False)
     if not value:
         return None
@@ -134,7 +145,7 @@ def _date(row: _Row, field: str) -> dt.date | None:
         raise row.error(field, f"{value!r} is not a date; use YYYY-MM-DD") from None
 
 
-def _package_row(row: _Row, clients: Mapping[str, Client],
+def _package_row(row: CsvRow, clients: Mapping[str, Client],
                  providers: Mapping[str, Provider]) -> PackageVisit:
     pid = row.ident("package_id")
     cid = row.ident("client_id")
@@ -144,7 +155,7 @@ def _package_row(row: _Row, clients: Mapping[str, Client],
     if provider is not None and provider not in providers:
         raise row.error("provider_id", f"unknown provider {provider!r}; add it to providers.csv "
                                        "or leave it blank for a package no provider has taken")
-    days = row.days("days")
+    days = _package_days(row)
     if days is None:
         raise row.error("days", "is empty; write the days of the visit, e.g. Mon;Wed;Fri or "
                                 "daily")

@@ -63,12 +63,22 @@ def run_info(day: Day, travel: DayTravel, params: SolveParams, options: PlanOpti
         "inputs": {s.name: {"sha256": s.sha256, "rows": s.rows} for s in day.sources},
         "versions": {"carerounds": __version__, "ortools": _version("ortools"),
                      "osmnx": _version("osmnx"), "python": platform.python_version()},
-        "weights": options.weights.__dict__,
+        "weights": _weights_record(options.weights),
         # the checker and the fair-work report judge breaks by the rule planned with
         "break_after_s": options.break_after_s, "break_s": options.break_s,
         "travel_buffer": dict(options.buffer.__dict__),
+        # true only for a rota kept after a signal stopped the search (--keep-partial)
+        "partial": False,
         "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
     }
+
+
+#: Weights added later: recorded only when set, so earlier run records read the same.
+_PRICED_LATER = ("overtime_s", "max_overtime_s", "waiting_s")
+
+
+def _weights_record(weights: Weights) -> dict:
+    return {k: v for k, v in weights.__dict__.items() if v or k not in _PRICED_LATER}
 
 
 def rota_from_solution(day: Day, built: BuiltProblem, solution: Solution,
@@ -158,6 +168,8 @@ def partition_by_area(day: Day, built: BuiltProblem, travel: DayTravel) -> list[
         client = day.client_by_id[day.visit_by_id[visit_id].client_id]
         areas.setdefault(client.area, []).append(j)
     names = sorted(areas)
+    if not names:
+        return []  # a day with no visits (visits.csv with only its header) has no areas
     samples = {a: sorted({built.problem.jobs[j].location for j in areas[a]})[:40] for a in names}
     by_area: dict[str, list[int]] = {a: [] for a in names}
     home_area: dict[str, str] = {}
@@ -217,6 +229,10 @@ def plan_day(day: Day, travel: DayTravel, *, params: SolveParams | None = None,
                 wall_s=round(solution.wall_s, 2),
                 first_solution_s=None if solution.first_solution_s is None
                 else round(solution.first_solution_s, 2))
+    if options.weights.overtime_s or options.weights.waiting_s:
+        # Totals of what the weights price; absent when unpriced (earlier records' shape).
+        info.update(overtime_s=sum(r.overtime_s for r in solution.routes),
+                    waiting_s=sum(r.waiting_s for r in solution.routes))
     if engine == "decomposed":
         info["areas"] = {g.name: {"jobs": len(g.jobs), "shifts": len(g.vehicles)} for g in groups}
     return Rota(date=day.date, shifts=shifts, outcomes=outcomes, run=info)

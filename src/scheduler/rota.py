@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
+import hashlib
 import json
 from collections import defaultdict
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from ..errors import InputError
-from .model import Day
-from .units import METRES_PER_MILE, format_hhmm, format_hhmmss
+from .inputs import read_file_bytes, shown
+from .model import Day, TravelBuffer
+from .units import METRES_PER_MILE, format_hhmmss, parse_hhmmss
 
 ROTA_FORMAT = "carerounds.rota/1"
 
@@ -124,101 +125,220 @@ def rota_to_dict(rota: Rota) -> dict:
     for o in rota.outcomes:
         record = asdict(o)
         record["workers"] = list(o.workers)
-        if o.start_s is not None:
+        if o.start_s is not None and o.end_s is not None:
             record.update(start=format_hhmmss(o.start_s), end=format_hhmmss(o.end_s))
         visits.append(record)
     return {"format": ROTA_FORMAT, "date": rota.date.isoformat(), "run": rota.run,
             "shifts": shifts, "visits": visits}
 
 
-def write_rota_json(rota: Rota, path: Path) -> Path:
-    """Write ``rota.json``."""
-    path.write_text(json.dumps(rota_to_dict(rota), indent=1, ensure_ascii=False) + "\n",
-                    encoding="utf-8")
-    return path
+def rota_digest(rota: Rota) -> str:
+    """SHA-256 of a rota's canonical JSON: its content, whatever the file's layout."""
+    text = json.dumps(rota_to_dict(rota), sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+#: Bounds of the numbers in a rota: clock times are seconds since midnight of the plan
+#: date up to 24:00 (shifts end by midnight), legs at most a day, distances 10,000 km.
+_CLOCK_S = (0, 86_400)
+_LEG_S = (0, 86_400)
+_DISTANCE_M = (0, 10_000_000)
+_STATUSES = ("scheduled", "unplaced", "merged")
+
+
+class _RotaReader:
+    """Checks each value of a parsed ``rota.json``; errors name the file and the field path."""
+
+    def __init__(self, file: str) -> None:
+        self.file = file
+
+    def error(self, where: str, message: str) -> InputError:
+        return InputError(message, file=self.file, field=where or None)
+
+    def mapping(self, value: object, where: str) -> dict:
+        if not isinstance(value, dict):
+            raise self.error(where, f"is {_kind(value)}; expected an object {{...}}")
+        return value
+
+    def array(self, record: dict, key: str, where: str) -> list:
+        value = self.get(record, key, where)
+        if not isinstance(value, list):
+            raise self.error(_at(where, key), f"is {_kind(value)}; expected a list [...]")
+        return value
+
+    def get(self, record: dict, key: str, where: str) -> object:
+        if key not in record:
+            raise self.error(_at(where, key), "is missing; the rota is incomplete")
+        return record[key]
+
+    def text(self, record: dict, key: str, where: str, *, optional: bool = False,
+             choices: tuple[str, ...] = ()) -> str | None:
+        value = record.get(key) if optional else self.get(record, key, where)
+        if value is None and optional:
+            return None
+        if not isinstance(value, str) or not value:
+            raise self.error(_at(where, key), f"is {_kind(value)}; expected a non-empty string")
+        if choices and value not in choices:
+            raise self.error(_at(where, key), f"{shown(value)} is not one of {', '.join(choices)}")
+        return value
+
+    def whole(self, record: dict, key: str, where: str, bounds: tuple[int, int], *,
+              optional: bool = False) -> int | None:
+        value = record.get(key) if optional else self.get(record, key, where)
+        if value is None and optional:
+            return None
+        # bool is an int in Python; 1e300 and 28800.0 are floats: none is whole seconds
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise self.error(_at(where, key), f"is {_kind(value)}; expected a whole number")
+        if not bounds[0] <= value <= bounds[1]:
+            raise self.error(_at(where, key), f"{shown(str(value), quote=False)} is outside "
+                                              f"{bounds[0]}..{bounds[1]}")
+        return value
+
+    def clock(self, record: dict, key: str, where: str, *, optional: bool = False) -> int | None:
+        """A ``*_s`` clock time, and its ``HH:MM:SS`` twin (``start_s``/``start``) when present."""
+        seconds = self.whole(record, key, where, _CLOCK_S, optional=optional)
+        twin = key.removesuffix("_s")
+        if seconds is not None and twin in record:
+            text = record[twin]
+            try:
+                same = isinstance(text, str) and parse_hhmmss(text) == seconds
+            except ValueError:
+                same = False
+            if not same:
+                raise self.error(_at(where, twin), f"{shown(str(text))} does not match {key} "
+                                                   f"{seconds} ({format_hhmmss(seconds)}); the "
+                                                   f"rota reads {key}, so edit both or neither")
+        return seconds
+
+    def stop(self, record: object, where: str) -> PlannedStop:
+        p = self.mapping(record, where)
+        return PlannedStop(
+            visit_id=self._str(p, "visit_id", where), client_id=self._str(p, "client_id", where),
+            arrival_s=self._clock(p, "arrival_s", where), start_s=self._clock(p, "start_s", where),
+            end_s=self._clock(p, "end_s", where),
+            travel_s=self._whole(p, "travel_s", where, _LEG_S),
+            distance_m=self._whole(p, "distance_m", where, _DISTANCE_M),
+            partner=self.text(p, "partner", where, optional=True))
+
+    def shift(self, record: object, where: str) -> PlannedShift:
+        s = self.mapping(record, where)
+        stops = self.array(s, "stops", where)
+        breaks = self.array(s, "breaks", where)
+        return PlannedShift(
+            worker_id=self._str(s, "worker_id", where),
+            provider_id=self._str(s, "provider_id", where),
+            shift=self._whole(s, "shift", where, (1, 1_000)),
+            shift_start_s=self._clock(s, "shift_start_s", where),
+            shift_end_s=self._clock(s, "shift_end_s", where),
+            travel_mode=self._str(s, "travel_mode", where),
+            leave_s=self._clock(s, "leave_s", where), return_s=self._clock(s, "return_s", where),
+            stops=tuple(self.stop(p, f"{where}.stops[{i}]") for i, p in enumerate(stops)),
+            return_travel_s=self._whole(s, "return_travel_s", where, _LEG_S),
+            return_distance_m=self._whole(s, "return_distance_m", where, _DISTANCE_M),
+            breaks=tuple(self.rest(b, f"{where}.breaks[{i}]") for i, b in enumerate(breaks)))
+
+    def rest(self, record: object, where: str) -> PlannedBreak:
+        b = self.mapping(record, where)
+        return PlannedBreak(self._clock(b, "start_s", where),
+                            self._whole(b, "duration_s", where, _LEG_S))
+
+    def outcome(self, record: object, where: str) -> VisitOutcome:
+        v = self.mapping(record, where)
+        workers = self.array(v, "workers", where)
+        for i, worker in enumerate(workers):
+            if not isinstance(worker, str) or not worker:
+                raise self.error(f"{where}.workers[{i}]", f"is {_kind(worker)}; expected a "
+                                                          "worker id")
+        return VisitOutcome(
+            self._str(v, "visit_id", where),
+            self.text(v, "status", where, choices=_STATUSES) or "",
+            self.text(v, "provider_id", where, optional=True), tuple(workers),
+            self.clock(v, "start_s", where, optional=True),
+            self.clock(v, "end_s", where, optional=True),
+            self.text(v, "reason", where, optional=True))
+
+    # the non-optional forms, typed without None
+    def _str(self, record: dict, key: str, where: str) -> str:
+        return self.text(record, key, where) or ""
+
+    def _whole(self, record: dict, key: str, where: str, bounds: tuple[int, int]) -> int:
+        value = self.whole(record, key, where, bounds)
+        assert value is not None
+        return value
+
+    def _clock(self, record: dict, key: str, where: str) -> int:
+        value = self.clock(record, key, where)
+        assert value is not None
+        return value
+
+
+def _at(where: str, key: str) -> str:
+    return f"{where}.{key}" if where else key
+
+
+def _kind(value: object) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true/false"
+    if isinstance(value, int | float):
+        return f"the number {shown(repr(value), quote=False)}"
+    if isinstance(value, str):
+        return f"the string {shown(value)}" if value else "an empty string"
+    if isinstance(value, dict):
+        return "an object"
+    return "a list" if isinstance(value, list) else type(value).__name__
+
+
+def _no_constant(name: str) -> object:
+    raise ValueError(f"{name} is not a number JSON allows")
 
 
 def read_rota(path: str | Path) -> Rota:
-    """Read a ``rota.json`` written by :func:`write_rota_json`.
+    """Read a ``rota.json`` written by :func:`write_rota_json`, checking every value.
+
+    Numbers must be whole (seconds, metres) and in range, clock times within the day,
+    each ``HH:MM:SS`` text equal to its ``*_s`` twin, and every key present.
 
     Raises
     ------
     InputError
-        When the file is missing, not JSON or not a carerounds rota.
+        When the file is missing or unreadable, not JSON, not a carerounds rota, or a
+        value is missing, of the wrong type or out of range: naming the file and the
+        field (e.g. ``shifts[0].stops[2].start_s``).
     """
     path = Path(path)
+    file = path.name
+    raw = read_file_bytes(path, not_found="rota file not found")
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise InputError("rota file not found", file=path.name) from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise InputError(f"is not a JSON rota: {exc}", file=path.name) from None
+        data = json.loads(raw.decode("utf-8-sig"), parse_constant=_no_constant)
+    except json.JSONDecodeError as exc:
+        raise InputError(f"is not a JSON rota: {exc}", file=file) from None
+    except UnicodeDecodeError as exc:
+        raise InputError(f"is not UTF-8 text (byte {exc.start})", file=file) from None
+    except RecursionError:
+        raise InputError("is not a JSON rota: it is nested too deeply", file=file) from None
+    except ValueError as exc:  # NaN/Infinity, or an integer of thousands of digits
+        raise InputError(f"is not a JSON rota: {exc}", file=file) from None
     if not isinstance(data, dict) or data.get("format") != ROTA_FORMAT:
         raise InputError(f"is not a carerounds rota (expected format {ROTA_FORMAT!r})",
-                         file=path.name, field="format")
+                         file=file, field="format")
+    reader = _RotaReader(file)
+    date_text = reader.text(data, "date", "")
     try:
-        shifts = tuple(
-            PlannedShift(
-                worker_id=s["worker_id"], provider_id=s["provider_id"], shift=s["shift"],
-                shift_start_s=s["shift_start_s"], shift_end_s=s["shift_end_s"],
-                travel_mode=s["travel_mode"], leave_s=s["leave_s"], return_s=s["return_s"],
-                stops=tuple(PlannedStop(p["visit_id"], p["client_id"], p["arrival_s"],
-                                        p["start_s"], p["end_s"], p["travel_s"],
-                                        p["distance_m"], p.get("partner")) for p in s["stops"]),
-                return_travel_s=s["return_travel_s"], return_distance_m=s["return_distance_m"],
-                breaks=tuple(PlannedBreak(b["start_s"], b["duration_s"]) for b in s["breaks"]))
-            for s in data["shifts"])
-        outcomes = tuple(
-            VisitOutcome(v["visit_id"], v["status"], v.get("provider_id"), tuple(v["workers"]),
-                         v.get("start_s"), v.get("end_s"), v.get("reason"))
-            for v in data["visits"])
-        date = dt.date.fromisoformat(data["date"])
-    except (KeyError, TypeError, ValueError) as exc:
-        raise InputError(f"rota is incomplete or malformed ({exc!r})", file=path.name) from None
-    return Rota(date=date, shifts=shifts, outcomes=outcomes, run=data.get("run", {}))
+        date = dt.date.fromisoformat(date_text or "")
+    except ValueError:
+        raise reader.error("date", f"{shown(date_text or '')} is not a date YYYY-MM-DD") from None
+    run = data.get("run", {})
+    reader.mapping(run, "run")
+    shifts = tuple(reader.shift(s, f"shifts[{i}]")
+                   for i, s in enumerate(reader.array(data, "shifts", "")))
+    outcomes = tuple(reader.outcome(v, f"visits[{i}]")
+                     for i, v in enumerate(reader.array(data, "visits", "")))
+    return Rota(date=date, shifts=shifts, outcomes=outcomes, run=run)
 
 
-ROTA_CSV_COLUMNS = ("worker_id", "worker_name", "provider_id", "shift", "seq", "visit_id",
-                    "client_id", "client_name", "postcode", "area", "window", "arrival", "start",
-                    "end", "duration_min", "travel_min", "distance_km", "double_up_with", "tasks")
-UNPLACED_COLUMNS = ("visit_id", "client_id", "provider_id", "service", "area", "duration_min",
-                    "reason", "priority", "window_start", "window_end", "carers")
-
-
-def write_rota_csv(rota: Rota, day: Day, path: Path) -> Path:
-    """Write ``rota.csv``: one row per worker per visit, in each worker's visit order."""
-    with path.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(ROTA_CSV_COLUMNS)
-        for sh in rota.shifts:
-            worker = day.worker_by_id[sh.worker_id]
-            for seq, stop in enumerate(sh.stops, start=1):
-                visit = day.visit_by_id[stop.visit_id]
-                client = day.client_by_id[stop.client_id]
-                writer.writerow([
-                    sh.worker_id, worker.name, sh.provider_id, sh.shift, seq, stop.visit_id,
-                    stop.client_id, client.name, client.postcode, client.area,
-                    f"{format_hhmm(visit.window_start_s)}-{format_hhmm(visit.window_end_s)}",
-                    format_hhmm(stop.arrival_s), format_hhmm(stop.start_s),
-                    format_hhmm(stop.end_s), (stop.end_s - stop.start_s) // 60,
-                    round(stop.travel_s / 60, 1), round(stop.distance_m / 1000, 2),
-                    stop.partner or "", "; ".join(visit.tasks)])
-    return path
-
-
-def write_unplaced_csv(rota: Rota, day: Day, path: Path) -> Path:
-    """Write ``unplaced.csv``: every visit not placed, with its reason."""
-    with path.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(UNPLACED_COLUMNS)
-        for o in rota.unplaced:
-            visit = day.visit_by_id[o.visit_id]
-            client = day.client_by_id[visit.client_id]
-            writer.writerow([visit.visit_id, visit.client_id, visit.provider_id or "",
-                             visit.service, client.area, visit.service_s // 60, o.reason,
-                             visit.priority, format_hhmm(visit.window_start_s),
-                             format_hhmm(visit.window_end_s), visit.carers])
-    return path
 
 
 @dataclass(frozen=True)
@@ -236,6 +356,8 @@ class RotaSummary:
     unplaced_by_service_s: dict[str, int]
     workers_used: int
     workers: int
+    overtime_s: int = 0
+    waiting_s: int = 0
 
 
 def summarise(rota: Rota, day: Day) -> RotaSummary:
@@ -257,7 +379,23 @@ def summarise(rota: Rota, day: Day) -> RotaSummary:
         distance_m=sum(sh.distance_m for sh in rota.shifts if sh.stops), unplaced_s=unplaced_s,
         unplaced_by_area_s=dict(sorted(by_area.items())),
         unplaced_by_service_s=dict(sorted(by_service.items())),
-        workers_used=len(used), workers=len(day.workers))
+        workers_used=len(used), workers=len(day.workers),
+        overtime_s=sum(max(0, sh.return_s - sh.shift_end_s) for sh in rota.shifts if sh.stops),
+        waiting_s=_waiting_s(rota, day))
+
+
+def _waiting_s(rota: Rota, day: Day) -> int:
+    """Idle time at visits before they start, the travel buffer between addresses excluded."""
+    buffer = TravelBuffer.of_run(rota.run)
+    total = 0
+    for sh in rota.shifts:
+        previous = None
+        for stop in sh.stops:
+            client = day.client_by_id.get(stop.client_id)
+            owed = buffer.owed(previous, client, stop.travel_s) if client is not None else 0
+            total += max(0, stop.start_s - stop.arrival_s - owed)
+            previous = client
+    return total
 
 
 def format_summary(summary: RotaSummary) -> str:
@@ -271,6 +409,8 @@ def format_summary(summary: RotaSummary) -> str:
         f"Contact time:    {hours(summary.contact_s)}",
         f"Travel time:     {hours(summary.travel_s)} ({summary.distance_m / METRES_PER_MILE:.0f} miles)",
         f"Workers used:    {summary.workers_used} of {summary.workers}",
+        f"Overtime:        {hours(summary.overtime_s)} past shift ends",
+        f"Waiting:         {hours(summary.waiting_s)} at visits before they start",
     ]
     if summary.unplaced_by_area_s:
         lines.append("Unplaced hours by area:    " + ", ".join(

@@ -7,11 +7,17 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from benchmarks.instances import (
+    check_mankowska,
+    check_solomon,
+    parse_mankowska,
+    parse_solomon,
+    read_mankowska,
+    read_solomon,
+)
 
 from carerounds.errors import InputError
 from carerounds.routing import Link, Route, Solution, SolveParams, Stop
-from benchmarks.instances import (check_mankowska, check_solomon, parse_mankowska,
-                                          parse_solomon, read_mankowska, read_solomon)
 
 BENCH = Path(__file__).resolve().parents[2] / ".." / "shared" / "benchmarks"
 SOLOMON_DIR = BENCH / "vrptw" / "solomon"

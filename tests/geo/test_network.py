@@ -12,8 +12,14 @@ import pytest
 import shapely
 
 from carerounds.errors import InputError, NetworkUnavailableError
-from carerounds.geo import (DRIVE_SPEED_FACTOR, UK_SPEEDS_KPH, WALK_SPEED_KPH, RoadNetwork,
-                            fetch_network, load_network)
+from carerounds.geo import (
+    DRIVE_SPEED_FACTOR,
+    UK_SPEEDS_KPH,
+    WALK_SPEED_KPH,
+    RoadNetwork,
+    fetch_network,
+    load_network,
+)
 from carerounds.geo import network as network_module
 
 TOWN = Path(__file__).resolve().parents[1] / "fixtures" / "osm" / "town.osm"

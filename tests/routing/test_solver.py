@@ -10,8 +10,7 @@ import pytest
 from carerounds.errors import InputError
 from carerounds.routing import Break, Job, Link, SolveParams, Vehicle, Weights, solve
 from carerounds.routing.insertion import Inserter, solve_by_insertion
-from carerounds.routing.solver import (BREAKS_LNS_ABOVE, BREAKS_LNS_TIME_LIMIT_MS, _Model,
-                                       solve_with)
+from carerounds.routing.solver import BREAKS_LNS_ABOVE, BREAKS_LNS_TIME_LIMIT_MS, _Model, solve_with
 
 from ._helpers import H, assert_feasible, line_matrix, make_problem, served_by, start_of
 
@@ -577,4 +576,5 @@ def test_search_result_that_drops_more_is_replaced_by_the_insertion_rota():
 def test_search_result_is_kept_when_insertion_is_no_better():
     problem = _max_work_problem(links=False)
     solution = solve(problem, SolveParams(time_limit_s=2, solution_limit=50))
-    assert solution.source == "search"
+    # OR-Tools' search, or PyVRP when installed: either way not the insertion floor.
+    assert solution.source in ("search", "pyvrp")

@@ -6,8 +6,19 @@ from dataclasses import replace
 
 import pytest
 
-from carerounds.routing import (Break, BreakTaken, Job, Link, Route, Solution, SolveParams, Stop,
-                                Unassigned, Vehicle, solve)
+from carerounds.routing import (
+    Break,
+    BreakTaken,
+    Job,
+    Link,
+    Route,
+    Solution,
+    SolveParams,
+    Stop,
+    Unassigned,
+    Vehicle,
+    solve,
+)
 from carerounds.routing.verify import VIOLATION_KINDS, Violation, verify_solution
 
 from ._helpers import H, line_matrix, make_problem

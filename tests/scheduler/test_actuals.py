@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from carerounds.scheduler.cli import build_parser
 from carerounds.errors import InputError
-from carerounds.scheduler.actuals import (ACTUALS_COLUMNS, CATEGORIES, compare_actuals,
-                                          read_calls, write_actuals_csv)
+from carerounds.scheduler.actuals import CATEGORIES, compare_actuals, read_calls
+from carerounds.scheduler.cli import build_parser
 from carerounds.scheduler.model import Client, Day, Provider, Shift, Visit, Worker
-from carerounds.scheduler.rota import PlannedShift, PlannedStop, Rota, VisitOutcome, write_rota_json
+from carerounds.scheduler.outputs import ACTUALS_COLUMNS, write_actuals_csv, write_rota_json
+from carerounds.scheduler.rota import PlannedShift, PlannedStop, Rota, VisitOutcome
 
 from ..conftest import PLAN_DATE, write_day
 
@@ -305,3 +305,69 @@ def test_cli_rejects_a_short_ratio_above_one(tmp_path, tiny_rota, capsys):
     with pytest.raises(SystemExit) as exit_info:
         _run(["actuals", "--rota", str(tiny_rota), "--calls", "x.csv", "--short-ratio", "1.5"])
     assert exit_info.value.code == 2
+
+
+# ---- the calls file gets every protection of the shared reader ---------------------------
+
+def _calls_text(tmp_path: Path, text: str | bytes) -> Path:
+    path = tmp_path / "calls.csv"
+    if isinstance(text, bytes):
+        path.write_bytes(text)
+    else:
+        path.write_text(text, encoding="utf-8")
+    return path
+
+
+CALLS_HEADER = "visit_id,worker_id,check_in,check_out\n"
+
+
+@pytest.mark.parametrize("body,row,field,message", [
+    ('V1,W1,08:05,"08:35\nV2,W1,09:05,09:35\n', 2, "check_out", "is never closed"),
+    ('V1,W1,"08:05"x,08:35\n', 2, "check_in", "text after the closing quote"),
+    ("V1,W1,08:05,08\x0035\n", 2, "check_out", "NUL"),
+    ("V1,W1,08:05," + "9" * 10_001 + "\n", 2, "check_out", "characters long"),
+    ("V1,W1,\u0660\u0668:05,08:35\n", 2, "check_in", "is not a time"),
+    ("V1,W1,08:05,2026-11-24T\u0660\u0668:35:00\n", 2, "check_out", "is not a time"),
+    ("V" * 65 + ",W1,08:05,08:35\n", 2, "visit_id", "an id is at most 64"),
+    ("V1,W 1,08:05,08:35\n", 2, "worker_id", "is not a valid id"),
+    ("V1,W1,08:05\n", 2, None, "fewer fields than the header"),
+])
+def test_calls_file_gets_the_shared_reader_protections(tmp_path, body, row, field, message):
+    with pytest.raises(InputError) as caught:
+        read_calls(_calls_text(tmp_path, CALLS_HEADER + body))
+    error = caught.value
+    assert (error.file, error.row, error.field) == ("calls.csv", row, field), str(error)
+    assert message in error.message
+
+
+def test_calls_file_with_a_duplicated_column_is_rejected(tmp_path):
+    path = _calls_text(tmp_path, "visit_id,worker_id,check_in,check_out,check_in\n"
+                                 "V1,W1,08:05,08:35,09:00\n")
+    with pytest.raises(InputError, match=r"calls.csv, row 1, field 'check_in': column "
+                                         r"'check_in' appears twice in the header \(columns 3 "
+                                         r"and 5\)"):
+        read_calls(path)
+
+
+def test_calls_file_in_utf16_is_rejected(tmp_path):
+    path = _calls_text(tmp_path, (CALLS_HEADER + "V1,W1,08:05,08:35\n").encode("utf-16"))
+    with pytest.raises(InputError, match="calls.csv: is UTF-16 text"):
+        read_calls(path)
+
+
+def test_calls_file_that_is_a_folder_is_rejected(tmp_path):
+    (tmp_path / "calls.csv").mkdir()
+    with pytest.raises(InputError, match="calls.csv: is a folder"):
+        read_calls(tmp_path / "calls.csv")
+
+
+def test_calls_file_with_only_its_header_has_no_calls(tmp_path):
+    assert read_calls(_calls_text(tmp_path, CALLS_HEADER)) == ()
+
+
+def test_calls_bad_time_never_echoes_text_that_is_not_a_time(tmp_path):
+    path = _calls_text(tmp_path, CALLS_HEADER + "V1,W1,Dora O'Neill,08:35\n")
+    with pytest.raises(InputError) as caught:
+        read_calls(path)
+    assert "Dora" not in str(caught.value)
+    assert "the value is not a time" in str(caught.value)

@@ -6,12 +6,23 @@ import csv
 
 import pytest
 
-from carerounds.scheduler.capacity import (BREAKDOWN_COLUMNS, CAPACITY_COLUMNS, IDLE_COLUMNS,
-                                           QUEUE_COLUMNS, capacity_exceptions, time_band,
-                                           unplaced_breakdown, worker_areas, write_capacity_csv,
-                                           write_idle_csv, write_priority_queue_csv,
-                                           write_unplaced_breakdown_csv)
+from carerounds.scheduler.capacity import (
+    capacity_exceptions,
+    time_band,
+    unplaced_breakdown,
+    worker_areas,
+)
 from carerounds.scheduler.model import Client, Day, Provider, Shift, Visit, Worker
+from carerounds.scheduler.outputs import (
+    BREAKDOWN_COLUMNS,
+    CAPACITY_COLUMNS,
+    IDLE_COLUMNS,
+    QUEUE_COLUMNS,
+    write_capacity_csv,
+    write_idle_csv,
+    write_priority_queue_csv,
+    write_unplaced_breakdown_csv,
+)
 from carerounds.scheduler.rota import PlannedBreak, PlannedShift, PlannedStop, Rota, VisitOutcome
 
 from ..conftest import PLAN_DATE

@@ -8,10 +8,9 @@ import pytest
 
 from carerounds.routing import SolveParams
 from carerounds.scheduler.check import check_rota
-from carerounds.scheduler.plan import plan_day
 from carerounds.scheduler.inputs import read_day
-from carerounds.scheduler.rota import (PlannedBreak, PlannedShift, PlannedStop, Rota,
-                                       VisitOutcome)
+from carerounds.scheduler.plan import plan_day
+from carerounds.scheduler.rota import PlannedBreak, PlannedShift, PlannedStop, Rota, VisitOutcome
 from carerounds.scheduler.travel import build_travel
 
 from ..conftest import PLAN_DATE

@@ -7,13 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from carerounds.scheduler.cli import build_parser
 from carerounds.errors import InputError
 from carerounds.routing import SolveParams
-from carerounds.scheduler.duplicates import (DUPLICATES_COLUMNS, find_duplicate_visits,
-                                             merge_duplicates, merged_outcomes, 
-                                             write_duplicates_csv)
+from carerounds.scheduler.cli import build_parser
+from carerounds.scheduler.duplicates import find_duplicate_visits, merge_duplicates, merged_outcomes
 from carerounds.scheduler.model import Client, Day, Provider, Shift, Visit, Worker
+from carerounds.scheduler.outputs import DUPLICATES_COLUMNS, write_duplicates_csv
 from carerounds.scheduler.travel import build_travel
 
 from ..conftest import PLAN_DATE, tiny_tables, write_day

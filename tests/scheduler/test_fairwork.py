@@ -6,10 +6,14 @@ import csv
 
 import pytest
 
-from carerounds.scheduler.fairwork import (FLAG_COLUMNS, RULES, WORKER_COLUMNS, fair_work_checks,
-                                           short_visit_allowed, write_fair_work_csv,
-                                           write_fair_work_workers_csv)
+from carerounds.scheduler.fairwork import RULES, fair_work_checks, short_visit_allowed
 from carerounds.scheduler.model import Client, Day, Provider, Shift, Visit, Worker
+from carerounds.scheduler.outputs import (
+    FLAG_COLUMNS,
+    WORKER_COLUMNS,
+    write_fair_work_csv,
+    write_fair_work_workers_csv,
+)
 from carerounds.scheduler.rota import PlannedBreak, PlannedShift, PlannedStop, Rota, VisitOutcome
 
 from ..conftest import PLAN_DATE

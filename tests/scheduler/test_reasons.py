@@ -97,3 +97,13 @@ def test_max_hours_is_named(tmp_path, limit):
     visits = [_visit("V1", "C1", "P1", priority="critical"), _visit("V2", "C2", "P1")]
     rota = _plan(tmp_path, workers, clients, visits)
     assert rota.outcome("V2").reason.startswith("maximum hours:")
+
+
+def test_far_client_on_the_estimate_is_not_called_unreachable_on_roads(tmp_path):
+    workers = [_worker("W1", "P1")]
+    far = dict(_client("C1"), lat="60.15", lon="-1.15")  # Lerwick, Shetland: 8 h by estimate
+    visits = [_visit("V1", "C1", "P1")]
+    rota = _plan(tmp_path, workers, [far], visits)
+    reason = rota.outcome("V1").reason
+    assert "straight-line travel estimate" in reason
+    assert "road network" not in reason

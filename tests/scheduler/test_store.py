@@ -518,3 +518,21 @@ def test_the_base_install_plans_without_importing_sqlalchemy(tiny_dir, tmp_path)
     done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
                           timeout=120)
     assert done.returncode == 0, done.stderr[-2000:]
+
+
+def test_replan_from_the_store_publishes_a_new_version(store_url, tiny_dir, tmp_path, capsys):
+    assert _plan(tiny_dir, tmp_path / "night", store_url) == 0
+    events = tmp_path / "events.csv"
+    events.write_text("event,worker_id,visit_id,at,until,minutes\n"
+                      "worker_unavailable,W3,,07:00,,\n", encoding="utf-8")
+    capsys.readouterr()
+    assert main(["replan", "--inputs", str(tiny_dir), "--store", store_url, "--date",
+                 PLAN_DATE.isoformat(), "--at", "07:00", "--events", str(events),
+                 "--out", str(tmp_path / "replan"), "--time-limit", "3", "--quiet"]) == 0
+    assert "Store: version 2 of 2026-11-24 published" in capsys.readouterr().out
+    with open_store(store_url) as store:
+        versions = store.versions(PLAN_DATE)
+        published = store.published(PLAN_DATE)
+    assert [(v.version, v.state, v.label) for v in versions] == [
+        (1, "superseded", "night plan"), (2, "published", "replan 07:00")]
+    assert published is not None and published.run["replan"]["at"] == "07:00"

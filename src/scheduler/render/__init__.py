@@ -6,6 +6,7 @@ page is drawn; the core of :mod:`carerounds.scheduler` never imports this packag
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -21,50 +22,78 @@ MAPS_NEED = ("folium", "js_lib_leaflet", "matplotlib", "geopandas", "shapely", "
 
 def write_plan(result: PlanResult, out_dir: str | Path, *,
                skipped: list[str] | None = None) -> list[Path]:
-    """Write every file ``carerounds plan`` writes for a planned day into ``out_dir``.
+    """Write every file ``carerounds plan`` writes for a planned day into ``out_dir``, as one set.
 
     ``rota.json``, ``rota.csv`` and ``unplaced.csv``; the reports (duplicates, unplaced
-    breakdown, capacity, fair work, ``report.html``); run sheets; maps.
+    breakdown, capacity, fair work, ``report.html``); run sheets; maps; and last
+    ``manifest.json`` (every file with its size and SHA-256). The files are written into
+    a staging folder beside ``out_dir``, read back against the manifest, and swapped
+    into place in one step (:class:`carerounds.scheduler.outputset.OutputSet`): a reader
+    of ``out_dir`` sees the previous set or the new one, never a mix, and when anything
+    fails the previous set is left exactly as it was. Files and folders of the user's
+    own in ``out_dir`` (an ``inputs/`` folder, notes) are kept.
 
     Parameters
     ----------
     result : PlanResult
         From :func:`carerounds.scheduler.plan.plan_folder` or ``plan_with_duplicates``.
+        ``result.rota.run["partial"]`` true (the search was stopped early) is recorded in
+        the manifest.
     out_dir : str or Path
-        Created if missing.
+        Created if missing, with its parents.
     skipped : list of str, optional
         Receives one line per part not written because its extra is not installed
-        (run sheets need ``carerounds[sheets]``, maps ``carerounds[maps]``); the base
-        install still writes the rota, the CSV reports and ``report.html``.
+        (run sheets need ``carerounds[sheets]``, maps ``carerounds[maps]``), and one per
+        leftover of an earlier run that died, cleared first; the base install still
+        writes the rota, the CSV reports and ``report.html``.
 
     Returns
     -------
     list of Path
-        The files written, in that order.
+        The files written, in that order, under ``out_dir``; ``manifest.json`` last.
+
+    Raises
+    ------
+    carerounds.scheduler.outputs.OutputError
+        When the set cannot be written (disk full, permissions); ``out_dir`` is unchanged.
+    carerounds.scheduler.outputs.OutputLockedError
+        When another run holds the output folder's lock.
     """
     from ..._optional import available
-    from ..rota import write_rota_csv, write_rota_json, write_unplaced_csv
+    from ..outputs import write_rota_csv, write_rota_json, write_unplaced_csv
+    from ..outputset import (
+        MANIFEST,
+        OutputSet,
+        check_output_dir,
+        output_lock,
+    )
     from . import report
 
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    out = check_output_dir(out_dir, flag="out_dir")
     day, rota, travel = result.planned, result.rota, result.travel
-    written = [write_rota_json(rota, out / "rota.json"),
-               write_rota_csv(rota, day, out / "rota.csv"),
-               write_unplaced_csv(rota, day, out / "unplaced.csv")]
-    written += report.write_plan_report(day, rota, travel, out, duplicates=result.duplicates,
-                                        merges=result.merges)
+    partial = bool(rota.run.get("partial"))
+    if "partial" not in rota.run:
+        rota = replace(rota, run={**rota.run, "partial": False})
     notes = skipped if skipped is not None else []
-    if available(*SHEETS_NEED):
-        from . import sheets
+    with output_lock(out, on_warning=notes.append), \
+            OutputSet(out, partial=partial, notes=notes) as staged:
+        folder = staged.path
+        written = [write_rota_json(rota, folder / "rota.json"),
+                   write_rota_csv(rota, day, folder / "rota.csv"),
+                   write_unplaced_csv(rota, day, folder / "unplaced.csv")]
+        written += report.write_plan_report(day, rota, travel, folder,
+                                            duplicates=result.duplicates, merges=result.merges)
+        if available(*SHEETS_NEED):
+            from . import sheets
 
-        written += sheets.write_run_sheets(day, rota, out, travel=travel)
-    else:
-        notes.append("run sheets skipped: pip install 'carerounds[sheets]' to print them")
-    if available(*MAPS_NEED):
-        from . import maps
+            written += sheets.write_run_sheets(day, rota, folder, travel=travel)
+        else:
+            notes.append("run sheets skipped: pip install 'carerounds[sheets]' to print them")
+        if available(*MAPS_NEED):
+            from . import maps
 
-        written += maps.write_maps(day, rota, travel, out, duplicates=result.duplicates)
-    else:
-        notes.append("maps skipped: pip install 'carerounds[maps]' to draw them")
-    return written
+            written += maps.write_maps(day, rota, travel, folder, duplicates=result.duplicates)
+        else:
+            notes.append("maps skipped: pip install 'carerounds[maps]' to draw them")
+        staged.commit()
+    return [out / Path(p).relative_to(folder) for p in written] + [out / MANIFEST]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,28 +13,28 @@ from ..capacity import (
     UnplacedBreakdown,
     capacity_exceptions,
     unplaced_breakdown,
-    write_capacity_csv,
-    write_idle_csv,
-    write_priority_queue_csv,
-    write_unplaced_breakdown_csv,
 )
-from ..duplicates import DuplicatePair, Merge, find_duplicate_visits, write_duplicates_csv
+from ..duplicates import DuplicatePair, Merge, find_duplicate_visits
 from ..escape import html_text
-from ..fairwork import (
-    RULES,
-    FairWorkReport,
-    fair_work_checks,
+from ..fairwork import RULES, FairWorkReport, fair_work_checks
+from ..model import Day
+from ..outputs import (
+    write_capacity_csv,
+    write_duplicates_csv,
     write_fair_work_csv,
     write_fair_work_workers_csv,
+    write_idle_csv,
+    write_merges_csv,
+    write_priority_queue_csv,
+    write_text,
+    write_unplaced_breakdown_csv,
 )
-from ..model import Day
 from ..rota import Rota, RotaSummary, summarise
 from ..travel import DayTravel
 from ..units import METRES_PER_MILE, format_hhmm
 
 #: Rows shown per table on the one-page report; the CSV files hold them all.
 TOP = 8
-MERGES_COLUMNS = ("absorbed_visit", "kept_visit", "provider", "rule", "reason")
 
 
 @dataclass(frozen=True)
@@ -60,17 +59,6 @@ def build_reports(day: Day, rota: Rota, travel: DayTravel | None, *,
                        merges=tuple(merges), unplaced=unplaced_breakdown(day, rota),
                        capacity=capacity_exceptions(day, rota),
                        fair_work=fair_work_checks(day, rota))
-
-
-def write_merges_csv(merges: Iterable[Merge], path: Path) -> Path:
-    """Write ``merges.csv``: one row per absorbed visit."""
-    path = Path(path)
-    with path.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(MERGES_COLUMNS)
-        for m in merges:
-            writer.writerow([m.absorbed, m.kept, m.provider or "", m.rule, m.reason])
-    return path
 
 
 def write_plan_report(day: Day, rota: Rota, travel: DayTravel | None, out_dir: str | Path, *,
@@ -116,9 +104,8 @@ def write_plan_report(day: Day, rota: Rota, travel: DayTravel | None, out_dir: s
     ]
     if reports.merges:
         written.append(write_merges_csv(reports.merges, out_dir / "merges.csv"))
-    report = out_dir / "report.html"
-    report.write_text(render_report_html(day, rota, reports, travel), encoding="utf-8")
-    written.append(report)
+    written.append(write_text(out_dir / "report.html",
+                              render_report_html(day, rota, reports, travel)))
     return written
 
 

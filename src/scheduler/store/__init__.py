@@ -72,6 +72,7 @@ class NoRecorder:
     plan_date = None
     history_source: str | None = None
     saved = None
+    stopped_by: str | None = None
 
     def __enter__(self) -> NoRecorder:
         return self

@@ -63,6 +63,8 @@ class RunRecorder:
         self.run_id: int | None = None
         self.history_source: str | None = None
         self.saved: SavedRota | None = None
+        #: The signal that stopped the search, when the run ends without saving.
+        self.stopped_by: str | None = None
         self.violations: list = []
 
     def __enter__(self) -> RunRecorder:
@@ -81,7 +83,9 @@ class RunRecorder:
     def _finish(self, kind: type[BaseException] | None, exc: BaseException | None) -> None:
         if self.run_id is None or self.saved is not None:
             return
-        if kind is None:
+        if kind is None and self.stopped_by:
+            status, error = "interrupted", f"stopped by {self.stopped_by} before its rota was saved"
+        elif kind is None:
             status, error = "failed", "the run ended before its rota was saved"
         else:
             status = "failed" if issubclass(kind, Exception) else "interrupted"

@@ -13,7 +13,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ...errors import InputError
-from ..rota import Rota, check_rota_inputs, write_rota_csv, write_rota_json, write_unplaced_csv
+from ..outputs import write_rota_csv, write_rota_json, write_unplaced_csv
+from ..rota import Rota, check_rota_inputs
 from ..units import format_hhmm
 from .history import HISTORY_DAYS, HistoryVisit, latest_date, recent_visits, window
 from .repository import RotaStore

@@ -486,7 +486,7 @@ def write_comparison(runs: Sequence[ScenarioRun], out_dir: str | Path) -> list[P
     ``<out_dir>/<scenario>/`` each run's ``rota.json``, ``unplaced.csv`` and, when the
     checker found any, ``violations.txt``.
     """
-    from ..rota import write_rota_json, write_unplaced_csv
+    from ..outputs import write_rota_json, write_unplaced_csv
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)

@@ -16,6 +16,7 @@ from ...errors import InputError
 from ...geo import Area, assign_areas, haversine_m, projected_crs
 from ...geo.regions import region as geo_region
 from ..model import Day
+from ..outputs import write_text
 from ..rota import Rota
 from .pricing import PatchFigures
 
@@ -433,13 +434,6 @@ def patches_geojson(plan: PatchPlan) -> dict:
     return {"type": "FeatureCollection", "features": features}
 
 
-def write_patches_geojson(plan: PatchPlan, path: str | Path) -> Path:
-    """Write the patches as GeoJSON (WGS84), readable again by :func:`carerounds.geo.read_areas`."""
-    path = Path(path)
-    path.write_text(json.dumps(patches_geojson(plan)) + "\n", encoding="utf-8")
-    return path
-
-
 # ---- measuring patches ------------------------------------------------------------------------
 
 def region_towns(region: str, *, min_population: int = TOWN_MIN_POPULATION
@@ -561,3 +555,8 @@ def provider_shares(day: Day, rota: Rota, patches: Sequence[Area]):
             rows.append(dict(patch=patch, provider_id=provider, hours=seconds / 3600,
                              share_pct=100 * seconds / total, census_date=rota.date.isoformat()))
     return pd.DataFrame(rows, columns=["patch", "provider_id", "hours", "share_pct", "census_date"])
+
+
+def write_patches_geojson(plan: PatchPlan, path: str | Path) -> Path:
+    """Write the patches as GeoJSON (WGS84), readable again by :func:`carerounds.geo.read_areas`."""
+    return write_text(path, json.dumps(patches_geojson(plan)) + "\n")

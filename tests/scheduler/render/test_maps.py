@@ -15,6 +15,7 @@ from matplotlib.colors import to_hex
 from matplotlib.legend import Legend
 
 from carerounds.scheduler.cli import build_parser
+from carerounds.scheduler.outputs import write_rota_json
 from carerounds.scheduler.render.maps import (
     PALETTE,
     area_slug,
@@ -25,7 +26,6 @@ from carerounds.scheduler.render.maps import (
     worker_areas,
     write_maps,
 )
-from carerounds.scheduler.rota import write_rota_json
 
 from ...conftest import PLAN_DATE, write_day
 from .handmade import client, day_of, rota_of, shift, stop, visit, worker

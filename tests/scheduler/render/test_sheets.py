@@ -17,6 +17,7 @@ from carerounds.geo import RoadNetwork
 from carerounds.scheduler.cli import build_parser
 from carerounds.scheduler.inputs import read_day
 from carerounds.scheduler.model import Client, Day, Provider, Shift, Visit, Worker
+from carerounds.scheduler.outputs import write_rota_json
 from carerounds.scheduler.render.sheets import (
     pdf_fonts,
     render_run_sheets,
@@ -30,7 +31,6 @@ from carerounds.scheduler.rota import (
     Rota,
     VisitOutcome,
     check_rota_inputs,
-    write_rota_json,
 )
 from carerounds.scheduler.travel import build_travel
 

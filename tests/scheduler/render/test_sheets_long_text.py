@@ -128,12 +128,16 @@ def test_clip_cuts_with_an_ellipsis_at_a_space_when_near(text, limit, expected):
 # ---- the plan still writes sheets and maps --------------------------------------------------------
 
 def test_plan_with_very_long_text_writes_sheets_and_maps(tmp_path):
+    from carerounds.scheduler.inputs import MAX_ID_CHARS, TEXT_LIMITS
+
+    # the longest text the reader accepts (it refuses more, naming file, row and field)
     tables = copy.deepcopy(TINY_DAY)
     for row in tables["clients.csv"]:
-        row.update(notes=LONG_NOTES, name=LONG_NAME, address=LONG_ADDRESS)
+        row.update(notes=LONG_NOTES, name=LONG_NAME[:TEXT_LIMITS["name"]],
+                   address=LONG_ADDRESS[:TEXT_LIMITS["address"]])
     for row in tables["visits.csv"]:
         row.update(tasks=";".join(MANY_TASKS))
-    tables["visits.csv"][0]["visit_id"] = LONG_ID
+    tables["visits.csv"][0]["visit_id"] = LONG_ID[:MAX_ID_CHARS]
     inputs = write_day(tmp_path / "in", tables)
     out = tmp_path / "out"
     code = main(["plan", "--inputs", str(inputs), "--out", str(out), "--date", "2026-11-24",
