@@ -17,6 +17,7 @@ from carerounds.scheduler.check import Violation
 from carerounds.scheduler.cli import main
 from carerounds.scheduler.inputs import read_day
 from carerounds.scheduler.packages import expand, read_week, recurring_key
+from carerounds.scheduler.render.week_report import write_week
 from carerounds.scheduler.rota import read_rota
 from carerounds.scheduler.sample_week import generate_week_sample, write_week_sample
 from carerounds.scheduler.travel import build_travel
@@ -309,6 +310,37 @@ def test_rest_between_days_and_weekly_hours_are_kept_where_independent_days_brea
     stats = week_stats(week, plan.rotas)
     bob = next(w for w in stats.workers if w.worker_id == "W2")
     assert 0 < bob.worked_s <= 2 * 3600 and bob.days_worked < 7
+
+
+def test_week_unplaced_is_the_councils_return_by_service_within_each_area(tmp_path):
+    """Nobody has PEG skills: C1's mental-health package (daily) and C2's Penicuik package
+    (Mon, Wed, Fri) are never placed; C1's integrated package always is."""
+    folder = _week_folder(tmp_path / "in", [
+        {"worker_id": "W1", "name": "Ann", "shift_start": "07:00", "shift_end": "12:00"}], [
+        {"package_id": "PK1", "client_id": "C1"},
+        {"package_id": "PK2", "client_id": "C1", "service": "mental_health", "skills": "peg",
+         "window_start": "10:00", "window_end": "11:00"},
+        {"package_id": "PK3", "client_id": "C2", "days": "Mon;Wed;Fri", "skills": "peg"}],
+        clients=[{"client_id": "C1", "name": "Dora"},
+                 {"client_id": "C2", "name": "Ed", "area": "Penicuik"}])
+    week = read_week(folder, start=MONDAY)
+    plan = plan_week(week, build_travel(week.whole()), params=PARAMS,
+                     options=WeekOptions(rounds=1, baseline=False))
+    write_week(plan, tmp_path / "out")
+    with (tmp_path / "out" / "week_unplaced.csv").open(encoding="utf-8") as handle:
+        rows = [tuple(r.values()) for r in csv.DictReader(handle)]
+    assert rows == [
+        ("Dalkeith", "Integrated", "0", "0", "0.0"),
+        ("Dalkeith", "Mental Health", "1", "7", "3.5"),
+        ("Dalkeith", "All services", "1", "7", "3.5"),
+        ("Penicuik", "Integrated", "1", "3", "1.5"),
+        ("Penicuik", "All services", "1", "3", "1.5"),
+        ("All areas", "Integrated", "1", "3", "1.5"),
+        ("All areas", "Mental Health", "1", "7", "3.5"),
+        ("All areas", "All services", "2", "10", "5.0")]
+    page = (tmp_path / "out" / "week_report.html").read_text(encoding="utf-8")
+    assert 'aria-label="unplaced hours a week by area"' in page
+    assert "<td>Penicuik</td><td>All services</td>" in page
 
 
 def test_check_week_names_missing_days_short_rest_and_long_weeks(small_plan):
