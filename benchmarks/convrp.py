@@ -199,8 +199,11 @@ def run_set(name: str, ids: list[str] | None, budget: float, seed: int) -> list[
     return records
 
 
-def run_week(limit_s: float, seed: int, rounds: int) -> dict:
+def run_week(limit_s: float, seed: int, rounds: int, *, template_time: int = 3,
+             continuity: int | None = None, extra: dict[str, int] | None = None) -> dict:
     """The Midlothian sample week planned as a week and as seven independent days."""
+    import tempfile
+
     from carerounds.routing import SolveParams
     from carerounds.scheduler.packages import read_week
     from carerounds.scheduler.render.week_report import headline
@@ -209,7 +212,6 @@ def run_week(limit_s: float, seed: int, rounds: int) -> dict:
     from carerounds.scheduler.week import WeekOptions, plan_week
     from carerounds.scheduler.week_check import check_week
     from carerounds.scheduler.week_stats import week_stats
-    import tempfile
 
     start = dt.date(2026, 11, 23)
     with tempfile.TemporaryDirectory() as tmp:
@@ -218,15 +220,26 @@ def run_week(limit_s: float, seed: int, rounds: int) -> dict:
     travel = build_travel(week.whole())
     began = time.perf_counter()
     plan = plan_week(week, travel, params=SolveParams(time_limit_s=limit_s, seed=seed),
-                     options=WeekOptions(rounds=rounds))
+                     options=WeekOptions(rounds=rounds, template_time=template_time,
+                                         **({} if continuity is None
+                                            else {"continuity": continuity}),
+                                         **(extra or {})))
     ours, alone = week_stats(week, plan.rotas), week_stats(week, plan.baseline)
     violations = check_week(week, plan.rotas, travel)
     base_violations = [v for v in check_week(week, plan.baseline, travel)
                        if v.kind != "week_days"]
     return {"set": "week", "instance": "midlothian week sample", "day_limit_s": limit_s,
-            "rounds": rounds, "seed": seed, "wall_s": round(time.perf_counter() - began, 1),
+            "rounds": rounds, "seed": seed, "template_time": template_time,
+            "continuity": plan.options.continuity,
+            "options": plan.options.describe(), "wall_s": round(time.perf_counter() - began, 1),
             "week": headline(ours), "independent_days": headline(alone),
             "travel_change_pct": round(100 * (ours.travel_s / alone.travel_s - 1), 2),
+            "days": [{"date": r.date.isoformat(), "engine": r.run.get("engine"),
+                      "travel_h": round(sum(sh.travel_s for sh in r.shifts if sh.stops) / 3600, 2),
+                      "independent_travel_h": round(sum(sh.travel_s for sh in b.shifts
+                                                        if sh.stops) / 3600, 2),
+                      "unplaced": len(r.unplaced), "independent_unplaced": len(b.unplaced)}
+                     for r, b in zip(plan.rotas, plan.baseline)],
             "violations": [str(v) for v in violations][:10],
             "independent_days_weekly_violations": len(base_violations)}
 
@@ -242,6 +255,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--week-limit", type=float, default=10.0,
                         help="seconds per day solve of the week (default 10)")
     parser.add_argument("--week-rounds", type=int, default=2)
+    parser.add_argument("--week-template-time", type=int, default=3,
+                        help="the first (template) day's limit, times --week-limit")
+    parser.add_argument("--week-continuity", type=int, help="WeekOptions.continuity")
+    parser.add_argument("--week-option", action="append", default=[], metavar="NAME=N",
+                        help="another integer WeekOptions field, e.g. overtime=0 (repeatable)")
     parser.add_argument("--json", metavar="FILE", help="write one record per instance")
     args = parser.parse_args(argv)
     sets = split_names(args.set) or []
@@ -260,7 +278,11 @@ def main(argv: list[str] | None = None) -> int:
                   f"{all(r['feasible'] for r in found)}, all 100 % consistent: "
                   f"{all(r['consistent_pct'] == 100.0 for r in found)}\n")
         elif name == "week":
-            record = run_week(args.week_limit, args.seed, args.week_rounds)
+            record = run_week(args.week_limit, args.seed, args.week_rounds,
+                              template_time=args.week_template_time,
+                              continuity=args.week_continuity,
+                              extra={k: int(v) for k, v in
+                                     (o.split("=", 1) for o in args.week_option)})
             records.append(record)
             w, b = record["week"], record["independent_days"]
             print(table(["", "placed", "unplaced", "travel h", "median top-3 share",
@@ -270,7 +292,8 @@ def main(argv: list[str] | None = None) -> int:
                           x["workers_over_weekly_limit"], x["workers_short_rest"])
                          for label, x in (("week", w), ("independent days", b))],
                         title=f"Midlothian sample week ({args.week_limit:g} s per day solve, "
-                              f"{args.week_rounds} rounds)"))
+                              f"{args.week_rounds} rounds, template x{args.week_template_time}, "
+                              f"continuity {record['continuity']})"))
             print(f"travel {record['travel_change_pct']:+.2f} % against independent days; "
                   f"check --week: {len(record['violations'])} violation(s)\n")
         else:
