@@ -266,6 +266,11 @@ def test_every_day_checks_valid_and_the_weekly_rules_hold(small_plan):
         assert rota.run["week"]["start"] == MONDAY.isoformat()
 
 
+def test_the_last_round_continues_each_days_own_rota(small_plan):
+    engines = {rota.run["engine"] for rota in small_plan.rotas}
+    assert engines == {"monolithic from the day's rota of the last round"}
+
+
 def test_the_week_keeps_more_of_each_clients_visits_with_their_carers(small_plan):
     week = week_stats(small_plan.week, small_plan.rotas)
     alone = week_stats(small_plan.week, small_plan.baseline)
@@ -363,6 +368,8 @@ def test_week_rules_are_validated():
         WeekRules(rest_s=-1)
     with pytest.raises(ValueError):
         WeekOptions(rounds=0)
+    with pytest.raises(ValueError):
+        WeekOptions(template_time=0)
     with pytest.raises(InputError):
         WeekOptions(engine="fastest")
 
