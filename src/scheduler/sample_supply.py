@@ -62,9 +62,6 @@ _SKILL_UTILISATION = 0.5
 #: round not being a chain of nearest neighbours (calibrated on solved samples), plus parking.
 _CIRCUITY, _DRIVE_KPH, _ROUND_FACTOR, _PARKING_MIN = 1.35, 45.0, 1.5, 2.0
 _WALK_KPH = 4.8
-#: A client's past carers are drawn from this many staff nearest them whose shifts hold
-#: their visits: a patch's team, as rounds are local.
-HISTORY_POOL = 8
 _NEXT_WITHIN_MIN = 60
 
 
@@ -340,12 +337,7 @@ class Supply:
             fitting = [w for w in staff if all(v.skills <= w.skills for v in own)] or staff
             if not fitting:
                 continue
-            # past rounds were local: the client's carers came from the staff whose shifts
-            # hold their visits, nearest first (the patch's carers), not from anywhere
-            near = sorted(fitting, key=lambda w: (-sum(self._fits(w, v) for v in own),
-                                                  self._home_distance_m(w, own[0])))
-            team = rng.sample(near[:HISTORY_POOL], min(len(near), HISTORY_POOL,
-                                                       rng.randint(2, 5)))
+            team = rng.sample(fitting, min(len(fitting), rng.randint(2, 5)))
             shares = sorted((rng.random() for _ in team), reverse=True)
             shares[0] += 1.0  # a main carer
             scale = total / sum(shares)
