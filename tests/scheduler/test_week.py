@@ -275,8 +275,15 @@ def test_the_week_keeps_more_of_each_clients_visits_with_their_carers(small_plan
     week = week_stats(small_plan.week, small_plan.rotas)
     alone = week_stats(small_plan.week, small_plan.baseline)
     assert len(small_plan.baseline) == 7
-    assert week.median_top_share > alone.median_top_share
-    assert week.median_carers <= alone.median_carers
+
+    def mean_share(stats):
+        shares = [c.top_share for c in stats.clients if c.top_share is not None]
+        return sum(shares) / len(shares)
+
+    # on a 30-visit week the median of 14 clients is coarse (it ties); the mean is not
+    assert mean_share(week) > mean_share(alone)
+    assert week.median_top_share >= alone.median_top_share
+    assert week.median_carers < alone.median_carers
 
 
 def _rest_and_hours_week(tmp_path: Path) -> Path:
