@@ -539,9 +539,9 @@ def _add_week_plan(p: argparse.ArgumentParser) -> None:
                         "carers every day (see docs/week.md); --time-limit is per day solve")
     p.add_argument("--rounds", type=int, default=2, metavar="N",
                    help="with --week: rounds over the week (default 2)")
-    p.add_argument("--continuity", type=int, default=1200, metavar="COST",
+    p.add_argument("--continuity", type=int, default=3000, metavar="COST",
                    help="with --week: cost of a carer-visit outside the client's week carers "
-                        "(default 1200, 20 min of travel)")
+                        "(default 3000, 50 min of travel)")
     p.add_argument("--no-baseline", action="store_true",
                    help="with --week: do not also plan seven independent days to compare")
 

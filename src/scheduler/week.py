@@ -116,6 +116,10 @@ class WeekOptions:
         Parallel sub-solves of the decomposed engine.
     baseline : bool, default True
         Also plan the seven days independently, for comparison.
+    template_time : int, default 3
+        The first day planned (the template the others start from) gets this many times
+        the time limit: every later day starts from its carers, so its rounds are worth
+        the search.
     """
 
     plan: PlanOptions = field(default_factory=PlanOptions)
@@ -129,15 +133,16 @@ class WeekOptions:
     engine: str = "auto"
     processes: int = 2
     baseline: bool = True
+    template_time: int = 3
 
     def __post_init__(self) -> None:
         for name in ("continuity", "carers", "tolerance_s", "time_weight", "overtime", "rounds",
-                     "processes"):
+                     "processes", "template_time"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 0:
                 raise ValueError(f"{name} must be a non-negative integer, got {value!r}")
-        if self.rounds < 1 or self.carers < 1 or self.processes < 1:
-            raise ValueError("rounds, carers and processes must be at least 1")
+        if min(self.rounds, self.carers, self.processes, self.template_time) < 1:
+            raise ValueError("rounds, carers, processes and template_time must be at least 1")
         if self.engine not in ENGINES:
             raise InputError(f"unknown engine {self.engine!r}; expected one of "
                              f"{', '.join(ENGINES)}", field="engine")
@@ -207,6 +212,9 @@ class _Context:
     week: Week
     rotas: dict[dt.date, Rota]
     options: WeekOptions
+    #: Each planned day's routes (jobs per vehicle of its problem, which every round
+    #: builds alike), so a later round continues that day's search instead of restarting.
+    routes: dict[dt.date, list[list[int]]] = field(default_factory=dict)
 
     def others(self, date: dt.date) -> list[Rota]:
         return [r for d, r in sorted(self.rotas.items()) if d != date]
@@ -322,8 +330,10 @@ def _solve_day(day: Day, travel: DayTravel, built: BuiltProblem, ctx: _Context,
     if engine == "decomposed":
         return solve_decomposed(problem, groups, params, processes=options.processes), engine
     started = time.perf_counter()
-    warm = None
-    if ctx.others(day.date):
+    warm = ctx.routes.get(day.date)
+    if warm is not None:
+        engine = "monolithic from the day's rota of the last round"
+    elif ctx.others(day.date):
         keys = [recurring_key(v, day.date) for v in built.job_visit]
         warm = template_routes(problem, keys, ctx.owners(day.date),
                                starts=ctx.usual_start(day.date), seed=params.seed,
@@ -340,6 +350,10 @@ def plan_week_day(day: Day, travel: DayTravel, ctx: _Context,
     built = build_problem(day, travel, options.plan)
     week_built = replace(built, problem=_week_problem(day, built, ctx))
     solution, engine = _solve_day(day, travel, week_built, ctx, params)
+    routes: list[list[int]] = [[] for _ in week_built.problem.vehicles]
+    for route in solution.routes:
+        routes[route.vehicle] = [stop.job for stop in route.stops]
+    ctx.routes[day.date] = routes
     shifts, outcomes = rota_from_solution(day, week_built, solution, options.plan,
                                           on_roads=travel.roads is not None)
     info = run_info(day, travel, params, options.plan)
@@ -393,14 +407,20 @@ def plan_week(week: Week, travel: DayTravel, *, params: SolveParams | None = Non
         for date in week.dates:
             if on_day:
                 on_day(f"round {number}", date)
-            seed = replace(params, seed=params.seed + 7919 * (number - 1))
-            result = plan_week_day(days[date], travel, ctx, seed)
+            day_params = replace(params, seed=params.seed + 7919 * (number - 1))
+            if not ctx.rotas:  # the first day is the week's template: give it longer
+                day_params = replace(day_params,
+                                     time_limit_s=params.time_limit_s * options.template_time)
+            kept = ctx.routes.get(date)
+            result = plan_week_day(days[date], travel, ctx, day_params)
             old = results.get(date)
             # a later round keeps a day's rota unless the new one leaves out no more care
             if old is None or (unplaced_penalty(days[date], result.rota, options.plan)
                                <= unplaced_penalty(days[date], old.rota, options.plan)):
                 results[date] = result
                 ctx.rotas[date] = result.rota
+            elif kept is not None:
+                ctx.routes[date] = kept
     baseline = []
     if options.baseline:
         for date in week.dates:

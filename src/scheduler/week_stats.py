@@ -220,15 +220,20 @@ def _worker_weeks(week: Week, rotas: Sequence[Rota], max_week_s: int) -> list[Wo
 
 
 def _unplaced(week: Week, rotas: Sequence[Rota]) -> list[tuple[str, str, int, int, int]]:
+    # every area and service with care in the week gets a row, so the return keeps its shape
     packages: dict[tuple[str, str], set[str]] = defaultdict(set)
     count: Counter[tuple[str, str]] = Counter()
     seconds: Counter[tuple[str, str]] = Counter()
     for rota in rotas:
         day = week.day(rota.date)
+        for visit in day.visits:
+            packages.setdefault((week.client_by_id[visit.client_id].area,
+                                 service_label(visit.service)), set())
         for o in rota.unplaced:
-            visit = day.visit_by_id.get(o.visit_id)
-            if visit is None:
+            found = day.visit_by_id.get(o.visit_id)
+            if found is None:
                 continue
+            visit = found
             key = (week.client_by_id[visit.client_id].area, service_label(visit.service))
             package = week.package_of(o.visit_id, rota.date)
             packages[key].add(package.package_id if package else o.visit_id)
@@ -236,6 +241,38 @@ def _unplaced(week: Week, rotas: Sequence[Rota]) -> list[tuple[str, str, int, in
             seconds[key] += visit.service_s * visit.carers
     return [(area, service, len(packages[(area, service)]), count[(area, service)],
              seconds[(area, service)]) for area, service in sorted(packages)]
+
+
+#: The total rows of the councils' return.
+ALL_AREAS, ALL_SERVICES = "All areas", "All services"
+
+
+def council_unplaced_rows(stats: WeekStats) -> list[tuple[str, str, int, int, int]]:
+    """The unplaced care in the councils' layout: by service within each area, with totals.
+
+    For each area (in name order) one row per service with care in the week (zero rows
+    included, so every week's return has the same rows), then the area's
+    ``All services`` row; then ``All areas`` by service and the grand total. Each row:
+    area, service, unplaced packages, unplaced visits, unplaced carer-seconds a week.
+    Totals add the rows (a package whose rows name two services counts under each).
+    """
+    rows: list[tuple[str, str, int, int, int]] = []
+    areas = sorted({u[0] for u in stats.unplaced})
+    services = sorted({u[1] for u in stats.unplaced})
+
+    def total(area: str, service: str, part: list[tuple[str, str, int, int, int]]) -> tuple:
+        return (area, service, sum(u[2] for u in part), sum(u[3] for u in part),
+                sum(u[4] for u in part))
+
+    for area in areas:
+        mine = [u for u in stats.unplaced if u[0] == area]
+        rows += mine
+        rows.append(total(area, ALL_SERVICES, mine))
+    if len(areas) > 1:
+        rows += [total(ALL_AREAS, service, [u for u in stats.unplaced if u[1] == service])
+                 for service in services]
+    rows.append(total(ALL_AREAS, ALL_SERVICES, list(stats.unplaced)))
+    return rows
 
 
 def week_stats(week: Week, rotas: Sequence[Rota], *, tolerance_s: int = 30 * 60,
@@ -316,19 +353,15 @@ def write_week_workers_csv(stats: WeekStats, week: Week, path: Path) -> Path:
 
 
 def write_week_unplaced_csv(stats: WeekStats, path: Path) -> Path:
-    """Write ``week_unplaced.csv``: unplaced packages and hours a week by area and service.
+    """Write ``week_unplaced.csv``: unplaced packages and hours a week, the councils' return.
 
-    The councils' return: one row per area and service with a package left unplaced
-    (any of its visits in the week), the visits and the carer-hours unplaced, then a
-    total row.
+    The rows of :func:`council_unplaced_rows`: by service within each area, each area's
+    total, then all areas by service and the grand total (``All areas``, ``All services``).
     """
     with path.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
         writer.writerow(UNPLACED_COLUMNS)
-        for area, service, packages, visits, seconds in stats.unplaced:
+        for area, service, packages, visits, seconds in council_unplaced_rows(stats):
             writer.writerow([csv_cell(area), csv_cell(service), packages, visits,
                              f"{seconds / 3600:.1f}"])
-        writer.writerow(["All areas", "All services", sum(u[2] for u in stats.unplaced),
-                         sum(u[3] for u in stats.unplaced),
-                         f"{sum(u[4] for u in stats.unplaced) / 3600:.1f}"])
     return path

@@ -95,39 +95,79 @@ def _fill(ins: Inserter, jobs: list[int]) -> None:
     ins.insert_all([j for j in jobs if j not in placed], eject=True)
 
 
+def _try(ins: Inserter, unit: tuple, people: Sequence[str],
+         vehicles: Mapping[str, list[int]]) -> bool:
+    """Insert a unit (a single job or a pair) with only ``people``'s vehicles allowed."""
+    jobs = list(unit[1:3]) if unit[0] == "pair" else [unit[1]]
+    allowed = {v for w in people for v in vehicles.get(w, ())}
+    saved = [ins.eligible[j] for j in jobs]
+    for j in jobs:
+        ins.eligible[j] = [v for v in ins.eligible[j] if v in allowed]
+    try:
+        return ins.insert_pair(*unit[1:]) if unit[0] == "pair" else ins.insert_single(jobs[0])
+    finally:
+        for j, eligible in zip(jobs, saved):
+            ins.eligible[j] = eligible
+
+
+def _cover(ins: Inserter, problem: Problem, units: Sequence[tuple],
+           vehicles: Mapping[str, list[int]]) -> str | None:
+    """The carer on shift best placed to take over an absent carer's run.
+
+    Most of the run's visits within their skills and shift, then the fewest visits of
+    their own already, then the nearest home (mean travel to the run's clients).
+    """
+    jobs = [u[1] for u in units]
+    load = {w: sum(1 for v in vs for j in ins.seqs[v] if j >= 0) for w, vs in vehicles.items()}
+    best: tuple[float, str] | None = None
+    for worker, vs in vehicles.items():
+        able = sum(1 for j in jobs if any(v in ins.eligible[j] for v in vs))
+        if not able:
+            continue
+        veh = problem.vehicles[vs[0]]
+        seconds = problem.duration_s[veh.profile]
+        near = sum(int(seconds[veh.start_location, problem.jobs[j].location])
+                   for j in jobs) / len(jobs)
+        score = near + 600 * load[worker] - 3600 * able / len(jobs)
+        if best is None or score < best[0]:
+            best = (score, worker)
+    return None if best is None else best[1]
+
+
 def _replay(problem: Problem, keys: Sequence[str], owners: Mapping[str, Sequence[str]],
             starts: Mapping[str, int], deadline: float, seed: int) -> list[list[int]]:
-    """Each job to its usual carers in order of usual start, then the rest where cheapest."""
+    """Each job to its usual carers in order of usual start, then the rest where cheapest.
+
+    A visit whose usual carers are all off today goes with the rest of its usual carer's
+    run to one stand-in (:func:`_cover`), as a relief carer covers a run; what is still
+    left is inserted where cheapest.
+    """
     ins = Inserter(problem, deadline, seed)
     vehicles: dict[str, list[int]] = defaultdict(list)
     for v, veh in enumerate(problem.vehicles):
         vehicles[veh.resource].append(v)
     units = ins.units(list(range(len(problem.jobs))))
     units.sort(key=lambda u: (starts.get(keys[u[1]], problem.jobs[u[1]].tw_start_s), u[1]))
+    runs: dict[str, list[tuple]] = defaultdict(list)
     left: list[int] = []
     for unit in units:
-        jobs = list(unit[1:3]) if unit[0] == "pair" else [unit[1]]
+        usual = list(owners.get(keys[unit[1]], ()))
         # the usual carers on shift today: a single visit tries each in turn, a pair the
         # first two together
-        people = [w for w in owners.get(keys[jobs[0]], ()) if w in vehicles]
+        people = [w for w in usual if w in vehicles]
         tries = [people[:2]] if unit[0] == "pair" and len(people) >= 2 else \
             [[w] for w in people] if unit[0] == "single" else []
-        placed = False
-        for chosen in tries:
-            allowed = {v for w in chosen for v in vehicles[w]}
-            saved = [ins.eligible[j] for j in jobs]
-            for j in jobs:
-                ins.eligible[j] = [v for v in ins.eligible[j] if v in allowed]
-            try:
-                placed = (ins.insert_pair(*unit[1:]) if unit[0] == "pair"
-                          else ins.insert_single(jobs[0]))
-            finally:
-                for j, eligible in zip(jobs, saved):
-                    ins.eligible[j] = eligible
-            if placed:
-                break
-        if not placed:
-            left.extend(jobs)
+        if any(_try(ins, unit, chosen, vehicles) for chosen in tries):
+            continue
+        if unit[0] == "single" and usual and not people:
+            runs[usual[0]].append(unit)
+        else:
+            left.extend(unit[1:3] if unit[0] == "pair" else unit[1:2])
+    for absent in sorted(runs, key=lambda w: (-len(runs[w]), w)):
+        cover = _cover(ins, problem, runs[absent], vehicles)
+        for unit in runs[absent]:
+            if cover is None or not _try(ins, unit, [cover], vehicles):
+                left.append(unit[1])
     _fill(ins, left)
     return ins.sequences()
 

@@ -20,6 +20,7 @@ from ..week import WeekPlan
 from ..week_stats import (
     TARGET_CARERS,
     WeekStats,
+    council_unplaced_rows,
     week_stats,
     write_week_clients_csv,
     write_week_unplaced_csv,
@@ -233,7 +234,7 @@ def render_week_html(plan: WeekPlan, stats: WeekStats, base: WeekStats | None) -
     parts.append(_days_table(plan))
     parts.append(_clients_section(stats, plan))
     parts.append(_workers_section(stats, plan))
-    parts.append(_unplaced_section(stats))
+    parts.append(_unplaced_section(stats, base))
     parts.append('<p class="meta">Details: week_clients.csv, week_workers.csv, '
                  "week_unplaced.csv, week.json and each day's folder.</p></body></html>\n")
     return "".join(parts)
@@ -287,9 +288,21 @@ def _workers_section(stats: WeekStats, plan: WeekPlan) -> str:
             + "</div></div></section>")
 
 
-def _unplaced_section(stats: WeekStats) -> str:
+def _unplaced_section(stats: WeekStats, base: WeekStats | None) -> str:
     rows = [(area, service, packages, visits, f"{seconds / 3600:.1f}")
-            for area, service, packages, visits, seconds in stats.unplaced]
+            for area, service, packages, visits, seconds in council_unplaced_rows(stats)]
+
+    def by_area(s: WeekStats) -> dict[str, float]:
+        hours: dict[str, float] = {}
+        for area, _, _, _, seconds in s.unplaced:
+            hours[area] = hours.get(area, 0.0) + seconds / 3600
+        return hours
+
+    ours, theirs = by_area(stats), by_area(base) if base else None
+    groups = [(area, [ours[area]] + ([theirs.get(area, 0.0)] if theirs is not None else []))
+              for area in sorted(ours)]
     return ("<section><h2>Unplaced packages by area and service (hours a week)</h2>"
-            + _table(("area", "service", "packages", "visits", "hours"), rows,
+            + _bars(groups, unit="unplaced hours", title="unplaced hours a week by area")
+            + _legend(base is not None)
+            + _table(("area", "service", "packages", "visits", "hours a week"), rows,
                      numeric=(2, 3, 4)) + "</section>")
