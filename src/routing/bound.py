@@ -14,10 +14,12 @@ that job ``j`` uses. Each rule below holds for every feasible solution (take ``x
 for a served job and put its work in the buckets where it happens), so the LP optimum is
 at least the best solution's served weight:
 
-* **work:** a served job uses ``service_s`` plus at least ``d_j`` seconds of travel just
-  before it, where ``d_j`` is the least travel into its location from anywhere its
-  vehicle could come from (a vehicle's start or a job that could end before ``j`` must
-  start; a job it is linked to cannot precede it, being served at the same time);
+* **work:** a served job uses ``service_s`` plus at least ``d_j`` seconds just before it
+  in which its vehicle does nothing else: from a vehicle's start, the travel; from a job
+  ``i`` that could end before ``j`` must start, the larger of the leg and the wait from
+  ``i``'s latest end to ``j``'s earliest start (the vehicle travels, then waits); ``d_j``
+  is the least of these (a job it is linked to cannot precede it, being served at the
+  same time);
   ``sum_{v,k} y[j,v,k] = (service_s + d_j) x_j``;
 * **where and when:** ``y[j, v, k] > 0`` only for a vehicle with the job's skills, not a
   forbidden resource, that can reach the job from its start within the window and get
@@ -33,7 +35,7 @@ at least the best solution's served weight:
 * mandatory jobs have ``x_j = 1``.
 
 What it ignores (why it is an upper bound and not the answer): the order of jobs in a
-route and travel beyond the least inbound leg, waiting, the exact position of breaks,
+route and travel beyond the least inbound leg, waiting beyond that, the exact position of breaks,
 that a job's work is one unbroken interval, and that linked jobs need different
 resources at the same moment. The LP is solved by HiGHS (``scipy.optimize.linprog``).
 """
@@ -251,8 +253,10 @@ def _least_inbound_s(problem: Problem) -> np.ndarray:
     if n == 0:
         return np.zeros(0, dtype=np.int64)
     loc = np.array([j.location for j in problem.jobs])
-    earliest_end = np.array([j.tw_start_s + j.service_s for j in problem.jobs])
+    earliest_start = np.array([j.tw_start_s for j in problem.jobs])
+    earliest_end = earliest_start + np.array([j.service_s for j in problem.jobs])
     latest_start = np.array([j.tw_end_s + j.max_lateness_s for j in problem.jobs])
+    latest_end = latest_start + np.array([j.service_s for j in problem.jobs])
     partners = np.zeros((n, n), dtype=bool)
     for link in problem.links:
         partners[link.first, link.second] = partners[link.second, link.first] = True
@@ -263,7 +267,10 @@ def _least_inbound_s(problem: Problem) -> np.ndarray:
         # i may precede j only if it can end and travel before j's latest start
         can = (earliest_end[:, None] + leg <= latest_start[None, :]) & ~partners
         np.fill_diagonal(can, False)
-        from_jobs = np.where(can, leg, np.iinfo(np.int64).max).min(axis=0)
+        # between i's end and j's start the vehicle does nothing else: at least the leg,
+        # and at least the wait from i's latest end to j's earliest start
+        gap = np.maximum(leg, earliest_start[None, :] - latest_end[:, None])
+        from_jobs = np.where(can, gap, np.iinfo(np.int64).max).min(axis=0)
         starts = np.array([v.start_location for v in problem.vehicles if v.profile == profile])
         from_starts = m[np.ix_(starts, loc)].min(axis=0)
         best = np.minimum(best, np.minimum(from_jobs, from_starts))
