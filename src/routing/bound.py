@@ -113,7 +113,6 @@ def placeable_bound(problem: Problem, *, weights: Sequence[float] | None = None,
         relaxation (then no solution exists).
     """
     from scipy.optimize import linprog
-    from scipy.sparse import coo_matrix
 
     if bucket_s <= 0:
         raise ValueError(f"bucket_s must be positive, got {bucket_s}")
@@ -127,6 +126,40 @@ def placeable_bound(problem: Problem, *, weights: Sequence[float] | None = None,
     cells = _cells(problem, inbound, spans, bucket_s)
     unreachable = tuple(j for j in range(n) if j not in cells.jobs_served)
 
+    a_ub, b_ub, a_eq, b_eq = _matrices(problem, cells, spans, inbound, bucket_s)
+    n_y = len(cells.job)
+    n_var = n + n_y
+    lower = np.zeros(n_var)
+    upper = np.full(n_var, np.inf)
+    upper[:n] = 1.0
+    for j in unreachable:
+        upper[j] = 0.0
+    for j, job in enumerate(problem.jobs):
+        if job.drop_penalty is None:
+            lower[j] = 1.0
+    if (lower[:n] > upper[:n]).any():
+        raise SolverError("a mandatory job cannot be served by any vehicle: no solution exists")
+    cost = np.concatenate([-w, np.zeros(n_y)])
+    result = linprog(cost, A_ub=a_ub, b_ub=b_ub, A_eq=a_eq, b_eq=b_eq, bounds=np.column_stack([lower, upper]),
+                     method="highs")
+    if result.status == 2:
+        raise SolverError("the mandatory jobs cannot all be served even in the relaxation: "
+                          "no solution exists")
+    if result.status != 0:
+        raise SolverError(f"the bound's LP did not solve: {result.message}")
+    served = float(-result.fun)
+    share = tuple(float(min(1.0, max(0.0, s))) for s in result.x[:n])
+    return PlaceableBound(served=served, served_whole=math.floor(served + _EPS), share=share,
+                          unreachable=unreachable, bucket_s=bucket_s, variables=n_var,
+                          wall_s=time.perf_counter() - started)
+
+
+def _matrices(problem: Problem, cells: _Cells, spans: list[tuple[int, int]],
+              inbound: np.ndarray, bucket_s: int):
+    """The LP's constraints: ``(A_ub, b_ub, A_eq, b_eq)`` over ``x`` then one ``y`` per cell."""
+    from scipy.sparse import coo_matrix
+
+    n = len(problem.jobs)
     # variables: x_0..x_{n-1}, then one y per cell
     n_y = len(cells.job)
     n_var = n + n_y
@@ -209,30 +242,7 @@ def placeable_bound(problem: Problem, *, weights: Sequence[float] | None = None,
     a_eq = coo_matrix((np.concatenate(eq_vals),
                        (np.concatenate(eq_rows), np.concatenate(eq_cols))),
                       shape=(next_eq, n_var)).tocsr()
-    lower = np.zeros(n_var)
-    upper = np.full(n_var, np.inf)
-    upper[:n] = 1.0
-    for j in unreachable:
-        upper[j] = 0.0
-    for j, job in enumerate(problem.jobs):
-        if job.drop_penalty is None:
-            lower[j] = 1.0
-    if (lower[:n] > upper[:n]).any():
-        raise SolverError("a mandatory job cannot be served by any vehicle: no solution exists")
-    cost = np.concatenate([-w, np.zeros(n_y)])
-    result = linprog(cost, A_ub=a_ub, b_ub=np.asarray(rhs), A_eq=a_eq,
-                     b_eq=np.asarray(eq_rhs), bounds=np.column_stack([lower, upper]),
-                     method="highs")
-    if result.status == 2:
-        raise SolverError("the mandatory jobs cannot all be served even in the relaxation: "
-                          "no solution exists")
-    if result.status != 0:
-        raise SolverError(f"the bound's LP did not solve: {result.message}")
-    served = float(-result.fun)
-    share = tuple(float(min(1.0, max(0.0, s))) for s in result.x[:n])
-    return PlaceableBound(served=served, served_whole=math.floor(served + _EPS), share=share,
-                          unreachable=unreachable, bucket_s=bucket_s, variables=n_var,
-                          wall_s=time.perf_counter() - started)
+    return a_ub, np.asarray(rhs), a_eq, np.asarray(eq_rhs)
 
 
 @dataclass
