@@ -81,7 +81,9 @@ def edge_index(network: RoadNetwork) -> EdgeIndex:
         return cached
     rows = {int(node): k for k, node in enumerate(network.node_ids.tolist())}
     segments: dict[tuple[int, int, int], int] = {}
-    lo, hi, coords = [], [], []
+    lo: list[int] = []
+    hi: list[int] = []
+    coords: list[list[tuple[float, float]]] = []
     times: list[list[int]] = []  # per segment: fwd_ms, bwd_ms, fwd_dm, bwd_dm
     for u, v, data in network.graph.edges(data=True):
         a, b = rows[int(u)], rows[int(v)]
@@ -228,9 +230,9 @@ def edge_matrix(network: RoadNetwork, snapping: EdgeSnapping, lats, lons, *, cac
     distance_m[unreachable] = UNREACHABLE
     source = (f"{network.source}, snapped to the nearest road edge; door to road at "
               f"{access_kph:g} km/h, at least {min_trip_s} s between distinct places")
+    pairs = tuple((int(i), int(j)) for i, j in np.argwhere(unreachable))
     return TravelMatrix(duration_s=duration_s, distance_m=distance_m, mode=network.mode,
-                        source=source, unreachable=tuple(map(tuple, np.argwhere(unreachable).tolist())),
-                        cached_rows=nodes.cached_rows)
+                        source=source, unreachable=pairs, cached_rows=nodes.cached_rows)
 
 
 def _ways(index: EdgeIndex, seg: np.ndarray, t: np.ndarray, *, out: bool):

@@ -390,7 +390,7 @@ def _tally(entries: list[ActualVisit]) -> tuple[dict[str, dict[str, int]], dict[
 
 def format_actuals(report: ActualsReport) -> str:
     """A readable table for the terminal: counts per worker and provider, then exceptions."""
-    shown = ("on_time",) + EXCEPTIONS + ("covered",)
+    shown: tuple[str, ...] = ("on_time",) + EXCEPTIONS + ("covered",)
     head = f"{'':<12}" + "".join(f"{c:>13}" for c in shown)
 
     def table(title: str, rows: dict[str, dict[str, int]]) -> list[str]:
