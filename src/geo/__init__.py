@@ -39,6 +39,8 @@ _LAZY = {
     "add_travel_times": "network", "fetch_network": "network", "load_network": "network",
     "projected_crs": "network",
     "Snapping": "snap", "snap_locations": "snap",
+    "ACCESS_SPEED_KPH": "edges", "MIN_TRIP_S": "edges", "EdgeSnapping": "edges",
+    "edge_matrix": "edges", "snap_to_edges": "edges",
 }
 
 __all__ = sorted([*_LAZY, "ESTIMATE_PROFILES", "EstimateProfile", "REGIONS", "Region",

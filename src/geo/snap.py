@@ -71,6 +71,19 @@ def snap_locations(network: RoadNetwork, lats, lons, *, labels=None, max_snap_m:
     ValueError
         ``lats``, ``lons`` and ``labels`` differ in length.
     """
+    lats, lons, labels = prepared_points(lats, lons, labels)
+    if len(lats) == 0:
+        return Snapping(nodes=np.zeros(0, np.int64), snap_m=np.zeros(0, np.int64))
+
+    x_m, y_m = checked_xy(network, lats, lons, labels, area_margin_m=area_margin_m)
+    distance, index = network.kdtree.query(np.column_stack([x_m, y_m]))
+    snap_m = np.rint(distance).astype(np.int64)
+    return Snapping(nodes=network.node_ids[index], snap_m=snap_m,
+                    warnings=far_warnings(network, labels, snap_m, max_snap_m))
+
+
+def prepared_points(lats, lons, labels) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """Flat float arrays of degrees and a label per point; ``ValueError`` when lengths differ."""
     lats = np.asarray(lats, dtype=float).reshape(-1)
     lons = np.asarray(lons, dtype=float).reshape(-1)
     if lats.shape != lons.shape:
@@ -80,15 +93,28 @@ def snap_locations(network: RoadNetwork, lats, lons, *, labels=None, max_snap_m:
     labels = list(labels)
     if len(labels) != len(lats):
         raise ValueError(f"{len(labels)} labels for {len(lats)} points")
-    if len(lats) == 0:
-        return Snapping(nodes=np.zeros(0, np.int64), snap_m=np.zeros(0, np.int64))
+    return lats, lons, labels
 
+
+def far_warnings(network: RoadNetwork, labels, snap_m: np.ndarray, max_snap_m: int) -> tuple[str, ...]:
+    """One line per point further than ``max_snap_m`` metres from the network."""
+    road = _ROAD_WORD.get(network.mode, network.mode)
+    return tuple(f"{labels[i]}: {int(snap_m[i]):,} m from the nearest {road} road "
+                 f"(more than {max_snap_m:,} m); travel to and from it is underestimated"
+                 for i in np.flatnonzero(snap_m > max_snap_m).tolist())
+
+
+def checked_xy(network: RoadNetwork, lats: np.ndarray, lons: np.ndarray, labels, *,
+               area_margin_m: int = 5000) -> tuple[np.ndarray, np.ndarray]:
+    """Project checked degrees to the network's metres; ``InputError`` for bad or far points.
+
+    ``lats`` and ``lons`` are 1-d float arrays of one length, ``labels`` names each point.
+    """
     bad = ~(np.isfinite(lats) & np.isfinite(lons) & (np.abs(lats) <= 90) & (np.abs(lons) <= 180))
     if bad.any():
         _raise_for(labels, np.flatnonzero(bad),
                    "latitude/longitude missing, not a number or out of range; give decimal "
                    "degrees (WGS84), e.g. 52.6700, -0.7270")
-
     x_m, y_m = pyproj.Transformer.from_crs("EPSG:4326", network.crs, always_xy=True).transform(lons, lats)
     x_m, y_m = np.asarray(x_m, dtype=float), np.asarray(y_m, dtype=float)
     area = network.hull.buffer(area_margin_m)
@@ -105,14 +131,7 @@ def snap_locations(network: RoadNetwork, lats, lons, *, labels=None, max_snap_m:
                    f"about {away_km:,.1f} km outside the area of {network.source} "
                    f"(more than {area_margin_m:,} m beyond its outermost roads); check the "
                    f"coordinates or load a network that covers this place.{hint}")
-
-    distance, index = network.kdtree.query(np.column_stack([x_m, y_m]))
-    snap_m = np.rint(distance).astype(np.int64)
-    road = _ROAD_WORD.get(network.mode, network.mode)
-    warnings = tuple(f"{labels[i]}: {int(snap_m[i]):,} m from the nearest {road} road "
-                     f"(more than {max_snap_m:,} m); travel to and from it is underestimated"
-                     for i in np.flatnonzero(snap_m > max_snap_m).tolist())
-    return Snapping(nodes=network.node_ids[index], snap_m=snap_m, warnings=warnings)
+    return x_m, y_m
 
 
 def _raise_for(labels, indices: np.ndarray, message: str) -> None:

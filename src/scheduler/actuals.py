@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections import Counter, defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from ..errors import InputError
@@ -17,7 +17,7 @@ from .units import format_hhmm
 CALLS_COLUMNS = ("visit_id", "worker_id", "check_in", "check_out")
 #: Every category a planned or actual visit can fall in, in report order.
 CATEGORIES = ("on_time", "late", "early", "short", "no_check_out", "missed", "covered",
-              "unplanned")
+              "unplanned", "not_yet_due", "in_progress")
 EXCEPTIONS = ("late", "early", "short", "no_check_out", "missed", "unplanned")
 
 _HHMM = re.compile(r"([0-9]{1,2}):([0-9]{2})(?::([0-9]{2}))?")
@@ -162,6 +162,7 @@ class ActualsReport:
     late_after_s: int
     early_before_s: int
     short_ratio: float
+    as_of_s: int | None = None
 
     def count(self, category: str) -> int:
         """How many entries fall in a category."""
@@ -182,7 +183,7 @@ class ActualsReport:
 
 def compare_actuals(day: Day | None, rota: Rota, calls: tuple[Call, ...], *,
                     late_after_s: int = 900, early_before_s: int = 900,
-                    short_ratio: float = 0.8) -> ActualsReport:
+                    short_ratio: float = 0.8, as_of_s: int | None = None) -> ActualsReport:
     """Compare calls with the rota: late, early, short, missed and unplanned visits.
 
     Each planned carer-visit (visit id, worker) is matched with the calls of that
@@ -201,6 +202,15 @@ def compare_actuals(day: Day | None, rota: Rota, calls: tuple[Call, ...], *,
       this worker);
     - ``on_time``: a planned visit with a check-in and none of the above.
 
+    With ``as_of_s`` (a report during the day) nothing after that time has happened
+    yet: calls checked in later are left out and later check-outs read as none, and
+
+    - ``not_yet_due``: no call yet, but the carer can still check in without being
+      late (``as_of_s`` is not past the window end + ``late_after_s``; the planned
+      start without inputs) -- instead of ``missed``;
+    - ``in_progress``: checked in, not yet out, and ``as_of_s`` is not past the planned
+      end + ``late_after_s`` -- instead of ``no_check_out`` (not judged short).
+
     Parameters
     ----------
     day : Day or None
@@ -212,6 +222,9 @@ def compare_actuals(day: Day | None, rota: Rota, calls: tuple[Call, ...], *,
         Tolerance in seconds (15 min).
     short_ratio : float, default 0.8
         A visit shorter than this share of its planned duration is short.
+    as_of_s : int, optional
+        Judge the day as it stood at this time, seconds since midnight; default: the
+        day is over.
 
     Raises
     ------
@@ -221,6 +234,9 @@ def compare_actuals(day: Day | None, rota: Rota, calls: tuple[Call, ...], *,
     if not 0 < short_ratio <= 1:
         raise ValueError(f"short_ratio must be in (0, 1], got {short_ratio}")
     _check_call_dates(rota, calls)
+    if as_of_s is not None:
+        calls = tuple(c if c.check_out_s is None or c.check_out_s <= as_of_s
+                      else replace(c, check_out_s=None) for c in calls if c.check_in_s <= as_of_s)
     planned: dict[tuple[str, str], _Planned] = {}
     for sh in rota.shifts:
         for stop in sh.stops:
@@ -230,7 +246,7 @@ def compare_actuals(day: Day | None, rota: Rota, calls: tuple[Call, ...], *,
     for call in calls:
         by_slot[(call.visit_id, call.worker_id)].append(call)
     visits = day.visit_by_id if day is not None else {}
-    rules = _Rules(late_after_s, early_before_s, short_ratio)
+    rules = _Rules(late_after_s, early_before_s, short_ratio, as_of_s)
     entries = [_planned_entry(visit_id, worker_id, slot, visits.get(visit_id),
                               by_slot.get((visit_id, worker_id), []), calls, rules)
                for (visit_id, worker_id), slot in planned.items()]
@@ -239,7 +255,7 @@ def compare_actuals(day: Day | None, rota: Rota, calls: tuple[Call, ...], *,
                                 else e.check_in_s or 0, e.visit_id))
     by_worker, by_provider = _tally(entries)
     return ActualsReport(tuple(entries), by_worker, by_provider, late_after_s, early_before_s,
-                         short_ratio)
+                         short_ratio, as_of_s)
 
 
 @dataclass(frozen=True)
@@ -257,6 +273,7 @@ class _Rules:
     late_after_s: int
     early_before_s: int
     short_ratio: float
+    as_of_s: int | None = None
 
 
 def _check_call_dates(rota: Rota, calls: tuple[Call, ...]) -> None:
@@ -275,8 +292,12 @@ def _planned_entry(visit_id: str, worker_id: str, slot: _Planned, visit: Visit |
     start, end = slot.start_s, slot.end_s
     if not mine:
         others = sorted({c.worker_id for c in calls if c.visit_id == visit_id})
+        due_by = (window_end if window_end is not None else start) + rules.late_after_s
         if others:
             cats, detail = ("covered",), f"no call by {worker_id}; called by {', '.join(others)}"
+        elif rules.as_of_s is not None and rules.as_of_s <= due_by:
+            cats, detail = ("not_yet_due",), (f"no call yet at {format_hhmm(rules.as_of_s)}; "
+                                              f"planned {format_hhmm(start)}")
         else:
             cats, detail = ("missed",), f"no call for the visit planned {format_hhmm(start)}"
         return ActualVisit(visit_id, worker_id, slot.provider_id, slot.client_id, window_start,
@@ -308,7 +329,10 @@ def _judge(visit: Visit | None, start: int, end: int, check_in: int, check_out: 
         cats.append("early")
         notes.append(f"checked in {format_hhmm(check_in)}, {(earliest - check_in) // 60} min "
                      f"before the {against} {format_hhmm(earliest)}")
-    if check_out is None:
+    if check_out is None and rules.as_of_s is not None and rules.as_of_s <= end + rules.late_after_s:
+        cats.append("in_progress")
+        notes.append(f"on site since {format_hhmm(check_in)}, planned to {format_hhmm(end)}")
+    elif check_out is None:
         cats.append("no_check_out")
         notes.append("no check-out")
     elif check_out - check_in < rules.short_ratio * (end - start):
@@ -366,7 +390,7 @@ def _tally(entries: list[ActualVisit]) -> tuple[dict[str, dict[str, int]], dict[
 
 def format_actuals(report: ActualsReport) -> str:
     """A readable table for the terminal: counts per worker and provider, then exceptions."""
-    shown = ("on_time",) + EXCEPTIONS + ("covered",)
+    shown: tuple[str, ...] = ("on_time",) + EXCEPTIONS + ("covered",)
     head = f"{'':<12}" + "".join(f"{c:>13}" for c in shown)
 
     def table(title: str, rows: dict[str, dict[str, int]]) -> list[str]:
@@ -374,8 +398,14 @@ def format_actuals(report: ActualsReport) -> str:
         lines += [f"{k:<12}" + "".join(f"{v[c]:>13}" for c in shown) for k, v in rows.items()]
         return lines
 
+    if report.as_of_s is not None:
+        shown += ("not_yet_due", "in_progress")
+        head = f"{'':<12}" + "".join(f"{c:>13}" for c in shown)
     lines = table("By worker", report.by_worker) + [""] + table("By provider", report.by_provider)
     punctuality = report.punctuality
+    if report.as_of_s is not None:
+        lines += ["", f"As of {format_hhmm(report.as_of_s)}: {report.count('not_yet_due')} "
+                      f"not yet due, {report.count('in_progress')} in progress"]
     lines += ["", "Punctuality: " + ("n/a (no windows: pass --inputs)" if punctuality is None
                                      else f"{punctuality:.0%} of check-ins inside the window")]
     if report.exceptions:

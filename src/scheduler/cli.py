@@ -246,7 +246,8 @@ def cmd_actuals(args: argparse.Namespace) -> int:
     calls = read_calls(args.calls)
     day = read_day(args.inputs, date=rota.date) if args.inputs else None
     report = compare_actuals(day, rota, calls, late_after_s=int(args.late_min * 60),
-                             early_before_s=int(args.early_min * 60), short_ratio=args.short_ratio)
+                             early_before_s=int(args.early_min * 60), short_ratio=args.short_ratio,
+                             as_of_s=args.as_of)
     stdout.print(format_actuals(report))
     if args.store:
         stdout.print(record_calls(args.store, rota, calls, day))
@@ -278,6 +279,15 @@ def _ratio(value: str) -> float:
     return number
 
 
+def _clock(value: str) -> int:
+    from .units import parse_hhmm
+
+    try:
+        return parse_hhmm(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a time; use HH:MM, e.g. 12:30") from None
+
+
 def _register_actuals(subparsers) -> None:
     """Add ``carerounds actuals`` to the CLI's subparsers."""
     p = subparsers.add_parser(
@@ -298,6 +308,9 @@ def _register_actuals(subparsers) -> None:
                    help="early when checked in this long before the window (default 15)")
     p.add_argument("--short-ratio", type=_ratio, default=0.8, metavar="R",
                    help="short when on site under R x the planned time (default 0.8)")
+    p.add_argument("--as-of", type=_clock, default=None, metavar="HH:MM",
+                   help="judge the day so far: visits still to come are not_yet_due, "
+                        "open calls in_progress (default: the day is over)")
     p.add_argument("--out", default=None, metavar="PATH",
                    help="write the comparison: a .csv file, or a folder for actuals.csv")
     p.set_defaults(func=cmd_actuals)

@@ -103,6 +103,10 @@ def road_travel(places: Sequence[Place], networks: Mapping[str, Any], *, roads: 
                 max_snap_m: int = 1000, cache_dir: str | Path | None = None) -> DayTravel:
     """Travel over road networks already loaded: snapping, matrices and their warnings.
 
+    Each place joins its nearest road edge (not junction); the door-to-road offset is
+    covered at the mode's access speed and distinct places are at least the mode's
+    minimum door-to-door time apart (:func:`carerounds.geo.edge_matrix`).
+
     Parameters
     ----------
     places : sequence of Place
@@ -116,7 +120,7 @@ def road_travel(places: Sequence[Place], networks: Mapping[str, Any], *, roads: 
     cache_dir : path, optional
         Where travel matrices are cached between runs.
     """
-    from ..geo import road_matrix, snap_locations
+    from ..geo import edge_matrix, snap_to_edges
 
     index = {(p.kind, p.id): i for i, p in enumerate(places)}
     lats = np.array([p.lat for p in places], dtype=float)
@@ -127,9 +131,9 @@ def road_travel(places: Sequence[Place], networks: Mapping[str, Any], *, roads: 
     snaps: dict = {}
     nodes: dict = {}
     for mode, network in networks.items():
-        snapping = snap_locations(network, lats, lons, labels=labels, max_snap_m=max_snap_m)
+        snapping = snap_to_edges(network, lats, lons, labels=labels, max_snap_m=max_snap_m)
         warnings.extend(f"{mode}: {w}" for w in snapping.warnings)
-        matrix = road_matrix(network, snapping.nodes, cache_dir=cache_dir)
+        matrix = edge_matrix(network, snapping, lats, lons, cache_dir=cache_dir)
         for i, j in matrix.unreachable[:UNREACHABLE_LISTED]:
             warnings.append(f"{mode}: no road path from {labels[i]} to {labels[j]}")
         if len(matrix.unreachable) > UNREACHABLE_LISTED:

@@ -173,6 +173,27 @@ def test_each_category_from_a_hand_built_calls_file(report):
         ("V99", "W2"): ("unplanned",), ("V8", "W2"): ("no_check_out",)}
 
 
+def test_as_of_lunchtime_judges_only_what_has_happened(tmp_path, day, rota):
+    calls = read_calls(write_calls(tmp_path / "calls.csv", CALLS))
+    report = compare_actuals(day, rota, calls, as_of_s=hm("12:10"))
+    assert _by_visit(report) == {
+        ("V1", "W1"): ("on_time",), ("V2", "W1"): ("late",), ("V3", "W1"): ("early",),
+        # V4 checked in 12:00, its 12:15 check-out is still to come; V5 is due at 13:00;
+        # the 14:00 call of V99 has not happened; V8's check-out is overdue since 09:45.
+        ("V4", "W1"): ("in_progress",), ("V5", "W1"): ("not_yet_due",),
+        ("V6", "W2"): ("covered",), ("V6", "W3"): ("unplanned",), ("V7", "W2"): ("unplanned",),
+        ("V8", "W2"): ("no_check_out",)}
+
+
+@pytest.mark.parametrize("as_of, category", [("13:44", "not_yet_due"), ("13:46", "missed")])
+def test_as_of_calls_a_visit_missed_once_it_could_no_longer_be_on_time(
+        tmp_path, day, rota, as_of, category):
+    # V5's window ends 13:30; with the 15 min tolerance a check-in up to 13:45 is not late.
+    calls = read_calls(write_calls(tmp_path / "calls.csv", CALLS))
+    report = compare_actuals(day, rota, calls, as_of_s=hm(as_of))
+    assert _by_visit(report)[("V5", "W1")] == (category,)
+
+
 def test_each_exception_explains_itself(report):
     detail = {(e.visit_id, e.worker_id): e.detail for e in report.visits}
     assert detail[("V2", "W1")] == "checked in 09:50, 20 min after the window end 09:30"
@@ -293,6 +314,26 @@ def test_cli_exits_0_when_all_went_to_plan_and_writes_a_named_csv(tmp_path, tiny
     assert code == 0
     assert "n/a (no windows: pass --inputs)" in capsys.readouterr().out
     assert (tmp_path / "ecm" / "tuesday.csv").is_file()
+
+
+def test_cli_as_of_calls_visits_still_to_come_not_yet_due_and_open_calls_in_progress(
+        tmp_path, tiny_rota, capsys):
+    calls = write_calls(tmp_path / "calls.csv", [("V1", "W1", "07:50", "08:20")])
+    code = _run(["actuals", "--rota", str(tiny_rota), "--calls", str(calls), "--inputs",
+                 str(write_day(tmp_path / "in")), "--as-of", "08:05",
+                 "--out", str(tmp_path / "out")])
+    printed = capsys.readouterr().out
+    assert code == 0
+    assert "As of 08:05: 1 not yet due, 1 in progress" in printed
+    rows = list(csv.DictReader((tmp_path / "out" / "actuals.csv").open()))
+    assert [(r["visit_id"], r["categories"]) for r in rows] == [("V1", "in_progress"),
+                                                               ("V3", "not_yet_due")]
+
+
+def test_cli_rejects_an_as_of_that_is_not_a_time(tmp_path, tiny_rota):
+    with pytest.raises(SystemExit) as exit_info:
+        _run(["actuals", "--rota", str(tiny_rota), "--calls", "x.csv", "--as-of", "noon"])
+    assert exit_info.value.code == 2
 
 
 def test_cli_bad_calls_file_is_an_input_error(tmp_path, tiny_rota):

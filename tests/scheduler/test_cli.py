@@ -120,3 +120,12 @@ def test_unknown_command_is_a_usage_error():
     with pytest.raises(SystemExit) as done:
         build_parser().parse_args(["replan-everything"])
     assert done.value.code == 2
+
+
+def test_plan_shows_each_phase_including_writing_the_outputs(tiny_dir, tmp_path, capsys):
+    code = main(["plan", "--inputs", str(tiny_dir), "--out", str(tmp_path / "out"), "--date", DATE,
+                 "--time-limit", "5", "--solution-limit", "20"])
+    err = capsys.readouterr().err
+    assert code == 0
+    for phase in ("Reading inputs", "Optimising rounds", "Writing rota, reports, run sheets and maps"):
+        assert f"done {phase}" in err

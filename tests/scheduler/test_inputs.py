@@ -723,3 +723,27 @@ def test_crlf_and_bom_files_are_read(tmp_path):
     path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes().replace(b"\r\n", b"\n")
                      .replace(b"\n", b"\r\n"))
     assert len(read_day(folder).visits) == 5
+
+
+def test_day_sized_sample_with_f_and_m_genders_reads_as_its_spelled_out_twin(tmp_path):
+    import csv
+
+    from carerounds.scheduler.sample import generate_sample, write_sample
+
+    original = tmp_path / "original"
+    write_sample(generate_sample("midlothian", date=PLAN_DATE, seed=1, size="day"), original)
+    short = tmp_path / "short"
+    short.mkdir()
+    for source in original.iterdir():
+        (short / source.name).write_bytes(source.read_bytes())
+    with (original / "workers.csv").open(newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    letters = {"female": "F", "male": "M"}
+    assert {r["gender"] for r in rows} >= set(letters)
+    for r in rows:
+        r["gender"] = letters.get(r["gender"], r["gender"])
+    with (short / "workers.csv").open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    assert read_day(short, date=PLAN_DATE).workers == read_day(original, date=PLAN_DATE).workers
