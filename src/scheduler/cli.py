@@ -13,7 +13,7 @@ from pathlib import Path
 from rich.markup import escape
 
 from ..errors import CareroundsError, InputError, NetworkUnavailableError
-from .nightly import _plan_into, _warn, check_command, replan_command
+from .nightly import _plan_into, _warn, check_command, compare_command, replan_command
 from .terminal import _signals, stderr, stdout
 
 EXIT_OK, EXIT_VIOLATIONS, EXIT_INPUT, EXIT_OTHER = 0, 1, 2, 3
@@ -446,63 +446,9 @@ def _register_maps(subparsers) -> None:
     p.set_defaults(func=cmd_map)
 
 
-def format_table(table) -> str:
-    """A wide comparison table as plain aligned text (two decimals, blanks for missing)."""
-    return table.to_string(float_format=lambda v: f"{v:,.2f}", na_rep="-")
-
-
 def cmd_compare(args: argparse.Namespace) -> int:
     """``carerounds compare``: run scenarios against the base day and print the comparison."""
-    from ..routing import SolveParams, Weights
-    from .build import PlanOptions
-    from .inputs import read_day
-    from .travel import build_travel
-    from .whatif.scenarios import (
-        Scenario,
-        comparison_frame,
-        comparison_table,
-        prepare_runs,
-        read_scenario,
-        run_prepared,
-        travel_modes,
-        write_comparison,
-    )
-    from .whatif.sweep import check_cluster_address
-
-    if args.cluster:
-        check_cluster_address(args.cluster)
-    if args.workers is not None and args.workers < 1:
-        raise InputError(f"must be at least 1, got {args.workers}", field="--workers")
-    scenarios = [read_scenario(p) for p in args.scenario]
-    day = read_day(args.inputs, date=args.date)
-    params = SolveParams(time_limit_s=args.time_limit, seed=args.seed)
-    options = PlanOptions(weights=Weights.from_toml(args.weights) if args.weights else Weights())
-    runs = prepare_runs(day, scenarios, options=options, params=params,
-                        include_base=not args.no_base)
-    modes = travel_modes(runs)
-    if not args.quiet:
-        stderr.print(f"Travel times for {', '.join(modes)}"
-                  + (f" from {Path(args.roads).name}" if args.roads else " (straight-line estimate)"))
-    travel = build_travel(day, roads=args.roads, cache_dir=args.cache, modes=modes)
-    where = args.cluster or f"{args.workers or 'one per core'} local process(es)"
-    if not args.quiet:
-        stderr.print(f"Running {len(runs)} scenario(s) on {where}, {args.time_limit:g} s each, "
-                  f"seed {args.seed} unless a scenario sets its own")
-    results = run_prepared(runs, travel, workers=args.workers, cluster=args.cluster,
-                           progress=not args.quiet)
-    written = write_comparison(results, args.out)
-    table = comparison_table(comparison_frame(results))
-    for run in results:
-        stdout.print(f"{run.name}: {run.description}")
-    stdout.print("")
-    stdout.print(format_table(table))
-    stdout.print("")
-    stdout.print(f"Wrote {written[0]} and {written[1]}, and a folder per scenario in {args.out}")
-    bad = [r for r in results if r.violations]
-    for run in bad:
-        stdout.print(f"CHECK FAILED for {run.name}: {len(run.violations)} violation(s), "
-                  f"see {Path(args.out) / Scenario(run.name).slug / 'violations.txt'}")
-    return 1 if bad else 0
+    return compare_command(args)
 
 
 def _register_scenarios(subparsers) -> None:

@@ -1,4 +1,4 @@
-"""The ``plan``, ``check`` and ``replan`` runs: read, plan or check, write, record, report.
+"""The ``plan``, ``check``, ``replan`` and ``compare`` runs: read, plan or check, write, report.
 
 Called only by :mod:`carerounds.scheduler.cli` (``args`` is its parsed command line); the
 planning itself is :func:`carerounds.scheduler.plan.plan_with_duplicates` and the files
@@ -17,6 +17,7 @@ from typing import Any
 
 from rich.markup import escape
 
+from ..errors import InputError
 from .terminal import _Phases, _signals, stderr, stdout
 
 EXIT_OK, EXIT_VIOLATIONS, EXIT_OTHER = 0, 1, 3
@@ -257,3 +258,62 @@ def replan_command(args: Any) -> int:
         stdout.print(f"Store: version {saved.version} of {base.date.isoformat()} "
                      + ("published" if saved.published else "kept unpublished (failed checks)"))
     return EXIT_VIOLATIONS if result.violations else EXIT_OK
+
+
+def format_table(table) -> str:
+    """A wide comparison table as plain aligned text (two decimals, blanks for missing)."""
+    return table.to_string(float_format=lambda v: f"{v:,.2f}", na_rep="-")
+
+
+def compare_command(args: Any) -> int:
+    """``carerounds compare``: run scenarios against the base day and print the comparison."""
+    from ..routing import SolveParams, Weights
+    from .build import PlanOptions
+    from .inputs import read_day
+    from .travel import build_travel
+    from .whatif.scenarios import (
+        Scenario,
+        comparison_frame,
+        comparison_table,
+        prepare_runs,
+        read_scenario,
+        run_prepared,
+        travel_modes,
+        write_comparison,
+    )
+    from .whatif.sweep import check_cluster_address
+
+    if args.cluster:
+        check_cluster_address(args.cluster)
+    if args.workers is not None and args.workers < 1:
+        raise InputError(f"must be at least 1, got {args.workers}", field="--workers")
+    scenarios = [read_scenario(p) for p in args.scenario]
+    day = read_day(args.inputs, date=args.date)
+    params = SolveParams(time_limit_s=args.time_limit, seed=args.seed)
+    options = PlanOptions(weights=Weights.from_toml(args.weights) if args.weights else Weights())
+    runs = prepare_runs(day, scenarios, options=options, params=params,
+                        include_base=not args.no_base)
+    modes = travel_modes(runs)
+    if not args.quiet:
+        stderr.print(f"Travel times for {', '.join(modes)}"
+                  + (f" from {Path(args.roads).name}" if args.roads else " (straight-line estimate)"))
+    travel = build_travel(day, roads=args.roads, cache_dir=args.cache, modes=modes)
+    where = args.cluster or f"{args.workers or 'one per core'} local process(es)"
+    if not args.quiet:
+        stderr.print(f"Running {len(runs)} scenario(s) on {where}, {args.time_limit:g} s each, "
+                  f"seed {args.seed} unless a scenario sets its own")
+    results = run_prepared(runs, travel, workers=args.workers, cluster=args.cluster,
+                           progress=not args.quiet)
+    written = write_comparison(results, args.out)
+    table = comparison_table(comparison_frame(results))
+    for run in results:
+        stdout.print(f"{run.name}: {run.description}")
+    stdout.print("")
+    stdout.print(format_table(table))
+    stdout.print("")
+    stdout.print(f"Wrote {written[0]} and {written[1]}, and a folder per scenario in {args.out}")
+    bad = [r for r in results if r.violations]
+    for run in bad:
+        stdout.print(f"CHECK FAILED for {run.name}: {len(run.violations)} violation(s), "
+                  f"see {Path(args.out) / Scenario(run.name).slug / 'violations.txt'}")
+    return 1 if bad else 0
