@@ -20,10 +20,11 @@ SHEETS_NEED = ("reportlab",)
 MAPS_NEED = ("folium", "js_lib_leaflet", "matplotlib", "geopandas", "shapely", "pyproj")
 
 
-#: Seconds per visit that reading, checking and writing a day's full output set take
-#: (rota, reports, run sheets, maps): about 17 s for the 1,490-visit Midlothian day on a
-#: 2-core machine, measured; rounded up for a loaded machine.
-WRITE_S_PER_VISIT = 0.013
+#: Seconds per visit that explaining the rota and writing a day's full output set take
+#: (rota, reports, run sheets with their overview, maps): 22-24 s for the Midlothian and
+#: Monmouthshire days (1,490 visits) on a 2-core machine at load 1.3-1.4, measured, plus
+#: about 2 s of explaining after the search; rounded up.
+WRITE_S_PER_VISIT = 0.018
 #: The most of a time limit kept back for writing.
 WRITE_SHARE_MAX = 0.4
 
