@@ -588,6 +588,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="on SIGINT or SIGTERM write the best rota found so far, checked and "
                         "marked partial (default: write nothing and keep the previous outputs)")
     _add_redact(p)
+    p.add_argument("--pay", metavar="FILE.toml", help="pay model of the fair-work reports "
+                   "(docs/coordinator.md#pay-model; default: contact and travel paid at £12.60)")
     _add_week_plan(p)
     p.set_defaults(func=cmd_plan)
 
