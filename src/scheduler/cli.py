@@ -88,11 +88,13 @@ def _metres(value: str) -> int:
 def cmd_sample(args: argparse.Namespace) -> int:
     """``carerounds sample``: write a synthetic day of inputs."""
     from .sample import generate_sample, write_sample
+    from .sample_calls import write_sample_calls
 
     if args.size == "week":
         return _week().sample_week(args, stderr.print)
     sample = generate_sample(args.region, date=args.date, seed=args.seed, size=args.size)
     paths = write_sample(sample, Path(args.out))
+    paths += write_sample_calls(args.out, date=args.date, seed=args.seed)
     stderr.print(f"Wrote {len(paths)} files to {args.out} ({args.region}, {args.size}, seed {args.seed})")
     return EXIT_OK
 
