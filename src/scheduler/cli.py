@@ -110,6 +110,8 @@ def cmd_plan(args: argparse.Namespace) -> int:
     """
     from .outputset import check_output_dir, output_lock
 
+    if args.week and args.pay:
+        raise InputError("not yet taken with --week; plan the days one by one", field="--pay")
     if args.week:
         return _week().plan_week_command(args, stdout.print, stderr.print)
 

@@ -61,3 +61,10 @@ def test_plan_pay_model_bad_value_names_the_field(tiny_dir, tmp_path, capsys):
     assert _plan(tiny_dir, tmp_path / "out", "--pay", str(bad)) == 2
     err = capsys.readouterr().err
     assert "rates.toml" in err and "paid_time" in err
+
+
+def test_plan_week_with_pay_exits_2_rather_than_ignoring_it(tiny_dir, tmp_path, capsys):
+    pay = _pay_file(tmp_path, "pay.toml", "hourly_rate_gbp = 13.00\n")
+    assert main(["plan", "--inputs", str(tiny_dir), "--out", str(tmp_path / "out"),
+                 "--week", PLAN_DATE.isoformat(), "--pay", str(pay), "--quiet"]) == 2
+    assert "--pay" in capsys.readouterr().err
