@@ -9,6 +9,7 @@ import pytest
 
 from carerounds.scheduler.inputs import read_day
 from carerounds.scheduler.sample import generate_sample, write_sample
+from carerounds.scheduler.sample_calls import write_sample_calls
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "samples"
 DATE = dt.date(2026, 11, 24)
@@ -18,6 +19,7 @@ DATE = dt.date(2026, 11, 24)
 def test_committed_sample_matches_the_generator(region, tmp_path):
     committed = DATA / f"{region}-small"
     write_sample(generate_sample(region, date=DATE, seed=1, size="small"), tmp_path)
+    write_sample_calls(tmp_path, date=DATE, seed=1)  # calls.csv and calls_rota.json, as sample
     names = sorted(p.name for p in committed.iterdir())
     assert names == sorted(p.name for p in tmp_path.iterdir())
     for name in names:

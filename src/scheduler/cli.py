@@ -88,11 +88,13 @@ def _metres(value: str) -> int:
 def cmd_sample(args: argparse.Namespace) -> int:
     """``carerounds sample``: write a synthetic day of inputs."""
     from .sample import generate_sample, write_sample
+    from .sample_calls import write_sample_calls
 
     if args.size == "week":
         return _week().sample_week(args, stderr.print)
     sample = generate_sample(args.region, date=args.date, seed=args.seed, size=args.size)
     paths = write_sample(sample, Path(args.out))
+    paths += write_sample_calls(args.out, date=args.date, seed=args.seed)
     stderr.print(f"Wrote {len(paths)} files to {args.out} ({args.region}, {args.size}, seed {args.seed})")
     return EXIT_OK
 
@@ -108,6 +110,8 @@ def cmd_plan(args: argparse.Namespace) -> int:
     """
     from .outputset import check_output_dir, output_lock
 
+    if args.week and args.pay:
+        raise InputError("not yet taken with --week; plan the days one by one", field="--pay")
     if args.week:
         return _week().plan_week_command(args, stdout.print, stderr.print)
 
@@ -588,6 +592,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="on SIGINT or SIGTERM write the best rota found so far, checked and "
                         "marked partial (default: write nothing and keep the previous outputs)")
     _add_redact(p)
+    p.add_argument("--pay", metavar="FILE.toml", help="pay model of the fair-work reports "
+                   "(docs/coordinator.md#pay-model; default: contact and travel paid at £12.60)")
     _add_week_plan(p)
     p.set_defaults(func=cmd_plan)
 

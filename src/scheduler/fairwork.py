@@ -332,8 +332,9 @@ def fair_work_checks(day: Day, rota: Rota, *, hourly_rate_gbp: float = 12.60,
         Client id to {worker id: past visits}; default ``day.history``.
     paid_time : str, default "contact_and_travel"
         What is paid: ``"contact_and_travel"`` (the Charter), ``"contact"`` (contact time
-        only) or ``"shift"`` (every rostered hour). Effective pay is pay divided by contact
-        plus travel hours; waiting between visits is reported, not counted.
+        only), ``"contact_travel_and_waiting"`` (waiting between visits too) or ``"shift"``
+        (every rostered hour). Effective pay is pay divided by the hours the worker gives
+        the day: contact, travel and waiting, so unpaid waiting lowers it.
     near_m : float, default 25
         Homes closer than this (or with the same postcode and address) are one address.
     min_move_s : int, default 60

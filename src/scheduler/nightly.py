@@ -50,6 +50,19 @@ def _plan_options(args: Any):
     return PlanOptions(pool=args.pool, weights=weights)
 
 
+def _pay_model(args: Any) -> tuple[dict[str, object] | None, dict[str, str] | None]:
+    """``--pay FILE.toml``: the pay rules and, for rota.json's run, the file's name and SHA-256."""
+    import hashlib
+
+    from .fairwork import read_pay_model
+
+    if not getattr(args, "pay", None):
+        return None, None
+    pay = read_pay_model(args.pay)  # InputError naming the file and key: exit 2
+    digest = hashlib.sha256(Path(args.pay).read_bytes()).hexdigest()
+    return pay, {"file": Path(args.pay).name, "sha256": digest}
+
+
 def _unchanged(out_dir: Path) -> str:
     if not out_dir.exists():
         return f"{out_dir} was not created"
@@ -85,6 +98,7 @@ def _plan_and_write(args: Any, out_dir: Path, run) -> int:
     from .rota import format_summary, summarise
 
     phases = _Phases(args.quiet)
+    pay, pay_source = _pay_model(args)  # read first: a bad pay file stops before the solve
     day, travel = _load_day_and_travel(args, phases)
     day = run.use_history(day)
     options = _plan_options(args)
@@ -123,13 +137,16 @@ def _plan_and_write(args: Any, out_dir: Path, run) -> int:
             stderr.print(f"[red]error:[/] {escape(problem)}; nothing written; "
                          f"{escape(_unchanged(out_dir))}")
             return EXIT_OTHER
+    if pay_source is not None:
+        result = replace(result, rota=replace(result.rota, run={**result.rota.run,
+                                                                "pay_model": pay_source}))
     skipped: list[str] = []
     # with --keep-partial a signal while writing lets the set be finished (a second one
     # abandons it); otherwise writing stops at once and the staged set is dropped
     with _signals.mode_of("finish") if args.keep_partial else contextlib.nullcontext():
         written = phases.run("Writing rota, reports, run sheets and maps",
                              lambda: write_plan(result, out_dir, skipped=skipped,
-                                                redact_access=args.redact_access))
+                                                redact_access=args.redact_access, pay=pay))
     for note in skipped:
         stderr.print(f"[yellow]note[/] {escape(note)}")
     if stopped is None:

@@ -6,9 +6,10 @@ page is drawn; the core of :mod:`carerounds.scheduler` never imports this packag
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from ..plan import PlanResult
@@ -50,7 +51,8 @@ def search_budget_s(time_limit_s: float, n_visits: int) -> float:
 
 
 def write_plan(result: PlanResult, out_dir: str | Path, *,
-               skipped: list[str] | None = None, redact_access: bool = False) -> list[Path]:
+               skipped: list[str] | None = None, redact_access: bool = False,
+               pay: Mapping[str, Any] | None = None) -> list[Path]:
     """Write every file ``carerounds plan`` writes for a planned day into ``out_dir``, as one set.
 
     ``rota.json``, ``rota.csv`` and ``unplaced.csv``; ``handover.csv`` when the rota was
@@ -78,6 +80,9 @@ def write_plan(result: PlanResult, out_dir: str | Path, *,
         writes the rota, the CSV reports and ``report.html``.
     redact_access : bool, default False
         Keep clients' access details (key safe codes) off the run sheets.
+    pay : mapping, optional
+        The pay model of the fair-work reports
+        (:func:`carerounds.scheduler.fairwork.read_pay_model`); default the Charter's.
 
     Returns
     -------
@@ -123,7 +128,8 @@ def write_plan(result: PlanResult, out_dir: str | Path, *,
             written.append(write_handover_csv(find_handovers(day, rota),
                                               folder / "handover.csv"))
         written += report.write_plan_report(day, rota, travel, folder,
-                                            duplicates=result.duplicates, merges=result.merges)
+                                            duplicates=result.duplicates, merges=result.merges,
+                                            pay=pay)
         if available(*SHEETS_NEED):
             from . import sheets
 

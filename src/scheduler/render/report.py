@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from ... import __version__
 from ..capacity import (
@@ -51,19 +52,21 @@ class PlanReports:
 
 def build_reports(day: Day, rota: Rota, travel: DayTravel | None, *,
                   duplicates: Sequence[DuplicatePair] | None = None,
-                  merges: Iterable[Merge] = ()) -> PlanReports:
+                  merges: Iterable[Merge] = (),
+                  pay: Mapping[str, Any] | None = None) -> PlanReports:
     """Compute every report of a plan (see :func:`write_plan_report` for the arguments)."""
     if duplicates is None:
         duplicates = find_duplicate_visits(day, travel=travel)
     return PlanReports(summary=summarise(rota, day), duplicates=tuple(duplicates),
                        merges=tuple(merges), unplaced=unplaced_breakdown(day, rota),
                        capacity=capacity_exceptions(day, rota),
-                       fair_work=fair_work_checks(day, rota))
+                       fair_work=fair_work_checks(day, rota, **(pay or {})))
 
 
 def write_plan_report(day: Day, rota: Rota, travel: DayTravel | None, out_dir: str | Path, *,
                       duplicates: Sequence[DuplicatePair] | None = None,
-                      merges: Iterable[Merge] = ()) -> list[Path]:
+                      merges: Iterable[Merge] = (),
+                      pay: Mapping[str, Any] | None = None) -> list[Path]:
     """Write the coordinator's reports of a plan next to its rota.
 
     Writes ``duplicates.csv``, ``unplaced_breakdown.csv``, ``priority_queue.csv``,
@@ -84,6 +87,10 @@ def write_plan_report(day: Day, rota: Rota, travel: DayTravel | None, out_dir: s
         left to find); default: found on ``day`` with the default settings.
     merges : iterable of Merge
         Visits absorbed by ``merge_duplicates``, listed in the report and merges.csv.
+    pay : mapping, optional
+        The pay model for the fair-work reports, keyword arguments of
+        :func:`carerounds.scheduler.fairwork.fair_work_checks` as
+        :func:`carerounds.scheduler.fairwork.read_pay_model` reads them; default its defaults.
 
     Returns
     -------
@@ -92,7 +99,7 @@ def write_plan_report(day: Day, rota: Rota, travel: DayTravel | None, out_dir: s
     """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    reports = build_reports(day, rota, travel, duplicates=duplicates, merges=merges)
+    reports = build_reports(day, rota, travel, duplicates=duplicates, merges=merges, pay=pay)
     written = [
         write_duplicates_csv(reports.duplicates, day, out_dir / "duplicates.csv"),
         write_unplaced_breakdown_csv(reports.unplaced, out_dir / "unplaced_breakdown.csv"),
@@ -367,9 +374,10 @@ def _fair_work_section(fw: FairWorkReport) -> str:
     checks = [(RULES[rule], n) for rule, n in counts.items()]
     parts.append(_table(("check", "flags"), checks, numeric=(1,)))
     paid = {"contact_and_travel": "contact and travel time", "contact": "contact time only",
-            "shift": "every rostered hour"}[fw.paid_time]
+            "contact_travel_and_waiting": "contact, travel and waiting time",
+            "shift": "every rostered hour"}.get(fw.paid_time, fw.paid_time)
     parts.append(f'<p class="note">Pay £{fw.hourly_rate_p / 100:.2f}/h for {paid}; effective '
-                 f'pay is over contact and travel hours.</p></div><div>')
+                 f'pay is over contact, travel and waiting hours.</p></div><div>')
     flagged = sorted({f.worker_id for f in fw.flags if f.worker_id},
                      key=lambda w: (-len(fw.flags_for(w)), w))
     rows = [(w, len(fw.flags_for(w)), "; ".join(sorted({f.rule.replace("_", " ")
