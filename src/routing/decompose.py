@@ -23,6 +23,14 @@ RESERVE_S = 1.5
 GRACE_S = 1.0
 #: Most seconds one whole-day placing pass may take.
 PLACE_LEFT_S = 5.0
+#: Area rounds re-solve each part by ruin and recreate (:mod:`.lns`) rather than by
+#: OR-Tools. On the Midlothian day at 120 s (load 2): 9.47 travel minutes per job
+#: against 9.87 with OR-Tools, and two more visits placed.
+AREAS_BY_LNS = True
+#: Share of the time limit kept for ruin and recreate over the whole day at the end,
+#: after the last placing pass (whose ejection chains add travel): -1.5 % travel at
+#: 120 s on the Midlothian day with OR-Tools areas, no change in placed visits.
+POLISH_SHARE = 0.15
 #: Shortest time worth giving one sub-solve, seconds.
 MIN_SOLVE_S = 1.0
 #: How many nearest other groups lend their workers' spare time to a group's unplaced jobs.
@@ -121,6 +129,33 @@ def _solve_sub(sub: _Sub, params: SolveParams,
     return sub, solve(sub.problem, params, initial=initial)
 
 
+def _improve_sub(sub: _Sub, params: SolveParams, routes: tuple[Route, ...]
+                 ) -> tuple[_Sub, Solution]:
+    """Ruin and recreate one part from its current routes (sub indices) for its limit."""
+    from .lns import ruin_and_recreate
+    from .verify import verify_solution
+
+    started = time.perf_counter()
+    current = Solution(routes=routes, unassigned=(), objective=0, wall_s=0.0,
+                       first_solution_s=None, status="feasible", params=params)
+    found, _ = ruin_and_recreate(sub.problem, current, deadline=started + params.time_limit_s,
+                                 seed=params.seed)
+    if verify_solution(sub.problem, found):
+        # kept only when checked: a rejected result changes nothing
+        found = solution_from_routes(sub.problem, routes, params)
+    return sub, replace(found, wall_s=time.perf_counter() - started)
+
+
+def solution_from_routes(problem: Problem, routes: tuple[Route, ...],
+                         params: SolveParams) -> Solution:
+    """Routes as a Solution, every job they do not serve explained."""
+    served = {st.job for r in routes for st in r.stops}
+    dropped = [j for j in range(len(problem.jobs)) if j not in served]
+    return Solution(routes=routes, unassigned=explain_unassigned(problem, dropped, routes),
+                    objective=0, wall_s=0.0, first_solution_s=None, status="feasible",
+                    params=params)
+
+
 @dataclass
 class _State:
     """Current routes (full indices) and the cost each group's sub-solve reported."""
@@ -202,6 +237,20 @@ class _State:
         position = {j: i for i, j in enumerate(sub.jobs)}
         return [[position[st.job] for st in self.routes[v].stops] if v in self.routes else []
                 for v in sub.vehicles]
+
+    def sub_routes(self, sub: _Sub) -> tuple[Route, ...]:
+        """The current routes of a subproblem's vehicles, in its own indices."""
+        position = {j: i for i, j in enumerate(sub.jobs)}
+        out = []
+        for i, v in enumerate(sub.vehicles):
+            route = self.routes.get(v)
+            if route is None:
+                veh = sub.problem.vehicles[i]
+                out.append(Route(i, (), veh.shift_start_s, veh.shift_start_s, 0, 0))
+            else:
+                out.append(replace(route, vehicle=i, stops=tuple(
+                    replace(st, job=position[st.job]) for st in route.stops)))
+        return tuple(out)
 
     def placed(self) -> int:
         return sum(len(r.stops) for r in self.routes.values())
@@ -360,7 +409,7 @@ def solve_decomposed(problem: Problem, groups: Sequence[Group], params: SolvePar
     try:
         while run.time_left() > MIN_SOLVE_S and idle_rounds < 2 and not stopped():
             seed = params.seed + PORTFOLIO_SEED_STEP * round_no
-            improved = run.area_round(pool, seed)
+            improved = run.area_round(pool, seed, lns=AREAS_BY_LNS)
             placed_before = run.state.placed()
             if boundaries_help:
                 improved = run.boundary_round(pool, seed) or improved
@@ -378,6 +427,7 @@ def solve_decomposed(problem: Problem, groups: Sequence[Group], params: SolvePar
         pool.shutdown(wait=True)
     if not stopped():
         run.place_left(final=True)  # the last sub-solves may have freed room
+        run.polish()
     return run.solution(interrupted=stopped())
 
 
@@ -388,7 +438,9 @@ class _Run:
                  processes: int, report: Callable[[Progress], None], started: float) -> None:
         self.problem, self.groups, self.params = problem, groups, params
         self.processes, self.report, self.started = processes, report, started
-        self.deadline = started + params.time_limit_s - RESERVE_S
+        self.end = started + params.time_limit_s - RESERVE_S
+        self.polish_s = POLISH_SHARE * params.time_limit_s if len(groups) > 1 else 0.0
+        self.deadline = self.end - self.polish_s
         self.state = _State(routes={}, unassigned={})
         self.group_of = {j: g for g, grp in enumerate(groups) for j in grp.jobs}
         self.near = _nearest_groups(problem, groups)
@@ -444,6 +496,25 @@ class _Run:
         self._progress("placing", 1, 1)
         return True
 
+    def polish(self) -> None:
+        """The whole day's routes improved by ruin and recreate until the run's end."""
+        from .lns import ruin_and_recreate
+        from .verify import verify_solution
+
+        if self.polish_s <= 0 or time.perf_counter() >= self.end:
+            return
+        problem, current = self.problem, self._current()
+        found, _ = ruin_and_recreate(problem, current, deadline=self.end, seed=self.params.seed)
+        if found is current or verify_solution(problem, found):
+            return
+        penalty = sum(problem.jobs[u.job].drop_penalty or 0 for u in found.unassigned)
+        if penalty > sum(problem.jobs[j].drop_penalty or 0 for j in self.state.unassigned):
+            return
+        self.state = _State(routes={}, unassigned={})
+        self.state.absorb(_Sub(problem, tuple(range(len(problem.jobs))),
+                               tuple(range(len(problem.vehicles))), ()), found)
+        self._progress("polish", 1, 1)
+
     def _current(self) -> Solution:
         """The current routes and unassigned jobs as a Solution (causes as last found)."""
         problem, state = self.problem, self.state
@@ -455,11 +526,12 @@ class _Run:
                         objective=0, wall_s=0.0, first_solution_s=self.first_solution_s,
                         status="feasible", params=self.params)
 
-    def area_round(self, pool: cf.ProcessPoolExecutor, seed: int) -> bool:
+    def area_round(self, pool: cf.ProcessPoolExecutor, seed: int, *, lns: bool = False) -> bool:
         """Phase 1: each area's rounds re-solved on their own, in parallel, biggest first.
 
         An area's part is the workers mostly in it, with everything they serve; a
-        re-solve is kept when it is cheaper.
+        re-solve (by OR-Tools, or with ``lns`` by ruin and recreate from the current
+        routes, :mod:`.lns`) is kept when it is cheaper.
         """
         problem, state = self.problem, self.state
         parts = _parts_of(problem, self.groups, state)
@@ -472,8 +544,12 @@ class _Run:
             share = budget * self.processes * len(jobs) / total_jobs
             limit = max(MIN_SOLVE_S, min(budget, share))
             sub = subproblem(problem, jobs, vehicles, pin=pins)
-            futures[pool.submit(_solve_sub, sub, replace(
-                self.params, time_limit_s=limit, seed=seed), state.initial(sub))] = k
+            sub_params = replace(self.params, time_limit_s=limit, seed=seed)
+            if lns:
+                future = pool.submit(_improve_sub, sub, sub_params, state.sub_routes(sub))
+            else:
+                future = pool.submit(_solve_sub, sub, sub_params, state.initial(sub))
+            futures[future] = k
         for future in _completed(futures, self.deadline + GRACE_S):
             sub, solution = future.result()
             jobs, vehicles, pins = parts[futures[future]]

@@ -19,7 +19,7 @@ from .explain import explain_unassigned
 from .problem import BreakTaken, Problem, Route, Solution, SolveParams, Stop
 
 __all__ = ["Inserter", "TimedPlan", "build_routes", "drop_penalty", "earliest_schedule",
-           "least_waiting", "place_unassigned", "schedule_sequences",
+           "least_waiting", "place_unassigned", "schedule_sequences", "solution_from",
            "solve_by_insertion", "tighten_times"]
 
 
@@ -145,21 +145,30 @@ def _place_once(problem: Problem, solution: Solution, deadline: float, rounds: i
     """One attempt of :func:`place_unassigned`, the vehicles in ``keep`` left as they are."""
     left = [u.job for u in solution.unassigned]
     ins = Inserter(problem, deadline)
-    before = [[s.job for s in r.stops] for r in solution.routes]
-    loaded = [(jobs, [s.start_s for s in r.stops], [b.start_s for b in r.breaks])
-              for jobs, r in zip(before, solution.routes, strict=True)]
     ins.frozen |= keep
-    ins.load_routes(loaded)
+    ins.load_solution(solution)
     for _ in range(rounds):
         served = {j for seq in ins.sequences() for j in seq}
         if not ins.insert_all([j for j in left if j not in served], eject=True):
             break
         if time.perf_counter() > deadline:
             break
+    return solution_from(problem, solution, ins)
+
+
+def solution_from(problem: Problem, solution: Solution, ins: Inserter) -> Solution:
+    """The solution an inserter loaded from ``solution`` now holds, its changes re-timed.
+
+    An unchanged route keeps the times it had in ``solution`` (the inserter's timing is
+    conservative, and a frozen route's is only estimated), unless it serves a link
+    partner of a changed route (re-timing moves pairs together) or is another shift of
+    a changed route's worker (their shared work limit was checked on the inserter's
+    timing of both). Jobs served nowhere are
+    explained; the objective counts travel, distance and drop penalties.
+    """
+    before = [[s.job for s in r.stops] for r in solution.routes]
     after = ins.sequences()
     timed = timed_routes(problem, ins)
-    # An unchanged route keeps the times it had (the inserter's timing is conservative),
-    # unless it serves a link partner of a changed route: re-timing moves pairs together.
     changed = {v for v, (seq, jobs) in enumerate(zip(after, before, strict=True)) if seq != jobs}
     vehicle_of = {j: v for v, seq in enumerate(after) for j in seq}
     partners: dict[int, list[int]] = {}
@@ -168,12 +177,14 @@ def _place_once(problem: Problem, solution: Solution, deadline: float, rounds: i
         partners.setdefault(link.second, []).append(link.first)
     todo = list(changed)
     while todo:
-        for j in after[todo.pop()]:
-            for k in partners.get(j, ()):
-                u = vehicle_of.get(k)
-                if u is not None and u not in changed:
-                    changed.add(u)
-                    todo.append(u)
+        v = todo.pop()
+        # one person's shifts share a work limit checked on the inserter's timing of each
+        near = {u for u in ins.siblings[ins.resource_of[v]] if u not in ins.frozen}
+        near.update(vehicle_of[k] for j in after[v] for k in partners.get(j, ())
+                    if k in vehicle_of)
+        for u in near - changed:
+            changed.add(u)
+            todo.append(u)
     routes = tuple(new if v in changed else old
                    for v, (old, new) in enumerate(zip(solution.routes, timed, strict=True)))
     served = {st.job for r in routes for st in r.stops}
@@ -904,7 +915,20 @@ class Inserter:
                                         used=bool(jobs))
             else:
                 self.scheds[v] = sched
+        # The inserter's timing is stricter than the routes' own: a worker whose shifts
+        # break their shared limits under it is left as loaded (its moves would be judged
+        # against a state it could not have reached).
+        for siblings in self.siblings.values():
+            for v in siblings:
+                if v not in self.frozen and not self._resource_ok(v, self.scheds[v]):
+                    self.frozen.update(siblings)
+                    break
         self._freeze_around(routes)
+
+    def load_solution(self, solution: Solution) -> None:
+        """Start from a solution's routes (see :meth:`load_routes`)."""
+        self.load_routes([([s.job for s in r.stops], [s.start_s for s in r.stops],
+                           [b.start_s for b in r.breaks]) for r in solution.routes])
 
     def _freeze_around(self, routes: list[tuple[list[int], list[int], list[int]]]) -> None:
         """Freeze what a frozen route's stand-in timing could mislead.

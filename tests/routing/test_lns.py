@@ -1,0 +1,105 @@
+"""Ruin and recreate over a whole rota (routing.lns)."""
+
+import random
+import time
+
+import numpy as np
+
+from carerounds.routing import Break, Job, Link, SolveParams, Vehicle
+from carerounds.routing.insertion import Inserter, solution_from, solve_by_insertion
+from carerounds.routing.lns import ruin_and_recreate
+from carerounds.routing.objective import objective
+
+from ._helpers import H, assert_feasible, make_problem
+
+
+def _day(seed: int = 3):
+    """40 visits on a 2-D grid, four carers with a break each, one double-up."""
+    rng = random.Random(seed)
+    points = [(0, 0)] + [(rng.randrange(30), rng.randrange(30)) for _ in range(40)]
+    xy = np.array(points)
+    matrix = (np.abs(xy[:, None, :] - xy[None, :, :]).sum(axis=2) * 40).astype(np.int64)
+    jobs = []
+    for k in range(40):
+        start = 8 * H + rng.randrange(8) * H
+        jobs.append(Job(f"J{k}", k + 1, 1200, start, start + 2 * H, drop_penalty=1_000_000))
+    vehicles = [Vehicle(f"W{v}", f"W{v}", 0, 0, 7 * H, 19 * H,
+                        breaks=(Break(12 * H, 14 * H, 1800),)) for v in range(4)]
+    links = (Link(0, 1, 0, 0),)
+    return make_problem(matrix, jobs, vehicles, links=links)
+
+
+def _poor_start(problem):
+    """A feasible rota from insertion in a jittered order: plenty for the loop to improve."""
+    return solve_by_insertion(problem, SolveParams(time_limit_s=5, seed=11), complete=True)
+
+
+def _travel(solution) -> int:
+    return sum(r.travel_s for r in solution.routes)
+
+
+def test_the_result_is_feasible_and_costs_less():
+    problem = _day()
+    start = _poor_start(problem)
+    found, stats = ruin_and_recreate(problem, start, deadline=time.perf_counter() + 60,
+                                     seed=1, max_iterations=400)
+    assert_feasible(problem, found)
+    assert stats.accepted > 0
+    assert stats.cost_after < stats.cost_before
+    assert _travel(found) < _travel(start)
+
+
+def test_no_served_job_is_given_up():
+    problem = _day()
+    start = _poor_start(problem)
+    found, _ = ruin_and_recreate(problem, start, deadline=time.perf_counter() + 60,
+                                 seed=2, max_iterations=300)
+    assert len(found.assigned_jobs()) >= len(start.assigned_jobs())
+    dropped = [u.job for u in found.unassigned]
+    assert objective(problem, found.routes, dropped) <= objective(
+        problem, start.routes, [u.job for u in start.unassigned])
+
+
+def test_the_same_seed_and_iterations_give_the_same_rota():
+    problem = _day()
+    start = _poor_start(problem)
+    runs = [ruin_and_recreate(problem, start, deadline=time.perf_counter() + 60, seed=5,
+                              max_iterations=150)[0] for _ in range(2)]
+    assert [[s.job for s in r.stops] for r in runs[0].routes] == \
+        [[s.job for s in r.stops] for r in runs[1].routes]
+
+
+def test_the_double_up_stays_together():
+    problem = _day()
+    found, _ = ruin_and_recreate(problem, _poor_start(problem),
+                                 deadline=time.perf_counter() + 60, seed=4, max_iterations=300)
+    starts = {s.job: (s.start_s, r.vehicle) for r in found.routes for s in r.stops}
+    assert 0 in starts and 1 in starts
+    assert starts[0][0] == starts[1][0] and starts[0][1] != starts[1][1]
+
+
+def test_nothing_to_gain_returns_the_solution_itself():
+    problem = _day()
+    start = _poor_start(problem)
+    found, stats = ruin_and_recreate(problem, start, deadline=time.perf_counter() - 1, seed=1)
+    assert found is start and stats.iterations == 0
+
+
+def test_a_worker_over_their_limit_by_the_inserters_timing_is_frozen_on_load():
+    """Routes timed more tightly than the inserter can reproduce must not be moved."""
+    m = np.array([[0, 600], [600, 0]])
+    jobs = [Job("A", 1, 3600, 9 * H, 9 * H), Job("B", 1, 3600, 15 * H, 15 * H)]
+    vehicles = [Vehicle("W#1", "W", 0, 0, 8 * H, 12 * H), Vehicle("W#2", "W", 0, 0, 14 * H, 18 * H)]
+    # each shift leaves 10 min before its visit and is back 10 min after: 2 x 80 min
+    problem = make_problem(m, jobs, vehicles, resource_max_work_s={"W": 150 * 60})
+    ins = Inserter(problem, float("inf"))
+    ins.load_routes([([0], [9 * H], []), ([1], [15 * H], [])])
+    assert ins.frozen == {0, 1}
+
+
+def test_solution_from_keeps_unchanged_routes_exactly():
+    problem = _day()
+    start = _poor_start(problem)
+    ins = Inserter(problem, float("inf"))
+    ins.load_solution(start)
+    assert solution_from(problem, start, ins).routes == start.routes
