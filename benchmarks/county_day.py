@@ -11,12 +11,18 @@ feasible rota satisfies each of its constraints), so the table shows ``unplaced`
 search left out that the relaxation does not rule out (an over-estimate of what a
 better search could place, as the relaxation is not tight).
 
+``--reference-budgets`` plans each day once more with this engine at longer budgets,
+and every run is then also compared with the most visits any run of the same day placed
+(``behind_best``): a best-found reference, valid as a lower bound on what can be placed,
+not an upper bound, so it complements the relaxation rather than replacing it.
+
 ``--baseline-src DIR`` also plans each day with another checkout's code (e.g. the
 engine as it was when the issue was filed: ``git worktree add DIR <commit>``), in a
 subprocess on the same inputs and budget, so "today's engine" is measured in the same run.
 
     python benchmarks/county_day.py [--regions midlothian,monmouthshire] [--budgets 300]
                                     [--engines decomposed] [--baseline-src DIR]
+                                    [--reference-budgets 900]
                                     [--seed 1] [--json FILE]
 """
 
@@ -100,6 +106,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--budgets", default="300", help="seconds, comma-separated")
     parser.add_argument("--engines", default="decomposed")
     parser.add_argument("--baseline-src", default=None, metavar="DIR")
+    parser.add_argument("--reference-budgets", default="", help="seconds, comma-separated")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--json", default=None, metavar="FILE")
     parser.add_argument("--_row", nargs=5, help=argparse.SUPPRESS)
@@ -112,6 +119,7 @@ def main(argv: list[str] | None = None) -> int:
 
     regions = args.regions.split(",")
     budgets = [float(b) for b in args.budgets.split(",")]
+    references = [float(b) for b in args.reference_budgets.split(",") if b]
     engines = args.engines.split(",")
     records, bounds = [], {}
     print(f"load average at start: {os.getloadavg()[0]:.2f}; machine: {os.cpu_count()} cores")
@@ -130,9 +138,9 @@ def main(argv: list[str] | None = None) -> int:
         for region in regions:
             folder = Path(tmp) / region
             b = bounds[region]
-            for budget in budgets:
+            for budget in budgets + references:
                 todo = [(e, None) for e in engines]
-                if args.baseline_src:
+                if args.baseline_src and budget in budgets:
                     todo += [(e, Path(args.baseline_src)) for e in engines]
                 for engine, src in todo:
                     r = (run(region, engine, budget, args.seed, folder) if src is None
@@ -149,6 +157,15 @@ def main(argv: list[str] | None = None) -> int:
                           f"{r['travel_h']:>9.1f}{r['travel_min_per_visit']:>10.2f}"
                           f"{'ok' if r['check_ok'] else 'FAIL':>7}{r['wall_s']:>8.1f}",
                           flush=True)
+    print("against the most visits any run of the same day placed (a best-found reference):")
+    for region in regions:
+        best = max(r["placed"] for r in records if r["region"] == region and r["check_ok"])
+        for r in records:
+            if r["region"] == region:
+                r["behind_best"] = best - r["placed"]
+                r["behind_best_pct"] = round(100 * r["behind_best"] / bounds[region]["visits"], 2)
+                print(f"{region:<14}{r['engine']:<22}{r['budget_s']:>9g}{r['placed']:>8}"
+                      f"  best {best}  behind {r['behind_best']} ({r['behind_best_pct']:.2f} %)")
     peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     print(f"peak memory of a solver process: {peak_mb:.0f} MB; "
           f"load average at end: {os.getloadavg()[0]:.2f}")
