@@ -276,13 +276,23 @@ def _completed(futures: Iterable[cf.Future], until: float) -> Iterator[cf.Future
 
 def _stop_pool(pool: cf.ProcessPoolExecutor) -> None:
     """Kill the pool's workers (their sub-solves are abandoned) and reap them."""
+    processes = list((getattr(pool, "_processes", None) or {}).values())
     kill = getattr(pool, "kill_workers", None)  # Python 3.14
     if kill is not None:
         kill()
     else:
-        for process in list((getattr(pool, "_processes", None) or {}).values()):
+        for process in processes:
             if process.is_alive():
                 process.kill()
+    for process in processes:
+        process.join(timeout=5)
+    # A worker killed while sending its result leaves half a message in the result pipe,
+    # and the pool's manager thread waits for the rest for ever (this process holds the
+    # pipe's write end too, so no end of file comes): shutdown(wait=True) then hangs.
+    # With every worker gone, closing that write end ends the wait.
+    writer = getattr(getattr(pool, "_result_queue", None), "_writer", None)
+    if writer is not None:
+        writer.close()
     pool.shutdown(wait=True, cancel_futures=True)
 
 

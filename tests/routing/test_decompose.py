@@ -99,3 +99,44 @@ def test_pair_served_across_areas_keeps_its_start_in_each_area():
     sub = subproblem(problem, parts[0][0], parts[0][1], pin=parts[0][2])
     pinned = sub.problem.jobs[sub.jobs.index(16)]
     assert (pinned.tw_start_s, pinned.tw_end_s) == (start, start)
+
+
+def _send_half_a_result(ready_path: str) -> None:
+    """In a pool worker: start a result message on the result pipe, never finish it."""
+    import os
+    import struct
+    import sys
+    import time
+
+    queue = sys._getframe(1).f_locals.get("result_queue")
+    if queue is not None:
+        os.write(queue._writer.fileno(), struct.pack("!i", 1000) + b"x" * 10)
+    with open(ready_path, "w") as f:
+        f.write("ok" if queue is not None else "no queue")
+    time.sleep(60)
+
+
+def test_stopping_the_pool_does_not_hang_on_a_half_sent_result(tmp_path):
+    """A worker killed mid-send must not leave the pool's shutdown waiting for ever."""
+    import concurrent.futures as cf
+    import multiprocessing
+    import threading
+    import time
+
+    from carerounds.routing.decompose import _stop_pool
+
+    if "fork" not in multiprocessing.get_all_start_methods():
+        pytest.skip("needs the fork start method (as the decomposed engine uses)")
+    ready = tmp_path / "ready"
+    pool = cf.ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("fork"))
+    pool.submit(_send_half_a_result, str(ready))
+    for _ in range(200):
+        if ready.exists() and ready.read_text():
+            break
+        time.sleep(0.05)
+    if ready.read_text() != "ok":
+        pytest.skip("this Python's pool worker keeps its result queue elsewhere")
+    stopper = threading.Thread(target=_stop_pool, args=(pool,), daemon=True)
+    stopper.start()
+    stopper.join(timeout=20)
+    assert not stopper.is_alive()
