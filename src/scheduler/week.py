@@ -51,7 +51,7 @@ from .plan import (
 )
 from .rota import Rota
 from .travel import DayTravel
-from .week_template import Line, draw_together, template_routes, usual_carers
+from .week_template import Line, draw_together, swap_runs, template_routes, usual_carers
 
 DAY_S = 24 * 3600
 #: Shortest stretch of a shift worth keeping after the rest rule narrows it, seconds.
@@ -137,6 +137,7 @@ class WeekOptions:
     lines: bool = True
     line_preferred: bool = True
     consolidate: int = 1200
+    swap: bool = True
     day_carers: int = 2
 
     def __post_init__(self) -> None:
@@ -413,6 +414,8 @@ def _solve_day(day: Day, travel: DayTravel, built: BuiltProblem, ctx: _Context,
         problem = _drawn_preferred(problem, warm, clients)
         engine = "monolithic from the day's rota, each client's visits drawn together"
     elif warm is not None:
+        if options.swap:
+            warm = swap_runs(problem, ctx.timed[day.date], time_limit_s=params.time_limit_s / 4)
         engine = "monolithic from the day's rota of the last round"
     elif ctx.others(day.date):
         keys = [recurring_key(v, day.date) for v in built.job_visit]

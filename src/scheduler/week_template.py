@@ -22,7 +22,8 @@ from scipy.optimize import linear_sum_assignment
 from ..routing import Problem
 from ..routing.insertion import Inserter
 
-__all__ = ["Line", "assign_lines", "draw_together", "template_routes", "usual_carers"]
+__all__ = ["Line", "assign_lines", "draw_together", "swap_runs", "template_routes",
+           "usual_carers"]
 
 
 #: Extra costs of a job away from its usual carers tried in turn when the replay leaves
@@ -341,6 +342,66 @@ def draw_together(problem: Problem, routes: Sequence[tuple[list[int], list[int],
         after = where()
         if not moved or set(after) != placed or cost(after, touched) >= before:
             ins.seqs, ins.scheds, ins.pinned, ins.frozen = saved
+    return ins.sequences()
+
+
+def swap_runs(problem: Problem, routes: Sequence[tuple[list[int], list[int], list[int]]], *,
+              time_limit_s: float = 2.0) -> list[list[int]]:
+    """Routes with whole runs exchanged between carers where that lowers the cost.
+
+    The day's runs stay as they are; only who works each changes: two vehicles with as
+    many breaks exchange their rounds (or one hands its round to an unused one) when
+    both can work the other's round in full and the cost falls (travel from the new
+    homes, ``non_preferred``, lateness: the problem's own weights). So a run goes to the
+    stand-in who covered it on the other days, a move the solver's visit-by-visit search
+    does not make.
+
+    Parameters
+    ----------
+    problem : Problem
+    routes : sequence of (jobs, starts, break starts)
+        For each vehicle (as :meth:`~carerounds.routing.insertion.Inserter.load_routes`).
+    time_limit_s : float, default 2
+        Bound on the search.
+
+    Returns
+    -------
+    list of list of int
+        For each vehicle, its jobs in order.
+    """
+    ins = Inserter(problem, time.perf_counter() + time_limit_s)
+    ins.load_routes(list(routes))
+    eligible = [set(e) for e in ins.eligible]
+    n = len(problem.vehicles)
+    breaks = [len(veh.breaks) for veh in problem.vehicles]
+
+    def on(v: int, seq: list[int]):
+        if v in ins.frozen or any(j >= 0 and v not in eligible[j] for j in seq):
+            return None
+        sched = ins.schedule(v, seq) if any(j >= 0 for j in seq) else None
+        if sched is None:
+            return None if any(j >= 0 for j in seq) else ins.schedule(v, seq)
+        return sched if ins._resource_ok(v, sched) else None
+
+    improved = True
+    while improved and time.perf_counter() < ins.deadline:
+        improved = False
+        for u in range(n):
+            for v in range(u + 1, n):
+                if breaks[u] != breaks[v] or ins.resource_of[u] == ins.resource_of[v]:
+                    continue
+                su, sv = ins.seqs[u], ins.seqs[v]
+                if not any(j >= 0 for j in su + sv):
+                    continue
+                new_u, new_v = on(u, sv), on(v, su)
+                if new_u is None or new_v is None:
+                    continue
+                if new_u.cost + new_v.cost < ins.scheds[u].cost + ins.scheds[v].cost:
+                    ins.seqs[u], ins.seqs[v] = list(sv), list(su)
+                    ins.scheds[u], ins.scheds[v] = new_u, new_v
+                    improved = True
+            if time.perf_counter() > ins.deadline:
+                break
     return ins.sequences()
 
 
