@@ -120,6 +120,17 @@ class WeekOptions:
         The first day planned (the template the others start from) gets this many times
         the time limit: every later day starts from its carers, so its rounds are worth
         the search.
+    lines : bool, default True
+        The first day's rounds are the week's runs: every later day's template gives
+        each run whole to one carer on shift (its regular, or one stand-in), and a visit
+        of a run prefers the run's carers of the other days. False: the template gives
+        each visit to its usual carers one by one (the engine before runs).
+    consolidate : int, default 1,200
+        Worth of one carer fewer for one client on the first day, whose rounds become
+        the runs: 20 minutes of travel (0: the first day is not drawn together).
+    swap : bool, default True
+        Later rounds first let whole runs change hands between carers where the week's
+        costs fall.
     """
 
     plan: PlanOptions = field(default_factory=PlanOptions)
@@ -135,14 +146,12 @@ class WeekOptions:
     baseline: bool = True
     template_time: int = 3
     lines: bool = True
-    line_preferred: bool = True
     consolidate: int = 1200
     swap: bool = True
-    day_carers: int = 2
 
     def __post_init__(self) -> None:
         for name in ("continuity", "carers", "tolerance_s", "time_weight", "overtime", "rounds",
-                     "processes", "template_time", "consolidate", "day_carers"):
+                     "processes", "template_time", "consolidate"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 0:
                 raise ValueError(f"{name} must be a non-negative integer, got {value!r}")
@@ -317,9 +326,12 @@ def line_preferred(day: Day, carers: Mapping[str, int], client_id: str,
     return (frozenset(ranked[:top]) | client.preferred_workers) - client.excluded_workers
 
 
-def _drawn_preferred(problem: Problem, routes: list[list[int]],
-                     clients: list[str]) -> Problem:
-    """Each job prefers the carers of its client in ``routes`` whose shift holds it."""
+def _drawn_preferred(problem: Problem, routes: list[list[int]], clients: list[str],
+                     named: list[frozenset[str]]) -> Problem:
+    """Each job prefers the carers of its client in ``routes`` whose shift holds it.
+
+    ``named`` holds each job's client's own preferred carers, always preferred.
+    """
     resource = [veh.resource for veh in problem.vehicles]
     carers: dict[str, set[str]] = defaultdict(set)
     for v, seq in enumerate(routes):
@@ -330,8 +342,8 @@ def _drawn_preferred(problem: Problem, routes: list[list[int]],
         able = {resource[v] for v in problem.eligible_vehicles(j)
                 if problem.vehicles[v].shift_start_s <= job.tw_end_s
                 and job.tw_start_s + job.service_s <= problem.vehicles[v].shift_end_s}
-        jobs.append(replace(job, preferred_resources=frozenset(carers[clients[j]] & able)
-                            - job.forbidden_resources))
+        jobs.append(replace(job, preferred_resources=(frozenset(carers[clients[j]] & able)
+                                                      | named[j]) - job.forbidden_resources))
     return replace(problem, jobs=tuple(jobs))
 
 
@@ -342,10 +354,9 @@ def _week_problem(day: Day, built: BuiltProblem, ctx: _Context) -> Problem:
     counts, usual = ctx.carers(date), ctx.usual_start(date)
     top = options.carers
     by_line: dict[str, Counter[str]] = defaultdict(Counter)
-    if options.line_preferred:
-        for line in ctx.week_lines(date):
-            for key in line.keys:
-                by_line[key].update(dict(line.carers))
+    for line in ctx.week_lines(date):
+        for key in line.keys:
+            by_line[key].update(dict(line.carers))
     jobs = []
     for job, visit_id in zip(problem.jobs, built.job_visit):
         visit = day.visit_by_id[visit_id]
@@ -411,7 +422,8 @@ def _solve_day(day: Day, travel: DayTravel, built: BuiltProblem, ctx: _Context,
         clients = [day.visit_by_id[v].client_id for v in built.job_visit]
         warm = draw_together(problem, ctx.timed[day.date], clients, weight=options.consolidate,
                              time_limit_s=params.time_limit_s / 2)
-        problem = _drawn_preferred(problem, warm, clients)
+        named = [day.client_by_id[c].preferred_workers for c in clients]
+        problem = _drawn_preferred(problem, warm, clients, named)
         engine = "monolithic from the day's rota, each client's visits drawn together"
     elif warm is not None:
         if options.swap:
@@ -461,11 +473,12 @@ def _draw_together(day: Day, travel: DayTravel, ctx: _Context, params: SolvePara
                    result: PlanResult) -> PlanResult:
     """The template day re-planned so that each client's visits go to fewer carers.
 
-    Each visit prefers the client's ``day_carers`` most frequent carers of the day's own
-    rota (``consolidate`` a carer-visit by anyone else) and the search continues from
-    that rota: the day's runs, which the week's other days replay whole, then hold a
-    client's morning and lunch calls in one run rather than two. Kept unless it leaves
-    out more care.
+    Each visit is first moved into another round of its client's where one carer fewer
+    is worth ``consolidate`` (:func:`~.week_template.draw_together`); the search then
+    continues from there with each visit preferring its client's carers of those rounds
+    (``consolidate`` a carer-visit by anyone else). The day's runs, which the week's
+    other days replay whole, then hold a client's morning and lunch calls in one run
+    rather than two. Kept unless it leaves out more care.
     """
     date, routes = day.date, ctx.routes[day.date]
     ctx.rotas[date], ctx.own_day = result.rota, date
