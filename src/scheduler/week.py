@@ -4,9 +4,11 @@ Each day is the one-day routing problem (every rule of
 :func:`~carerounds.scheduler.build.build_problem`), with four changes that tie it to the
 rest of the week:
 
-- **continuity**: a visit's preferred carers are the client's ``carers`` most frequent
-  carers on the week's other days planned so far (their history's regulars while there
-  are none), and a carer-visit by anyone else costs ``continuity``;
+- **continuity**: the first day's rounds are the week's runs (lines); a visit of a run
+  prefers the ``carers`` carers who worked the run on most of the other days planned
+  so far, any other visit the client's ``carers`` most frequent carers there (their
+  history's regulars while there are none), and a carer-visit by anyone else costs
+  ``continuity``;
 - **same time**: a package's visit may start up to ``tolerance_s`` after the package's
   usual start on the other days at no cost, later at ``time_weight`` per second (never
   outside its window);
@@ -19,7 +21,8 @@ rest of the week:
   before the next day's work minus it.
 
 The engine (:func:`plan_week`) plans the days in order, each seeing the days before
-(round 1), then re-plans each day in further rounds seeing all six others, starting
+(round 1), each later day from the template (each run whole to its regular or one
+stand-in), then re-plans each day in further rounds seeing all six others, starting
 from its current rota so that no round makes a day worse. The same call plans the seven
 days independently with the one-day planner (``baseline``) so the continuity and travel
 of the week can be compared with what the week would have been without it.
