@@ -281,7 +281,7 @@ class _Context:
         if not self.options.lines:
             return []
         rotas = self.others(date)
-        done = [defaultdict(list) for _ in rotas]
+        done: list[dict[str, list[str]]] = [defaultdict(list) for _ in rotas]
         for k, rota in enumerate(rotas):
             for sh in rota.shifts:
                 for stop in sh.stops:

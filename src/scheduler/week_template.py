@@ -179,10 +179,10 @@ def line_jobs(keys: Sequence[str], lines: Sequence[Line]) -> list[list[int]]:
     for line in lines:
         mine = []
         for key in line.keys:
-            j = next((j for j in jobs_of.get(key, ()) if j not in taken), None)
-            if j is not None:
-                taken.add(j)
-                mine.append(j)
+            free = [j for j in jobs_of.get(key, ()) if j not in taken]
+            if free:
+                taken.add(free[0])
+                mine.append(free[0])
         out.append(mine)
     return out
 
