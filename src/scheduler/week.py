@@ -4,9 +4,11 @@ Each day is the one-day routing problem (every rule of
 :func:`~carerounds.scheduler.build.build_problem`), with four changes that tie it to the
 rest of the week:
 
-- **continuity**: a visit's preferred carers are the client's ``carers`` most frequent
-  carers on the week's other days planned so far (their history's regulars while there
-  are none), and a carer-visit by anyone else costs ``continuity``;
+- **continuity**: the first day's rounds are the week's runs (lines); a visit of a run
+  prefers the ``carers`` carers who worked the run on most of the other days planned
+  so far, any other visit the client's ``carers`` most frequent carers there (their
+  history's regulars while there are none), and a carer-visit by anyone else costs
+  ``continuity``;
 - **same time**: a package's visit may start up to ``tolerance_s`` after the package's
   usual start on the other days at no cost, later at ``time_weight`` per second (never
   outside its window);
@@ -19,7 +21,8 @@ rest of the week:
   before the next day's work minus it.
 
 The engine (:func:`plan_week`) plans the days in order, each seeing the days before
-(round 1), then re-plans each day in further rounds seeing all six others, starting
+(round 1), each later day from the template (each run whole to its regular or one
+stand-in), then re-plans each day in further rounds seeing all six others, starting
 from its current rota so that no round makes a day worse. The same call plans the seven
 days independently with the one-day planner (``baseline``) so the continuity and travel
 of the week can be compared with what the week would have been without it.
@@ -51,7 +54,7 @@ from .plan import (
 )
 from .rota import Rota
 from .travel import DayTravel
-from .week_template import template_routes, usual_carers
+from .week_template import Line, draw_together, swap_runs, template_routes, usual_carers
 
 DAY_S = 24 * 3600
 #: Shortest stretch of a shift worth keeping after the rest rule narrows it, seconds.
@@ -120,6 +123,17 @@ class WeekOptions:
         The first day planned (the template the others start from) gets this many times
         the time limit: every later day starts from its carers, so its rounds are worth
         the search.
+    lines : bool, default True
+        The first day's rounds are the week's runs: every later day's template gives
+        each run whole to one carer on shift (its regular, or one stand-in), and a visit
+        of a run prefers the run's carers of the other days. False: the template gives
+        each visit to its usual carers one by one (the engine before runs).
+    consolidate : int, default 1,200
+        Worth of one carer fewer for one client on the first day, whose rounds become
+        the runs: 20 minutes of travel (0: the first day is not drawn together).
+    swap : bool, default True
+        Later rounds first let whole runs change hands between carers where the week's
+        costs fall.
     """
 
     plan: PlanOptions = field(default_factory=PlanOptions)
@@ -134,10 +148,13 @@ class WeekOptions:
     processes: int = 2
     baseline: bool = True
     template_time: int = 3
+    lines: bool = True
+    consolidate: int = 1200
+    swap: bool = True
 
     def __post_init__(self) -> None:
         for name in ("continuity", "carers", "tolerance_s", "time_weight", "overtime", "rounds",
-                     "processes", "template_time"):
+                     "processes", "template_time", "consolidate"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 0:
                 raise ValueError(f"{name} must be a non-negative integer, got {value!r}")
@@ -215,6 +232,13 @@ class _Context:
     #: Each planned day's routes (jobs per vehicle of its problem, which every round
     #: builds alike), so a later round continues that day's search instead of restarting.
     routes: dict[dt.date, list[list[int]]] = field(default_factory=dict)
+    #: The runs of the first day planned: each shift's recurring visits in order.
+    lines: list[tuple[str, ...]] = field(default_factory=list)
+    #: Each planned day's routes with their starts and breaks' starts, per vehicle.
+    timed: dict[dt.date, list[tuple[list[int], list[int], list[int]]]] = field(
+        default_factory=dict)
+    #: A day re-planned against its own rota (the template day's runs drawn together).
+    own_day: dt.date | None = None
 
     def others(self, date: dt.date) -> list[Rota]:
         return [r for d, r in sorted(self.rotas.items()) if d != date]
@@ -249,6 +273,29 @@ class _Context:
                    for w in week.workers}
         return usual_carers(seen, days_on)
 
+    def week_lines(self, date: dt.date) -> list[Line]:
+        """The week's runs, each with who worked it on the other days (most days first).
+
+        A day's carer of a run is the carer of most of its visits that day.
+        """
+        if not self.options.lines:
+            return []
+        rotas = self.others(date)
+        done: list[dict[str, list[str]]] = [defaultdict(list) for _ in rotas]
+        for k, rota in enumerate(rotas):
+            for sh in rota.shifts:
+                for stop in sh.stops:
+                    done[k][recurring_key(stop.visit_id, rota.date)].append(sh.worker_id)
+        out = []
+        for keys in self.lines:
+            days: Counter[str] = Counter()
+            for by_key in done:
+                seen = Counter(w for key in keys for w in by_key.get(key, ()))
+                if seen:
+                    days[min(seen, key=lambda w: (-seen[w], w))] += 1
+            out.append(Line(keys, tuple(sorted(days.items(), key=lambda x: (-x[1], x[0])))))
+        return out
+
     def neighbour(self, date: dt.date, step: int) -> dict[str, tuple[int, int]]:
         rota = self.rotas.get(date + dt.timedelta(days=step))
         return day_span(rota) if rota is not None else {}
@@ -271,15 +318,56 @@ def preferred_carers(day: Day, counts: Mapping[str, Counter[str]], client_id: st
     return chosen - client.excluded_workers
 
 
+def line_preferred(day: Day, carers: Mapping[str, int], client_id: str,
+                   top: int) -> frozenset[str]:
+    """A visit's preferred carers: the ``top`` carers of its run on most other days.
+
+    The client's own preferred carers are always in it and excluded ones never.
+    """
+    client = day.client_by_id[client_id]
+    ranked = sorted(carers, key=lambda w: (-carers[w], w))
+    return (frozenset(ranked[:top]) | client.preferred_workers) - client.excluded_workers
+
+
+def _drawn_preferred(problem: Problem, routes: list[list[int]], clients: list[str],
+                     named: list[frozenset[str]]) -> Problem:
+    """Each job prefers the carers of its client in ``routes`` whose shift holds it.
+
+    ``named`` holds each job's client's own preferred carers, always preferred.
+    """
+    resource = [veh.resource for veh in problem.vehicles]
+    carers: dict[str, set[str]] = defaultdict(set)
+    for v, seq in enumerate(routes):
+        for j in seq:
+            carers[clients[j]].add(resource[v])
+    jobs = []
+    for j, job in enumerate(problem.jobs):
+        able = {resource[v] for v in problem.eligible_vehicles(j)
+                if problem.vehicles[v].shift_start_s <= job.tw_end_s
+                and job.tw_start_s + job.service_s <= problem.vehicles[v].shift_end_s}
+        jobs.append(replace(job, preferred_resources=(frozenset(carers[clients[j]] & able)
+                                                      | named[j]) - job.forbidden_resources))
+    return replace(problem, jobs=tuple(jobs))
+
+
 def _week_problem(day: Day, built: BuiltProblem, ctx: _Context) -> Problem:
     """The day's problem with the week's preferences, usual times, hours and rest."""
     options, date = ctx.options, day.date
     problem = built.problem
     counts, usual = ctx.carers(date), ctx.usual_start(date)
+    top = options.carers
+    by_line: dict[str, Counter[str]] = defaultdict(Counter)
+    for line in ctx.week_lines(date):
+        for key in line.keys:
+            by_line[key].update(dict(line.carers))
     jobs = []
     for job, visit_id in zip(problem.jobs, built.job_visit):
         visit = day.visit_by_id[visit_id]
-        preferred = preferred_carers(day, counts, visit.client_id, options.carers)
+        line_carers = by_line.get(recurring_key(visit_id, date))
+        if line_carers:
+            preferred = line_preferred(day, line_carers, visit.client_id, options.carers)
+        else:
+            preferred = preferred_carers(day, counts, visit.client_id, top)
         ref = usual.get(recurring_key(visit_id, date))
         if ref is None or ref + options.tolerance_s >= job.tw_end_s:
             jobs.append(replace(job, preferred_resources=preferred))
@@ -314,6 +402,8 @@ def _week_problem(day: Day, built: BuiltProblem, ctx: _Context) -> Problem:
     # with no other day planned yet the week has no carers to keep: plan the day as a day
     weights = problem.weights if not ctx.others(date) else replace(
         problem.weights, non_preferred=options.continuity, lateness_s=options.time_weight)
+    if ctx.own_day == date:  # each job's preferred carers come with the drawn routes
+        weights = replace(problem.weights, non_preferred=options.consolidate)
     return replace(problem, jobs=tuple(jobs), vehicles=tuple(vehicles),
                    resource_max_work_s=limits, weights=weights)
 
@@ -331,13 +421,23 @@ def _solve_day(day: Day, travel: DayTravel, built: BuiltProblem, ctx: _Context,
         return solve_decomposed(problem, groups, params, processes=options.processes), engine
     started = time.perf_counter()
     warm = ctx.routes.get(day.date)
-    if warm is not None:
+    if warm is not None and ctx.own_day == day.date:
+        clients = [day.visit_by_id[v].client_id for v in built.job_visit]
+        warm = draw_together(problem, ctx.timed[day.date], clients, weight=options.consolidate,
+                             time_limit_s=params.time_limit_s / 2)
+        named = [day.client_by_id[c].preferred_workers for c in clients]
+        problem = _drawn_preferred(problem, warm, clients, named)
+        engine = "monolithic from the day's rota, each client's visits drawn together"
+    elif warm is not None:
+        if options.swap:
+            warm = swap_runs(problem, ctx.timed[day.date], time_limit_s=params.time_limit_s / 4)
         engine = "monolithic from the day's rota of the last round"
     elif ctx.others(day.date):
         keys = [recurring_key(v, day.date) for v in built.job_visit]
         warm = template_routes(problem, keys, ctx.owners(day.date),
                                starts=ctx.usual_start(day.date), seed=params.seed,
-                               time_limit_s=params.time_limit_s / 2)
+                               time_limit_s=params.time_limit_s / 2,
+                               lines=ctx.week_lines(day.date))
         engine = "monolithic from the week's template"
     left = max(params.time_limit_s / 2, params.time_limit_s - (time.perf_counter() - started))
     return solve(problem, replace(params, time_limit_s=left), initial=warm), engine
@@ -354,6 +454,11 @@ def plan_week_day(day: Day, travel: DayTravel, ctx: _Context,
     for route in solution.routes:
         routes[route.vehicle] = [stop.job for stop in route.stops]
     ctx.routes[day.date] = routes
+    timed: list[tuple[list[int], list[int], list[int]]] = [([], [], []) for _ in routes]
+    for route in solution.routes:
+        timed[route.vehicle] = ([s.job for s in route.stops], [s.start_s for s in route.stops],
+                                [b.start_s for b in route.breaks])
+    ctx.timed[day.date] = timed
     shifts, outcomes = rota_from_solution(day, week_built, solution, options.plan,
                                           on_roads=travel.roads is not None)
     info = run_info(day, travel, params, options.plan)
@@ -365,6 +470,31 @@ def plan_week_day(day: Day, travel: DayTravel, ctx: _Context,
     rota = Rota(date=day.date, shifts=shifts, outcomes=outcomes, run=info)
     return PlanResult(day=day, planned=day, travel=travel, rota=rota,
                       duplicates=tuple(find_duplicate_visits(day, travel=travel)), merges=())
+
+
+def _draw_together(day: Day, travel: DayTravel, ctx: _Context, params: SolveParams,
+                   result: PlanResult) -> PlanResult:
+    """The template day re-planned so that each client's visits go to fewer carers.
+
+    Each visit is first moved into another round of its client's where one carer fewer
+    is worth ``consolidate`` (:func:`~.week_template.draw_together`); the search then
+    continues from there with each visit preferring its client's carers of those rounds
+    (``consolidate`` a carer-visit by anyone else). The day's runs, which the week's
+    other days replay whole, then hold a client's morning and lunch calls in one run
+    rather than two. Kept unless it leaves out more care.
+    """
+    date, routes = day.date, ctx.routes[day.date]
+    ctx.rotas[date], ctx.own_day = result.rota, date
+    try:
+        again = plan_week_day(day, travel, ctx, params)
+    finally:
+        del ctx.rotas[date]
+        ctx.own_day = None
+    options = ctx.options.plan
+    if unplaced_penalty(day, again.rota, options) <= unplaced_penalty(day, result.rota, options):
+        return again
+    ctx.routes[date] = routes
+    return result
 
 
 def unplaced_penalty(day: Day, rota: Rota, options: PlanOptions) -> int:
@@ -415,6 +545,11 @@ def plan_week(week: Week, travel: DayTravel, *, params: SolveParams | None = Non
             result = plan_week_day(days[date], travel, ctx, day_params)
             old = results.get(date)
             # a later round keeps a day's rota unless the new one leaves out no more care
+            if not ctx.rotas and options.consolidate:
+                result = _draw_together(days[date], travel, ctx, params, result)
+            if not ctx.lines and options.lines:
+                ctx.lines = [tuple(recurring_key(stop.visit_id, date) for stop in sh.stops)
+                             for sh in result.rota.shifts if sh.stops]
             if old is None or (unplaced_penalty(days[date], result.rota, options.plan)
                                <= unplaced_penalty(days[date], old.rota, options.plan)):
                 results[date] = result

@@ -14,23 +14,51 @@ from __future__ import annotations
 import time
 from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
+
+import numpy as np
+from scipy.optimize import linear_sum_assignment
 
 from ..routing import Problem
 from ..routing.insertion import Inserter
 
-__all__ = ["template_routes", "usual_carers"]
+__all__ = ["Line", "assign_lines", "draw_together", "swap_runs", "template_routes",
+           "usual_carers"]
 
 
 #: Extra costs of a job away from its usual carers tried in turn when the replay leaves
 #: out more than plain insertion would.
 TEMPLATE_WEIGHTS = (20_000, 4_000, 1_200, 0)
+#: What a line is worth to a carer for each day they already worked it, seconds of travel:
+#: a run goes back to its regular, then to the stand-in who covered it before.
+LINE_DAY_S = 3600
+#: Cost of a line's visit its carer cannot take (skills, shift, provider), seconds.
+LINE_MISS_S = 3600
+_NO = 10**9
+
+
+@dataclass(frozen=True)
+class Line:
+    """A run of the week: its recurring visits in order and who worked it on other days.
+
+    Attributes
+    ----------
+    keys : tuple of str
+        The recurring visits of the run, in order (a double-up's key is in both its
+        carers' lines).
+    carers : tuple of (str, int)
+        Who worked the run on the week's other days and on how many, most first.
+    """
+
+    keys: tuple[str, ...]
+    carers: tuple[tuple[str, int], ...] = ()
 
 
 def template_routes(problem: Problem, keys: Sequence[str],
                     owners: Mapping[str, Sequence[str]], *,
                     starts: Mapping[str, int] | None = None, seed: int = 0,
-                    time_limit_s: float = 5.0) -> list[list[int]]:
+                    time_limit_s: float = 5.0,
+                    lines: Sequence[Line] = ()) -> list[list[int]]:
     """A first rota giving every job to its usual carers where that costs no visit.
 
     First the week's routine is replayed: in order of their usual start, each double-up
@@ -57,6 +85,9 @@ def template_routes(problem: Problem, keys: Sequence[str],
         Jitter of the insertion order of what is left (0: none).
     time_limit_s : float, default 5
         Bound on the construction.
+    lines : sequence of Line, optional
+        The week's runs: each whole run goes to one carer on shift (:func:`assign_lines`),
+        in its order, before any visit is offered to its usual carers one by one.
 
     Returns
     -------
@@ -66,7 +97,7 @@ def template_routes(problem: Problem, keys: Sequence[str],
     """
     deadline = time.perf_counter() + time_limit_s
     starts = starts or {}
-    tried = [_replay(problem, keys, owners, starts, deadline, seed)]
+    tried = [_replay(problem, keys, owners, starts, deadline, seed, lines)]
     paired = {j for link in problem.links for j in (link.first, link.second)}
     jobs = []
     for j, job in enumerate(problem.jobs):
@@ -98,8 +129,12 @@ def _fill(ins: Inserter, jobs: list[int]) -> None:
 def _try(ins: Inserter, unit: tuple, people: Sequence[str],
          vehicles: Mapping[str, list[int]]) -> bool:
     """Insert a unit (a single job or a pair) with only ``people``'s vehicles allowed."""
+    return _try_in(ins, unit, {v for w in people for v in vehicles.get(w, ())})
+
+
+def _try_in(ins: Inserter, unit: tuple, allowed: set[int]) -> bool:
+    """Insert a unit (a single job or a pair) with only the ``allowed`` vehicles."""
     jobs = list(unit[1:3]) if unit[0] == "pair" else [unit[1]]
-    allowed = {v for w in people for v in vehicles.get(w, ())}
     saved = [ins.eligible[j] for j in jobs]
     for j in jobs:
         ins.eligible[j] = [v for v in ins.eligible[j] if v in allowed]
@@ -134,15 +169,76 @@ def _cover(ins: Inserter, problem: Problem, units: Sequence[tuple],
     return None if best is None else best[1]
 
 
+def line_jobs(keys: Sequence[str], lines: Sequence[Line]) -> list[list[int]]:
+    """Today's jobs of each line, in the line's order (a double-up's two jobs to two lines)."""
+    jobs_of: dict[str, list[int]] = defaultdict(list)
+    for j, key in enumerate(keys):
+        jobs_of[key].append(j)
+    taken: set[int] = set()
+    out: list[list[int]] = []
+    for line in lines:
+        mine = []
+        for key in line.keys:
+            free = [j for j in jobs_of.get(key, ()) if j not in taken]
+            if free:
+                taken.add(free[0])
+                mine.append(free[0])
+        out.append(mine)
+    return out
+
+
+def assign_lines(ins: Inserter, problem: Problem, jobs: Sequence[Sequence[int]],
+                 lines: Sequence[Line]) -> dict[int, int]:
+    """One vehicle (a carer's shift today) for each line, none for two.
+
+    A minimum-cost assignment: a line costs its travel from the vehicle's home round its
+    visits and back (in the vehicle's mode), plus :data:`LINE_MISS_S` for each of its
+    visits the vehicle may not take, less :data:`LINE_DAY_S` for each day the vehicle's
+    carer already worked it; a vehicle that may take none of a line's visits never gets
+    it. Returns line index to vehicle index.
+    """
+    rows = [i for i, js in enumerate(jobs) if js]
+    if not rows or not problem.vehicles:
+        return {}
+    eligible = [set(e) for e in ins.eligible]
+    cost = np.full((len(rows), len(problem.vehicles)), _NO, dtype=np.int64)
+    for r, i in enumerate(rows):
+        locs = [problem.jobs[j].location for j in jobs[i]]
+        days = dict(lines[i].carers)
+        inner: dict[str, int] = {}
+        for v, veh in enumerate(problem.vehicles):
+            able = sum(1 for j in jobs[i] if v in eligible[j])
+            if not able:
+                continue
+            dur = problem.duration_s[veh.profile]
+            if veh.profile not in inner:
+                inner[veh.profile] = int(sum(int(dur[a, b]) for a, b in zip(locs, locs[1:])))
+            travel = (int(dur[veh.start_location, locs[0]]) + inner[veh.profile]
+                      + int(dur[locs[-1], veh.end_location]))
+            cost[r, v] = (travel + LINE_MISS_S * (len(jobs[i]) - able)
+                          - LINE_DAY_S * days.get(veh.resource, 0))
+    picked_rows, picked_cols = linear_sum_assignment(cost)
+    return {rows[r]: int(v) for r, v in zip(picked_rows, picked_cols) if cost[r, v] < _NO // 2}
+
+
 def _replay(problem: Problem, keys: Sequence[str], owners: Mapping[str, Sequence[str]],
-            starts: Mapping[str, int], deadline: float, seed: int) -> list[list[int]]:
+            starts: Mapping[str, int], deadline: float, seed: int,
+            lines: Sequence[Line] = ()) -> list[list[int]]:
     """Each job to its usual carers in order of usual start, then the rest where cheapest.
 
-    A visit whose usual carers are all off today goes with the rest of its usual carer's
-    run to one stand-in (:func:`_cover`), as a relief carer covers a run; what is still
-    left is inserted where cheapest.
+    With ``lines``, each line goes whole to one vehicle (:func:`assign_lines`), as a
+    relief carer covers the run of a carer who is off: its visits are inserted there
+    (what does not fit is inserted where cheapest at the end). Other visits go to their
+    usual carers; one whose usual carers are all off today goes with the rest of its
+    usual carer's run to one stand-in (:func:`_cover`); what is still left is inserted
+    where cheapest.
     """
     ins = Inserter(problem, deadline, seed)
+    per_line = line_jobs(keys, lines)
+    target: dict[int, int] = {}
+    for i, v in assign_lines(ins, problem, per_line, lines).items():
+        target.update((j, v) for j in per_line[i])
+    in_line = {j for js in per_line for j in js}
     vehicles: dict[str, list[int]] = defaultdict(list)
     for v, veh in enumerate(problem.vehicles):
         vehicles[veh.resource].append(v)
@@ -151,6 +247,12 @@ def _replay(problem: Problem, keys: Sequence[str], owners: Mapping[str, Sequence
     runs: dict[str, list[tuple]] = defaultdict(list)
     left: list[int] = []
     for unit in units:
+        jobs = list(unit[1:3]) if unit[0] == "pair" else [unit[1]]
+        if any(j in in_line for j in jobs):
+            if not (all(j in target for j in jobs)
+                    and _try_in(ins, unit, {target[j] for j in jobs})):
+                left.extend(jobs)
+            continue
         usual = list(owners.get(keys[unit[1]], ()))
         # the usual carers on shift today: a single visit tries each in turn, a pair the
         # first two together
@@ -169,6 +271,137 @@ def _replay(problem: Problem, keys: Sequence[str], owners: Mapping[str, Sequence
             if cover is None or not _try(ins, unit, [cover], vehicles):
                 left.append(unit[1])
     _fill(ins, left)
+    return ins.sequences()
+
+
+def draw_together(problem: Problem, routes: Sequence[tuple[list[int], list[int], list[int]]],
+                  clients: Sequence[str], *, weight: int,
+                  time_limit_s: float = 5.0) -> list[list[int]]:
+    """Routes with a client's visits drawn onto fewer carers where that is worth ``weight``.
+
+    A local search the solver's own moves rarely find: each single job is moved into the
+    round of another carer of the same client (directly, or by moving one of that
+    round's jobs elsewhere), and the move is kept if the routes' cost plus ``weight``
+    per distinct carer of each client falls. A client's lunch call then joins the round
+    that brings their morning call.
+
+    Parameters
+    ----------
+    problem : Problem
+    routes : sequence of (jobs, starts, break starts)
+        For each vehicle, its jobs in order with their starts and its breaks' starts (as
+        :meth:`~carerounds.routing.insertion.Inserter.load_routes`).
+    clients : sequence of str
+        For each job, its client.
+    weight : int
+        Worth of one carer fewer for one client, cost units (seconds of travel).
+    time_limit_s : float, default 5
+        Bound on the search.
+
+    Returns
+    -------
+    list of list of int
+        For each vehicle, its jobs in order (nothing left out that ``routes`` served).
+    """
+    ins = Inserter(problem, time.perf_counter() + time_limit_s)
+    ins.load_routes(list(routes))
+    resource = [veh.resource for veh in problem.vehicles]
+    jobs_of: dict[str, list[int]] = defaultdict(list)
+    for j, client in enumerate(clients):
+        jobs_of[client].append(j)
+
+    def where() -> dict[int, int]:
+        return {j: v for v, seq in enumerate(ins.seqs) for j in seq if j >= 0}
+
+    def cost(at: dict[int, int], touched: set[str]) -> int:
+        carers = sum(len({resource[at[j]] for j in jobs_of[c] if j in at}) for c in touched)
+        return sum(sc.cost for sc in ins.scheds) + weight * carers
+
+    for j in range(len(problem.jobs)):
+        at = where()
+        if j in ins.linked or j not in at or at[j] in ins.frozen:
+            continue
+        mine = {resource[at[k]] for k in jobs_of[clients[j]] if k in at and k != j}
+        targets = [v for v in ins.eligible[j]
+                   if resource[v] in mine and resource[v] != resource[at[j]]]
+        if not targets:
+            continue
+        if time.perf_counter() > ins.deadline:
+            break
+        saved = ([list(q) for q in ins.seqs], list(ins.scheds), dict(ins.pinned), set(ins.frozen))
+        placed = set(at)
+        touched = {clients[k] for k in placed}
+        before = cost(at, touched)
+        ins.remove([j])
+        eligible = ins.eligible[j]
+        ins.eligible[j] = targets
+        try:
+            moved = ins.insert_single(j) or ins.insert_moving(j)
+        finally:
+            ins.eligible[j] = eligible
+        after = where()
+        if not moved or set(after) != placed or cost(after, touched) >= before:
+            ins.seqs, ins.scheds, ins.pinned, ins.frozen = saved
+    return ins.sequences()
+
+
+def swap_runs(problem: Problem, routes: Sequence[tuple[list[int], list[int], list[int]]], *,
+              time_limit_s: float = 2.0) -> list[list[int]]:
+    """Routes with whole runs exchanged between carers where that lowers the cost.
+
+    The day's runs stay as they are; only who works each changes: two vehicles with as
+    many breaks exchange their rounds (or one hands its round to an unused one) when
+    both can work the other's round in full and the cost falls (travel from the new
+    homes, ``non_preferred``, lateness: the problem's own weights). So a run goes to the
+    stand-in who covered it on the other days, a move the solver's visit-by-visit search
+    does not make.
+
+    Parameters
+    ----------
+    problem : Problem
+    routes : sequence of (jobs, starts, break starts)
+        For each vehicle (as :meth:`~carerounds.routing.insertion.Inserter.load_routes`).
+    time_limit_s : float, default 2
+        Bound on the search.
+
+    Returns
+    -------
+    list of list of int
+        For each vehicle, its jobs in order.
+    """
+    ins = Inserter(problem, time.perf_counter() + time_limit_s)
+    ins.load_routes(list(routes))
+    eligible = [set(e) for e in ins.eligible]
+    n = len(problem.vehicles)
+    breaks = [len(veh.breaks) for veh in problem.vehicles]
+
+    def on(v: int, seq: list[int]):
+        if v in ins.frozen or any(j >= 0 and v not in eligible[j] for j in seq):
+            return None
+        sched = ins.schedule(v, seq) if any(j >= 0 for j in seq) else None
+        if sched is None:
+            return None if any(j >= 0 for j in seq) else ins.schedule(v, seq)
+        return sched if ins._resource_ok(v, sched) else None
+
+    improved = True
+    while improved and time.perf_counter() < ins.deadline:
+        improved = False
+        for u in range(n):
+            for v in range(u + 1, n):
+                if breaks[u] != breaks[v] or ins.resource_of[u] == ins.resource_of[v]:
+                    continue
+                su, sv = ins.seqs[u], ins.seqs[v]
+                if not any(j >= 0 for j in su + sv):
+                    continue
+                new_u, new_v = on(u, sv), on(v, su)
+                if new_u is None or new_v is None:
+                    continue
+                if new_u.cost + new_v.cost < ins.scheds[u].cost + ins.scheds[v].cost:
+                    ins.seqs[u], ins.seqs[v] = list(sv), list(su)
+                    ins.scheds[u], ins.scheds[v] = new_u, new_v
+                    improved = True
+            if time.perf_counter() > ins.deadline:
+                break
     return ins.sequences()
 
 

@@ -377,6 +377,8 @@ def test_week_rules_are_validated():
         WeekOptions(rounds=0)
     with pytest.raises(ValueError):
         WeekOptions(template_time=0)
+    with pytest.raises(ValueError):
+        WeekOptions(consolidate=-1)
     with pytest.raises(InputError):
         WeekOptions(engine="fastest")
 
