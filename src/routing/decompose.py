@@ -376,12 +376,15 @@ def solve_decomposed(problem: Problem, groups: Sequence[Group], params: SolvePar
     Phase 0 is one pair-aware cheapest-insertion pass over the whole problem: a complete
     rota in about a second, any job with any eligible vehicle. Then, in rounds until the
     time limit: each area's part of the rota (the vehicles mostly working in it, with
-    every job they serve, and its unplaced jobs) is re-solved by OR-Tools starting from
-    the current routes, parts in parallel, each kept when it is cheaper; a pair served
-    across two parts keeps its start in both. Groups with unplaced jobs are then
-    re-solved with their two nearest groups, placed jobs bound to their vehicles, so
-    unplaced ones can use spare time across boundaries (skipped in later rounds once a
-    pass finds nothing).
+    every job they serve, and its unplaced jobs) is improved from the current routes by
+    ruin and recreate (:mod:`.lns`; by OR-Tools when :data:`AREAS_BY_LNS` is off),
+    parts in parallel, each kept when it is cheaper; a pair served across two parts
+    keeps its start in both. Groups with unplaced jobs are then re-solved by OR-Tools
+    with their two nearest groups, placed jobs bound to their vehicles, so unplaced
+    ones can use spare time across boundaries (skipped in later rounds once a pass
+    finds nothing). After each round, and at the end, every unplaced job is offered to
+    the whole day (:func:`.insertion.place_unassigned`); the last
+    :data:`POLISH_SHARE` of the limit is ruin and recreate over the whole day.
 
     Parameters
     ----------

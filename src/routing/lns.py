@@ -25,6 +25,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from . import interrupt
 from .insertion import Inserter, solution_from
 from .problem import Problem, Solution
 
@@ -78,8 +79,9 @@ def ruin_and_recreate(problem: Problem, solution: Solution, *, deadline: float,
     loop = _Loop(problem, ins, random.Random(seed))
     before = loop.cost()
     iterations = accepted = 0
-    while time.perf_counter() < deadline and (max_iterations is None
-                                              or iterations < max_iterations):
+    # a SIGINT/SIGTERM asks the whole run to stop: the loop ends with what it has
+    while (time.perf_counter() < deadline and not interrupt.stop_requested()
+           and (max_iterations is None or iterations < max_iterations)):
         iterations += 1
         accepted += loop.step()
     if not accepted:
