@@ -15,8 +15,10 @@ from . import interrupt
 from .explain import explain_unassigned
 from .improve import (
     FINAL_SHARE,
+    LNS_FIRST_SHARE,
     ORTOOLS_SHARE,
     applies,
+    better,
     improve,
     keep_better,
     solve_expressible,
@@ -30,6 +32,7 @@ from .insertion import (
     tighten_times,
 )
 from .problem import BreakTaken, Problem, Route, Solution, SolveParams
+from .verify import verify_solution
 
 _FSS = routing_enums_pb2.FirstSolutionStrategy
 _LSM = routing_enums_pb2.LocalSearchMetaheuristic
@@ -77,7 +80,9 @@ def solve(problem: Problem, params: SolveParams, *,
         ``"guided_local_search"``, ``"simulated_annealing"``, ``"tabu_search"``,
         ``"greedy_descent"``, ...); ``log`` prints the search log; ``workers`` > 1
         forks that many processes, each searching with different settings (see
-        :data:`PORTFOLIO`), and keeps the best solution; ``seed`` varies the order in
+        :data:`PORTFOLIO`), and keeps the best solution (on a problem with pairs that
+        the improvement loop takes, each runs the whole search with seed ``seed + k``,
+        odd ones starting the loop with ruin and recreate); ``seed`` varies the order in
         which the pair-aware insertion considers jobs (worker ``k`` uses ``seed + k``).
     initial : sequence of sequences of int, optional
         A warm start: for each vehicle, the jobs it serves in order (a feasible rota,
@@ -108,24 +113,62 @@ def solve(problem: Problem, params: SolveParams, *,
 def _solve_parallel(problem: Problem, params: SolveParams, pair_aware: bool,
                     repair: bool) -> Solution:
     """Fork ``workers - 1`` searches with other settings and keep the best solution."""
+    started = time.perf_counter()
+
+    def member(k: int) -> Solution:
+        return _solve(problem, replace(params, workers=1), pair_aware=pair_aware,
+                      repair=repair, worker=k)
+
+    results = _run_members(params, member)
+    best = min(results, key=lambda s: (s.objective, results.index(s)))
+    return replace(best, wall_s=time.perf_counter() - started, params=params)
+
+
+def _improve_portfolio(problem: Problem, params: SolveParams, started: float) -> Solution:
+    """``workers`` whole improving searches at once, each its own seed; the best checked one.
+
+    Member ``k`` searches with seed ``seed + k``; the odd members begin the improvement
+    loop with ruin and recreate (:data:`.improve.LNS_FIRST_SHARE` of its time), which
+    pays where lateness dominates the cost, the even ones with the pinned polishes,
+    which pay where distance does. Runs of one member differ widely on problems with
+    pairs (the first OR-Tools phase and the pairs' times it fixes), so the best of
+    several is also steadier than any one.
+    """
+    def member(k: int) -> Solution:
+        one = replace(params, workers=1, seed=params.seed + k)
+        return _improving_search(problem, one, started,
+                                 lns_share=LNS_FIRST_SHARE if k % 2 else 0.0)
+
+    results = _run_members(params, member)
+    checked = [s for s in results if not verify_solution(problem, s)] or results[:1]
+    best = checked[0]
+    for other in checked[1:]:
+        best = better(problem, best, other)
+    return replace(best, wall_s=time.perf_counter() - started, params=params)
+
+
+def _run_members(params: SolveParams, member: Callable[[int], Solution]) -> list[Solution]:
+    """``member(0)`` here and ``member(k)``, k = 1 .. workers - 1, in forked processes.
+
+    Returns the results that arrived (member 0's first), waiting for each child up to
+    the time limit plus 5 s.
+    """
     import multiprocessing
 
     started = time.perf_counter()
     try:
         ctx = multiprocessing.get_context("fork")
     except ValueError:  # no fork on this platform: search alone
-        return _solve(problem, replace(params, workers=1), pair_aware=pair_aware, repair=repair)
+        return [member(0)]
     children = []
     try:
         for k in range(1, params.workers):
             receive, send = ctx.Pipe(duplex=False)
-            proc = ctx.Process(target=_child, args=(send, problem, params, pair_aware, repair, k,
-                                                    os.getpid()), daemon=True)
+            proc = ctx.Process(target=_child, args=(send, member, k, os.getpid()), daemon=True)
             proc.start()
             send.close()
             children.append((proc, receive))
-        results = [_solve(problem, replace(params, workers=1), pair_aware=pair_aware,
-                          repair=repair, worker=0)]
+        results = [member(0)]
         for proc, receive in children:
             wait_s = max(0.0, started + params.time_limit_s + 5.0 - time.perf_counter())
             if _wait_for(receive, wait_s):
@@ -143,8 +186,7 @@ def _solve_parallel(problem: Problem, params: SolveParams, pair_aware: bool,
                 proc.kill()
             proc.join()
             receive.close()
-    best = min(results, key=lambda s: (s.objective, results.index(s)))
-    return replace(best, wall_s=time.perf_counter() - started, params=params)
+    return results
 
 
 def _wait_for(receive, seconds: float) -> bool:
@@ -160,12 +202,10 @@ def _wait_for(receive, seconds: float) -> bool:
     return False
 
 
-def _child(send, problem: Problem, params: SolveParams, pair_aware: bool, repair: bool,
-           worker: int, parent: int) -> None:
+def _child(send, member: Callable[[int], Solution], k: int, parent: int) -> None:
     interrupt.quiet_child(parent)
     try:
-        send.send(_solve(problem, replace(params, workers=1), pair_aware=pair_aware,
-                         repair=repair, worker=worker))
+        send.send(member(k))
     finally:
         send.close()
 
@@ -201,27 +241,40 @@ def _solve(problem: Problem, params: SolveParams, *, pair_aware: bool, repair: b
         fast = solve_expressible(problem, params, initial=initial, started=started)
         if fast is not None:
             return fast
-    improving = ours and applies(problem)
-    search = replace(params, time_limit_s=ORTOOLS_SHARE * params.time_limit_s) \
-        if improving else params
-    if worker is None and search.workers > 1 and initial is None:
-        found = _solve_parallel(problem, search, pair_aware, repair)
+    if ours and applies(problem):
+        if params.workers > 1 and initial is None:
+            return _improve_portfolio(problem, params, started)
+        return _improving_search(problem, params, started, initial=initial)
+    if worker is None and params.workers > 1 and initial is None:
+        found = _solve_parallel(problem, params, pair_aware, repair)
     else:
-        found = _solve_one(problem, search, pair_aware=pair_aware, repair=repair,
+        found = _solve_one(problem, params, pair_aware=pair_aware, repair=repair,
                            worker=worker, initial=initial)
     if worker is not None or not pair_aware:
         return found  # a portfolio member, or the plain OR-Tools reference
+    return _at_least_insertion(problem, params, found, started)
+
+
+def _improving_search(problem: Problem, params: SolveParams, started: float, *,
+                      initial: Sequence[Sequence[int]] | None = None,
+                      lns_share: float = 0.0) -> Solution:
+    """OR-Tools for :data:`ORTOOLS_SHARE` of the time, then :func:`_improve_then_search`."""
+    search = replace(params, time_limit_s=ORTOOLS_SHARE * params.time_limit_s)
+    found = _solve_one(problem, search, pair_aware=True, repair=True, worker=None,
+                       initial=initial)
     found = _at_least_insertion(problem, search, found, started)
-    if improving:
-        found = _improve_then_search(problem, params, found, started)
-    return found
+    return _improve_then_search(problem, params, found, started, lns_share=lns_share)
 
 
 def _improve_then_search(problem: Problem, params: SolveParams, found: Solution,
-                         started: float) -> Solution:
-    """improve.improve until FINAL_SHARE of the time is left, then OR-Tools from its best."""
+                         started: float, *, lns_share: float = 0.0) -> Solution:
+    """improve.improve until FINAL_SHARE of the time is left, then OR-Tools from its best.
+
+    With ``lns_share``, that share of the loop's time goes first to ruin and recreate
+    (:func:`.improve.improve`'s ``lns_share``).
+    """
     loop = replace(params, time_limit_s=(1 - FINAL_SHARE) * params.time_limit_s)
-    found = improve(problem, loop, found, started)
+    found = improve(problem, loop, found, started, lns_share=lns_share)
     left = started + params.time_limit_s - time.perf_counter()
     if left > 0.2:
         warm = [[s.job for s in r.stops] for r in sorted(found.routes, key=lambda r: r.vehicle)]

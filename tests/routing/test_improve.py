@@ -137,3 +137,35 @@ def test_limited_runs_repeat_exactly_with_the_loop():
     one, two = solve(problem, params), solve(problem, params)
     assert [[s.job for s in r.stops] for r in one.routes] == \
         [[s.job for s in r.stops] for r in two.routes]
+
+
+def test_improve_with_ruin_first_is_never_worse_than_its_start_and_verified():
+    problem = _pairs_day()
+    params = SolveParams(time_limit_s=2.0, seed=2)
+    start = solve_by_insertion(problem, params)
+    found = imp.improve(problem, params, start, started=time.perf_counter(), lns_share=0.5)
+    assert_feasible(problem, found)
+    dropped = [u.job for u in found.unassigned]
+    assert objective(problem, found.routes, dropped) <= objective(problem, start.routes, [])
+
+
+def test_portfolio_keeps_the_best_checked_member(monkeypatch):
+    from carerounds.routing import solver
+
+    problem = _pairs_day()
+    params = SolveParams(time_limit_s=2.0, seed=5)
+    good = solve_by_insertion(problem, replace(params, seed=1))
+    plain = replace(good, routes=tuple(replace(r, stops=()) for r in good.routes),
+                    unassigned=())  # every job dropped, and claims to leave none: rejected
+    seen = []
+
+    def member(problem, one, started, *, initial=None, lns_share=0.0):
+        seen.append((one.seed, one.workers, lns_share))
+        return good if one.seed == params.seed + 1 else plain
+
+    monkeypatch.setattr(solver, "_improving_search", member)
+    found = solve(problem, replace(params, workers=2))
+    assert [[s.job for s in r.stops] for r in found.routes] == \
+        [[s.job for s in r.stops] for r in good.routes]
+    # member 0 ran here (member 1 in a forked child, so its call is not seen)
+    assert seen == [(params.seed, 1, 0.0)]
