@@ -20,6 +20,11 @@ not an upper bound, so it complements the relaxation rather than replacing it.
 engine as it was when the issue was filed: ``git worktree add DIR <commit>``), in a
 subprocess on the same inputs and budget, so "today's engine" is measured in the same run.
 
+``regular%`` is the share of carer-visits by one of the client's three regular carers
+(the sample's four weeks of history), which the objective prices
+(``Weights.non_preferred``, 600 s of travel a carer-visit by default): a search that
+serves the objective better may spend travel on it.
+
     python benchmarks/county_day.py [--regions midlothian,monmouthshire] [--budgets 300]
                                     [--engines decomposed] [--baseline-src DIR]
                                     [--reference-budgets 900]
@@ -62,9 +67,14 @@ def run(region: str, engine: str, budget_s: float, seed: int, folder: Path) -> d
     violations = check_rota(day, rota, travel)
     travel_s = sum(sh.travel_s for sh in rota.shifts if sh.stops)
     placed = len(rota.scheduled)
+    # carer-visits by one of the client's three regular carers (history), which the
+    # objective prices (Weights.non_preferred): travel spent on continuity shows here
+    slots = [(stop.client_id, sh.worker_id) for sh in rota.shifts for stop in sh.stops]
+    regular = sum(1 for client, worker in slots if worker in day.regular_workers(client))
     return {"region": region, "engine": engine, "budget_s": budget_s, "placed": placed,
             "unplaced": len(rota.unplaced), "travel_h": round(travel_s / 3600, 2),
             "travel_min_per_visit": round(travel_s / 60 / max(1, placed), 2),
+            "carer_visits": len(slots), "by_regulars": regular,
             "check_ok": not violations, "violations": len(violations),
             "first_rota_s": rota.run.get("first_solution_s"), "wall_s": round(wall_s, 1)}
 
@@ -125,7 +135,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"load average at start: {os.getloadavg()[0]:.2f}; machine: {os.cpu_count()} cores")
     header = (f"{'region':<14}{'engine':<22}{'budget_s':>9}{'placed':>8}{'unplaced':>9}"
               f"{'by_bound':>9}{'search':>8}{'search%':>8}{'travel_h':>9}{'min/visit':>10}"
-              f"{'check':>7}{'wall_s':>8}")
+              f"{'regular%':>9}{'check':>7}{'wall_s':>8}")
     with tempfile.TemporaryDirectory() as tmp:
         for region in regions:
             folder = Path(tmp) / region
@@ -155,6 +165,7 @@ def main(argv: list[str] | None = None) -> int:
                           f"{r['placed']:>8}{r['unplaced']:>9}{by_bound:>9}"
                           f"{r['search_caused']:>8}{r['search_caused_pct']:>8.2f}"
                           f"{r['travel_h']:>9.1f}{r['travel_min_per_visit']:>10.2f}"
+                          f"{100 * r['by_regulars'] / max(1, r['carer_visits']):>9.1f}"
                           f"{'ok' if r['check_ok'] else 'FAIL':>7}{r['wall_s']:>8.1f}",
                           flush=True)
     print("against the most visits any run of the same day placed (a best-found reference):")
