@@ -13,6 +13,7 @@ import numpy as np
 
 from . import interrupt
 from .explain import explain_unassigned
+from .objective import route_cost
 from .problem import Job, Link, Problem, Route, Solution, SolveParams, Unassigned
 
 #: Share of the time left that each round of area re-solves may take.
@@ -175,13 +176,12 @@ class _State:
             self.unassigned[full_j] = replace(u, job=full_j)
 
     def cost(self, problem: Problem, jobs: Sequence[int], vehicles: Sequence[int]) -> int:
-        """Travel cost of some vehicles' routes plus drop penalties of some jobs."""
-        w = problem.weights
+        """Routes' costs (:func:`.objective.route_cost`) of some vehicles, and drop penalties."""
         total = 0
         for v in vehicles:
             route = self.routes.get(v)
             if route is not None:
-                total += w.travel_s * route.travel_s + w.distance_m * route.distance_m
+                total += route_cost(problem, route)
         for j in jobs:
             if j in self.unassigned:
                 total += problem.jobs[j].drop_penalty or 0
@@ -296,10 +296,20 @@ def _stop_pool(pool: cf.ProcessPoolExecutor) -> None:
     pool.shutdown(wait=True, cancel_futures=True)
 
 
-def _sub_cost(problem: Problem, solution: Solution) -> int:
-    w = problem.weights
-    travel = sum(w.travel_s * r.travel_s + w.distance_m * r.distance_m for r in solution.routes)
-    return travel + sum(problem.jobs[u.job].drop_penalty or 0 for u in solution.unassigned)
+def _sub_cost(problem: Problem, sub: _Sub, solution: Solution) -> int:
+    """A sub-solve's cost on the full problem: its routes' costs and its drop penalties.
+
+    The same terms as :meth:`_State.cost` (travel, distance, lateness against the true
+    windows, continuity, overtime, waiting), so a part is kept only when the objective
+    falls, not merely its travel: the sub-solves' own objectives price all of them.
+    """
+    total = 0
+    for route in solution.routes:
+        stops = tuple(replace(s, job=sub.jobs[s.job]) for s in route.stops)
+        total += route_cost(problem, replace(route, vehicle=sub.vehicles[route.vehicle],
+                                             stops=stops))
+    return total + sum(problem.jobs[sub.jobs[u.job]].drop_penalty or 0
+                       for u in solution.unassigned)
 
 
 def _nearest_groups(problem: Problem, groups: Sequence[Group]) -> list[list[int]]:
@@ -569,11 +579,7 @@ class _Run:
             position = {j: i for i, j in enumerate(sub.jobs)}
             kept = not any(u.job in {position[j] for j in pins} for u in solution.unassigned)
             # true costs: a pinned job's window and penalty are the sub-solve's device
-            w = problem.weights
-            cost = (sum(w.travel_s * r.travel_s + w.distance_m * r.distance_m
-                        for r in solution.routes)
-                    + sum(problem.jobs[sub.jobs[u.job]].drop_penalty or 0
-                          for u in solution.unassigned))
+            cost = _sub_cost(problem, sub, solution)
             if kept and cost < state.cost(problem, jobs, vehicles):
                 state.absorb(sub, solution)
                 improved = True
@@ -622,7 +628,7 @@ class _Run:
                 sub, solution = future.result()
                 jobs, vehicles = running[future]
                 self.attempted += 1
-                if _sub_cost(sub.problem, solution) < state.cost(problem, jobs, vehicles):
+                if _sub_cost(problem, sub, solution) < state.cost(problem, jobs, vehicles):
                     state.absorb(sub, solution)
                     improved = True
                 self._progress("boundaries", self.attempted, self.attempted + len(order))

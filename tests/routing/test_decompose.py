@@ -140,3 +140,24 @@ def test_stopping_the_pool_does_not_hang_on_a_half_sent_result(tmp_path):
     stopper.start()
     stopper.join(timeout=20)
     assert not stopper.is_alive()
+
+
+def test_a_part_is_judged_by_its_whole_cost_not_its_travel_alone():
+    from carerounds.routing.decompose import _sub_cost
+    from carerounds.routing.objective import objective
+
+    problem = _two_towns()
+    # town A's visits prefer a worker of town B: serving them in town A costs continuity
+    jobs = tuple(replace(j, preferred_resources=frozenset({"wb1"})) if j.id.startswith("A")
+                 else j for j in problem.jobs)
+    problem = replace(problem, jobs=jobs)
+    sub = subproblem(problem, GROUPS[0].jobs, GROUPS[0].vehicles)
+    solution = solve_by_insertion(sub.problem, SolveParams(time_limit_s=2))
+    served = [(r, s) for r in solution.routes for s in r.stops]
+    assert served and not solution.unassigned
+    travel = sum(problem.weights.travel_s * r.travel_s for r in solution.routes)
+    full = tuple(replace(r, vehicle=sub.vehicles[r.vehicle], stops=tuple(
+        replace(s, job=sub.jobs[s.job]) for s in r.stops)) for r in solution.routes)
+    cost = _sub_cost(problem, sub, solution)
+    assert cost == travel + problem.weights.non_preferred * len(served)
+    assert cost == objective(problem, full, [])
