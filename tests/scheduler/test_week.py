@@ -380,6 +380,8 @@ def test_week_rules_are_validated():
         WeekOptions(template_time=0)
     with pytest.raises(ValueError):
         WeekOptions(consolidate=-1)
+    with pytest.raises(ValueError):
+        WeekOptions(settle=-1)
     with pytest.raises(InputError):
         WeekOptions(engine="fastest")
 
