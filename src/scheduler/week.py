@@ -68,6 +68,8 @@ from .week_template import (
 DAY_S = 24 * 3600
 #: Most sweeps over the week's days of the final run swaps (``WeekOptions.settle``).
 SETTLE_SWEEPS = 4
+#: What a settled day's engine record adds.
+SETTLED = ", then settled with the week (rounds exchanged, visits moved)"
 #: Shortest stretch of a shift worth keeping after the rest rule narrows it, seconds.
 MIN_SHIFT_S = 15 * 60
 
@@ -568,7 +570,8 @@ def _settle(days: Mapping[dt.date, Day], travel: DayTravel, ctx: _Context,
                                                   on_roads=travel.roads is not None)
             old = results[date].rota
             info = dict(old.run)
-            info["engine"] = f"{info.get('engine')}, then whole rounds settled across the week"
+            if not str(info.get("engine")).endswith(SETTLED):
+                info["engine"] = f"{info.get('engine')}{SETTLED}"
             rota = Rota(date=date, shifts=shifts, outcomes=outcomes, run=info)
             results[date] = replace(results[date], rota=rota)
             ctx.rotas[date] = rota
