@@ -200,18 +200,25 @@ def run_set(name: str, ids: list[str] | None, budget: float, seed: int) -> list[
 
 
 def run_week(limit_s: float, seed: int, rounds: int, *, template_time: int = 3,
-             continuity: int | None = None, extra: dict[str, int] | None = None) -> dict:
-    """The Midlothian sample week planned as a week and as seven independent days."""
+             continuity: int | None = None, extra: dict[str, int] | None = None,
+             out: Path | None = None) -> dict:
+    """The Midlothian sample week planned as a week and as seven independent days.
+
+    With ``out``, the per-client figures of both (``week_clients.csv``,
+    ``independent_clients.csv``) and every day's rota (``week/DATE.json``,
+    ``independent/DATE.json``) are written there for analysis.
+    """
     import tempfile
 
     from carerounds.routing import SolveParams
+    from carerounds.scheduler.outputs import write_rota_json
     from carerounds.scheduler.packages import read_week
     from carerounds.scheduler.render.week_report import headline
     from carerounds.scheduler.sample_week import generate_week_sample, write_week_sample
     from carerounds.scheduler.travel import build_travel
     from carerounds.scheduler.week import WeekOptions, plan_week
     from carerounds.scheduler.week_check import check_week
-    from carerounds.scheduler.week_stats import week_stats
+    from carerounds.scheduler.week_stats import week_stats, write_week_clients_csv
 
     start = dt.date(2026, 11, 23)
     with tempfile.TemporaryDirectory() as tmp:
@@ -228,6 +235,13 @@ def run_week(limit_s: float, seed: int, rounds: int, *, template_time: int = 3,
     violations = check_week(week, plan.rotas, travel)
     base_violations = [v for v in check_week(week, plan.baseline, travel)
                        if v.kind != "week_days"]
+    if out is not None:
+        for label, stats, rotas in (("week", ours, plan.rotas),
+                                    ("independent", alone, plan.baseline)):
+            (out / label).mkdir(parents=True, exist_ok=True)
+            write_week_clients_csv(stats, week, out / f"{label}_clients.csv")
+            for rota in rotas:
+                write_rota_json(rota, out / label / f"{rota.date.isoformat()}.json")
     return {"set": "week", "instance": "midlothian week sample", "day_limit_s": limit_s,
             "rounds": rounds, "seed": seed, "template_time": template_time,
             "continuity": plan.options.continuity,
@@ -260,6 +274,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--week-continuity", type=int, help="WeekOptions.continuity")
     parser.add_argument("--week-option", action="append", default=[], metavar="NAME=N",
                         help="another integer WeekOptions field, e.g. overtime=0 (repeatable)")
+    parser.add_argument("--week-out", metavar="DIR", type=Path,
+                        help="write the week's per-client figures and rotas here")
     parser.add_argument("--json", metavar="FILE", help="write one record per instance")
     args = parser.parse_args(argv)
     sets = split_names(args.set) or []
@@ -282,7 +298,8 @@ def main(argv: list[str] | None = None) -> int:
                               template_time=args.week_template_time,
                               continuity=args.week_continuity,
                               extra={k: int(v) for k, v in
-                                     (o.split("=", 1) for o in args.week_option)})
+                                     (o.split("=", 1) for o in args.week_option)},
+                              out=args.week_out)
             records.append(record)
             w, b = record["week"], record["independent_days"]
             print(table(["", "placed", "unplaced", "travel h", "median top-3 share",

@@ -54,9 +54,22 @@ from .plan import (
 )
 from .rota import Rota
 from .travel import DayTravel
-from .week_template import Line, draw_together, swap_runs, template_routes, usual_carers
+from .week_stats import TARGET_CARERS
+from .week_template import (
+    Line,
+    WeekCarers,
+    draw_together,
+    settle_runs,
+    swap_runs,
+    template_routes,
+    usual_carers,
+)
 
 DAY_S = 24 * 3600
+#: Most sweeps over the week's days of the final run swaps (``WeekOptions.settle``).
+SETTLE_SWEEPS = 4
+#: What a settled day's engine record adds.
+SETTLED = ", then settled with the week (rounds exchanged, visits moved)"
 #: Shortest stretch of a shift worth keeping after the rest rule narrows it, seconds.
 MIN_SHIFT_S = 15 * 60
 
@@ -134,6 +147,14 @@ class WeekOptions:
     swap : bool, default True
         Later rounds first let whole runs change hands between carers where the week's
         costs fall.
+    settle : int, default 3,000
+        After the last round, whole rounds change hands between two carers of a day
+        where the travel saved plus this much per carer-visit gained by a client's three
+        most frequent carers of the whole week (this day's and the other days') is
+        positive, day after day with the other days as they stand, until no day changes
+        (0: not done). The search before prices a visit away from its run's carers; this
+        prices the week's continuity itself, so a stand-in who covers a client's morning
+        on one day is preferred for their evening on another.
     """
 
     plan: PlanOptions = field(default_factory=PlanOptions)
@@ -151,10 +172,11 @@ class WeekOptions:
     lines: bool = True
     consolidate: int = 1200
     swap: bool = True
+    settle: int = 3000
 
     def __post_init__(self) -> None:
         for name in ("continuity", "carers", "tolerance_s", "time_weight", "overtime", "rounds",
-                     "processes", "template_time", "consolidate"):
+                     "processes", "template_time", "consolidate", "settle"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 0:
                 raise ValueError(f"{name} must be a non-negative integer, got {value!r}")
@@ -169,7 +191,7 @@ class WeekOptions:
         return {"max_week_s": self.rules.max_week_s, "rest_s": self.rules.rest_s,
                 "continuity": self.continuity, "carers": self.carers,
                 "tolerance_s": self.tolerance_s, "time_weight": self.time_weight,
-                "overtime": self.overtime, "rounds": self.rounds}
+                "overtime": self.overtime, "rounds": self.rounds, "settle": self.settle}
 
 
 @dataclass(frozen=True)
@@ -239,6 +261,19 @@ class _Context:
         default_factory=dict)
     #: A day re-planned against its own rota (the template day's runs drawn together).
     own_day: dt.date | None = None
+    #: Each planned day's problem as built (before the week's changes) and its solution.
+    solved: dict[dt.date, tuple[BuiltProblem, Solution]] = field(default_factory=dict)
+
+    def keep(self, date: dt.date) -> tuple:
+        """What a day's re-plan replaces, for :meth:`restore` if it is not kept."""
+        return self.routes.get(date), self.timed.get(date), self.solved.get(date)
+
+    def restore(self, date: dt.date, kept: tuple) -> None:
+        """A day's routes, timed routes and solution back as :meth:`keep` saw them."""
+        routes, timed, solved = kept
+        _put(self.routes, date, routes)
+        _put(self.timed, date, timed)
+        _put(self.solved, date, solved)
 
     def others(self, date: dt.date) -> list[Rota]:
         return [r for d, r in sorted(self.rotas.items()) if d != date]
@@ -299,6 +334,14 @@ class _Context:
     def neighbour(self, date: dt.date, step: int) -> dict[str, tuple[int, int]]:
         rota = self.rotas.get(date + dt.timedelta(days=step))
         return day_span(rota) if rota is not None else {}
+
+
+def _put(store: dict, key: dt.date, value: object) -> None:
+    """``store[key] = value``, or no ``key`` when ``value`` is None."""
+    if value is None:
+        store.pop(key, None)
+    else:
+        store[key] = value
 
 
 def preferred_carers(day: Day, counts: Mapping[str, Counter[str]], client_id: str,
@@ -459,6 +502,7 @@ def plan_week_day(day: Day, travel: DayTravel, ctx: _Context,
         timed[route.vehicle] = ([s.job for s in route.stops], [s.start_s for s in route.stops],
                                 [b.start_s for b in route.breaks])
     ctx.timed[day.date] = timed
+    ctx.solved[day.date] = (built, solution)
     shifts, outcomes = rota_from_solution(day, week_built, solution, options.plan,
                                           on_roads=travel.roads is not None)
     info = run_info(day, travel, params, options.plan)
@@ -483,7 +527,7 @@ def _draw_together(day: Day, travel: DayTravel, ctx: _Context, params: SolvePara
     other days replay whole, then hold a client's morning and lunch calls in one run
     rather than two. Kept unless it leaves out more care.
     """
-    date, routes = day.date, ctx.routes[day.date]
+    date, kept = day.date, ctx.keep(day.date)
     ctx.rotas[date], ctx.own_day = result.rota, date
     try:
         again = plan_week_day(day, travel, ctx, params)
@@ -493,8 +537,47 @@ def _draw_together(day: Day, travel: DayTravel, ctx: _Context, params: SolvePara
     options = ctx.options.plan
     if unplaced_penalty(day, again.rota, options) <= unplaced_penalty(day, result.rota, options):
         return again
-    ctx.routes[date] = routes
+    ctx.restore(date, kept)
     return result
+
+
+def _settle(days: Mapping[dt.date, Day], travel: DayTravel, ctx: _Context,
+            params: SolveParams, results: dict[dt.date, PlanResult]) -> None:
+    """Whole rounds change hands where the week's continuity pays (``settle``).
+
+    Each day in turn, with every other day as it stands, is rebuilt as the week's
+    problem (so the weekly hours and rest still hold) and its rounds exchanged by
+    :func:`~.week_template.settle_runs`; sweeps repeat until no day changes (at most
+    :data:`SETTLE_SWEEPS`). Only who works each round changes: every visit stays placed.
+    """
+    options = ctx.options
+    for _ in range(SETTLE_SWEEPS):
+        changed = False
+        for date in ctx.week.dates:
+            day = days[date]
+            built, solution = ctx.solved[date]
+            problem = _week_problem(day, built, ctx)
+            # the week's continuity is priced by the swaps themselves, not by the run's carers
+            problem = replace(problem, weights=replace(problem.weights, non_preferred=0))
+            clients = tuple(day.visit_by_id[v].client_id for v in built.job_visit)
+            week = WeekCarers(clients, ctx.carers(date), options.settle, TARGET_CARERS)
+            settled = settle_runs(problem, solution, week, time_limit_s=params.time_limit_s / 2)
+            if settled is None:
+                continue
+            changed = True
+            week_built = replace(built, problem=problem)
+            shifts, outcomes = rota_from_solution(day, week_built, settled, options.plan,
+                                                  on_roads=travel.roads is not None)
+            old = results[date].rota
+            info = dict(old.run)
+            if not str(info.get("engine")).endswith(SETTLED):
+                info["engine"] = f"{info.get('engine')}{SETTLED}"
+            rota = Rota(date=date, shifts=shifts, outcomes=outcomes, run=info)
+            results[date] = replace(results[date], rota=rota)
+            ctx.rotas[date] = rota
+            ctx.solved[date] = (built, settled)
+        if not changed:
+            break
 
 
 def unplaced_penalty(day: Day, rota: Rota, options: PlanOptions) -> int:
@@ -541,7 +624,7 @@ def plan_week(week: Week, travel: DayTravel, *, params: SolveParams | None = Non
             if not ctx.rotas:  # the first day is the week's template: give it longer
                 day_params = replace(day_params,
                                      time_limit_s=params.time_limit_s * options.template_time)
-            kept = ctx.routes.get(date)
+            kept = ctx.keep(date)
             result = plan_week_day(days[date], travel, ctx, day_params)
             old = results.get(date)
             # a later round keeps a day's rota unless the new one leaves out no more care
@@ -554,8 +637,10 @@ def plan_week(week: Week, travel: DayTravel, *, params: SolveParams | None = Non
                                <= unplaced_penalty(days[date], old.rota, options.plan)):
                 results[date] = result
                 ctx.rotas[date] = result.rota
-            elif kept is not None:
-                ctx.routes[date] = kept
+            else:
+                ctx.restore(date, kept)
+    if options.settle:
+        _settle(days, travel, ctx, params, results)
     baseline = []
     if options.baseline:
         for date in week.dates:

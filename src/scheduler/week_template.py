@@ -19,11 +19,11 @@ from dataclasses import dataclass, replace
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
-from ..routing import Problem
-from ..routing.insertion import Inserter
+from ..routing import Problem, Solution
+from ..routing.insertion import Inserter, solution_from
 
-__all__ = ["Line", "assign_lines", "draw_together", "swap_runs", "template_routes",
-           "usual_carers"]
+__all__ = ["Line", "WeekCarers", "assign_lines", "draw_together", "settle_runs", "swap_runs",
+           "template_routes", "usual_carers"]
 
 
 #: Extra costs of a job away from its usual carers tried in turn when the replay leaves
@@ -345,8 +345,61 @@ def draw_together(problem: Problem, routes: Sequence[tuple[list[int], list[int],
     return ins.sequences()
 
 
+@dataclass(frozen=True)
+class WeekCarers:
+    """What a day's run swaps owe the week: each client's carers of the other days.
+
+    Attributes
+    ----------
+    clients : tuple of str
+        For each job of the day's problem, its client.
+    others : mapping of str to Counter
+        For each client, carer-visits per carer on the week's other days.
+    weight : int
+        Worth of one more carer-visit by one of a client's ``top`` most frequent carers
+        of the whole week, cost units (seconds of travel).
+    top : int, default 3
+        How many of a client's most frequent carers count.
+    moves : bool, default True
+        :func:`settle_runs` also moves single visits to a client's carers of the week.
+    """
+
+    clients: tuple[str, ...]
+    others: Mapping[str, Counter[str]]
+    weight: int
+    top: int = 3
+    moves: bool = True
+
+    def top_visits(self, client: str, today: Counter[str]) -> int:
+        """Carer-visits of ``client`` by their ``top`` most frequent carers of the week."""
+        week = self.others.get(client, Counter()) + today
+        return sum(n for _, n in week.most_common(self.top))
+
+
+def _exchange_cost(week: WeekCarers, today: Mapping[str, Counter[str]], su: Sequence[int],
+                   a: str, sv: Sequence[int], b: str) -> int:
+    """Change of the week's continuity cost if carers ``a`` and ``b`` exchange rounds.
+
+    ``su`` is ``a``'s round and ``sv`` ``b``'s; ``today`` each client's carer-visits of
+    the day as it stands.
+    """
+    change: dict[str, Counter[str]] = defaultdict(Counter)
+    for seq, old, new in ((su, a, b), (sv, b, a)):
+        for j in seq:
+            if j >= 0:
+                change[week.clients[j]][old] -= 1
+                change[week.clients[j]][new] += 1
+    gained = 0
+    for client, moved in change.items():
+        now = today.get(client, Counter())
+        after = Counter(now)
+        after.update(moved)
+        gained += week.top_visits(client, +after) - week.top_visits(client, now)
+    return -week.weight * gained
+
+
 def swap_runs(problem: Problem, routes: Sequence[tuple[list[int], list[int], list[int]]], *,
-              time_limit_s: float = 2.0) -> list[list[int]]:
+              time_limit_s: float = 2.0, week: WeekCarers | None = None) -> list[list[int]]:
     """Routes with whole runs exchanged between carers where that lowers the cost.
 
     The day's runs stay as they are; only who works each changes: two vehicles with as
@@ -363,6 +416,11 @@ def swap_runs(problem: Problem, routes: Sequence[tuple[list[int], list[int], lis
         For each vehicle (as :meth:`~carerounds.routing.insertion.Inserter.load_routes`).
     time_limit_s : float, default 2
         Bound on the search.
+    week : WeekCarers, optional
+        Also count, for each client of the two rounds, the change of their carer-visits
+        by their most frequent carers over the whole week (this day and the others), at
+        ``week.weight`` each: a swap then pays where it gives a client's stand-in visits
+        to a carer who sees them on other days.
 
     Returns
     -------
@@ -371,6 +429,84 @@ def swap_runs(problem: Problem, routes: Sequence[tuple[list[int], list[int], lis
     """
     ins = Inserter(problem, time.perf_counter() + time_limit_s)
     ins.load_routes(list(routes))
+    return _swap_loaded(ins, week)
+
+
+def settle_runs(problem: Problem, solution: Solution, week: WeekCarers, *,
+                time_limit_s: float = 2.0) -> Solution | None:
+    """``solution`` with whole rounds exchanged where travel and the week's continuity gain.
+
+    As :func:`swap_runs` with ``week``, from a solution: the exchanged rounds are
+    re-timed, the others keep their times. None when no exchange pays.
+    """
+    ins = Inserter(problem, time.perf_counter() + time_limit_s)
+    ins.load_solution(solution)
+    before = ins.sequences()
+    _swap_loaded(ins, week)
+    if week.moves:
+        _move_visits(ins, week)
+    if ins.sequences() == before:
+        return None
+    return solution_from(problem, solution, ins)
+
+
+def _move_visits(ins: Inserter, week: WeekCarers) -> None:
+    """Move single visits to another of their client's carers of the week where that pays.
+
+    Each visit not of a double-up is offered to the rounds of its client's
+    ``week.top + 1`` most frequent carers of the week (other than its own carer) on
+    shift today (directly, or by moving one of that round's visits elsewhere); the move
+    is kept if travel and the other costs plus ``week.weight`` per carer-visit lost by
+    a client's most frequent carers fall.
+    """
+    resource = ins.resource_of
+
+    def where() -> dict[int, int]:
+        return {j: v for v, seq in enumerate(ins.seqs) for j in seq if j >= 0}
+
+    def today(at: Mapping[int, int]) -> dict[str, Counter[str]]:
+        counts: dict[str, Counter[str]] = defaultdict(Counter)
+        for j, v in at.items():
+            counts[week.clients[j]][resource[v]] += 1
+        return counts
+
+    def cost(at: Mapping[int, int], touched: set[str]) -> int:
+        counts = today(at)
+        return (sum(sc.cost for sc in ins.scheds)
+                - week.weight * sum(week.top_visits(c, counts.get(c, Counter()))
+                                    for c in touched))
+
+    for j in range(len(ins.p.jobs)):
+        if time.perf_counter() > ins.deadline:
+            break
+        at = where()
+        if j in ins.linked or j not in at or at[j] in ins.frozen:
+            continue
+        client = week.clients[j]
+        seen = week.others.get(client, Counter()) + today(at).get(client, Counter())
+        near = {w for w, _ in seen.most_common(week.top + 1)} - {resource[at[j]]}
+        targets = [v for v in ins.eligible[j] if resource[v] in near and v not in ins.frozen]
+        if not targets:
+            continue
+        saved = ([list(q) for q in ins.seqs], list(ins.scheds), dict(ins.pinned), set(ins.frozen))
+        placed = set(at)
+        touched = {week.clients[k] for k in placed}
+        before = cost(at, touched)
+        ins.remove([j])
+        eligible = ins.eligible[j]
+        ins.eligible[j] = targets
+        try:
+            moved = ins.insert_single(j) or ins.insert_moving(j)
+        finally:
+            ins.eligible[j] = eligible
+        after = where()
+        if not moved or set(after) != placed or cost(after, touched) >= before:
+            ins.seqs, ins.scheds, ins.pinned, ins.frozen = saved
+
+
+def _swap_loaded(ins: Inserter, week: WeekCarers | None) -> list[list[int]]:
+    """Exchange whole rounds in a loaded inserter while the cost falls (:func:`swap_runs`)."""
+    problem = ins.p
     eligible = [set(e) for e in ins.eligible]
     n = len(problem.vehicles)
     breaks = [len(veh.breaks) for veh in problem.vehicles]
@@ -383,6 +519,12 @@ def swap_runs(problem: Problem, routes: Sequence[tuple[list[int], list[int], lis
             return None if any(j >= 0 for j in seq) else ins.schedule(v, seq)
         return sched if ins._resource_ok(v, sched) else None
 
+    today: dict[str, Counter[str]] = defaultdict(Counter)
+    if week is not None:
+        for v, seq in enumerate(ins.seqs):
+            for j in seq:
+                if j >= 0:
+                    today[week.clients[j]][ins.resource_of[v]] += 1
     improved = True
     while improved and time.perf_counter() < ins.deadline:
         improved = False
@@ -393,10 +535,20 @@ def swap_runs(problem: Problem, routes: Sequence[tuple[list[int], list[int], lis
                 su, sv = ins.seqs[u], ins.seqs[v]
                 if not any(j >= 0 for j in su + sv):
                     continue
+                extra = 0 if week is None else _exchange_cost(
+                    week, today, su, ins.resource_of[u], sv, ins.resource_of[v])
                 new_u, new_v = on(u, sv), on(v, su)
                 if new_u is None or new_v is None:
                     continue
-                if new_u.cost + new_v.cost < ins.scheds[u].cost + ins.scheds[v].cost:
+                if (new_u.cost + new_v.cost + extra
+                        < ins.scheds[u].cost + ins.scheds[v].cost):
+                    if week is not None:
+                        for seq, old, new in ((su, ins.resource_of[u], ins.resource_of[v]),
+                                              (sv, ins.resource_of[v], ins.resource_of[u])):
+                            for j in seq:
+                                if j >= 0:
+                                    today[week.clients[j]][old] -= 1
+                                    today[week.clients[j]][new] += 1
                     ins.seqs[u], ins.seqs[v] = list(sv), list(su)
                     ins.scheds[u], ins.scheds[v] = new_u, new_v
                     improved = True

@@ -22,7 +22,7 @@ from carerounds.scheduler.rota import read_rota
 from carerounds.scheduler.sample_week import generate_week_sample, write_week_sample
 from carerounds.scheduler.travel import build_travel
 from carerounds.scheduler.units import format_days, parse_days
-from carerounds.scheduler.week import WeekOptions, WeekRules, plan_week
+from carerounds.scheduler.week import SETTLED, WeekOptions, WeekRules, plan_week
 from carerounds.scheduler.week_check import check_week
 from carerounds.scheduler.week_stats import week_stats
 
@@ -267,7 +267,7 @@ def test_every_day_checks_valid_and_the_weekly_rules_hold(small_plan):
 
 
 def test_the_last_round_continues_each_days_own_rota(small_plan):
-    engines = {rota.run["engine"] for rota in small_plan.rotas}
+    engines = {rota.run["engine"].removesuffix(SETTLED) for rota in small_plan.rotas}
     assert engines == {"monolithic from the day's rota of the last round"}
 
 
@@ -380,6 +380,8 @@ def test_week_rules_are_validated():
         WeekOptions(template_time=0)
     with pytest.raises(ValueError):
         WeekOptions(consolidate=-1)
+    with pytest.raises(ValueError):
+        WeekOptions(settle=-1)
     with pytest.raises(InputError):
         WeekOptions(engine="fastest")
 

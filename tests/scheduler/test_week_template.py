@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import replace
 
 import numpy as np
 
-from carerounds.routing import Job, Problem, Vehicle, Weights
-from carerounds.routing.insertion import Inserter
+from carerounds.routing import Job, Problem, Solution, SolveParams, Vehicle, Weights
+from carerounds.routing.insertion import Inserter, timed_routes
 from carerounds.scheduler.week_template import (
     Line,
+    WeekCarers,
     assign_lines,
     draw_together,
     line_jobs,
+    settle_runs,
     swap_runs,
     template_routes,
 )
@@ -129,3 +132,54 @@ def test_a_run_swap_keeps_to_the_problems_weights():
     problem = replace(problem, weights=Weights(non_preferred=0))
     routes = [([], [], []), ([0], [8 * H], [])]
     assert _served(problem, swap_runs(problem, routes)) == {"a": "other"}
+
+
+def _week(clients, others, weight=3000, **kw) -> WeekCarers:
+    return WeekCarers(tuple(clients), {c: Counter(n) for c, n in others.items()}, weight, **kw)
+
+
+def test_a_run_swap_gives_a_clients_visit_to_their_carer_of_other_days():
+    jobs = [_job("a", 0, 8)]
+    problem = _problem([10], {"seen": 10, "other": 10}, jobs)
+    routes = [([], [], []), ([0], [8 * H], [])]
+    week = _week(["c"], {"c": {"seen": 2, "x": 3, "y": 3}})
+    assert _served(problem, swap_runs(problem, routes, week=week)) == {"a": "seen"}
+
+
+def test_a_run_swap_for_the_week_is_not_bought_with_more_travel_than_it_is_worth():
+    jobs = [_job("a", 0, 8)]
+    problem = _problem([10], {"seen": 40, "other": 10}, jobs)  # "seen" lives 30 min further
+    routes = [([], [], []), ([0], [8 * H], [])]
+    week = _week(["c"], {"c": {"seen": 2, "x": 3, "y": 3}}, weight=600)
+    assert _served(problem, swap_runs(problem, routes, week=week)) == {"a": "other"}
+
+
+def _solution(problem: Problem, routes) -> Solution:
+    ins = Inserter(problem, float("inf"))
+    ins.load_routes(routes)
+    return Solution(routes=timed_routes(problem, ins), unassigned=(), objective=0, wall_s=0.0,
+                    first_solution_s=0.0, status="feasible", params=SolveParams())
+
+
+def _settled(weight: int):
+    # "B" brings the client's lunch call; "A", their carer on the other days, is on shift
+    # with a round of another client's next door (theirs all week), so the lunch call can
+    # join it, while exchanging the two rounds would only trade one client's carer for
+    # the other's
+    jobs = [_job("lunch", 0, 12), _job("next door", 1, 9)]
+    problem = _problem([10, 10], {"A": 10, "B": 10}, jobs)
+    routes = [([1], [9 * H], []), ([0], [12 * H], [])]
+    week = _week(["c", "d"], {"c": {"A": 4, "x": 3, "y": 3}, "d": {"A": 6, "p": 5, "q": 5}},
+                 weight=weight)
+    return problem, settle_runs(problem, _solution(problem, routes), week)
+
+
+def test_settling_moves_a_visit_to_the_clients_carer_of_the_week():
+    problem, settled = _settled(3000)
+    assert settled is not None
+    assert {problem.jobs[s.job].id: problem.vehicles[r.vehicle].resource
+            for r in settled.routes for s in r.stops} == {"lunch": "A", "next door": "A"}
+
+
+def test_settling_changes_nothing_when_nothing_pays():
+    assert _settled(0)[1] is None
