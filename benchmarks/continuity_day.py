@@ -10,7 +10,10 @@ and the independent checker's verdict. ``reachable`` is the most a plan could re
 carer-visits whose client has a regular carer on shift today.
 
     python benchmarks/continuity_day.py [--region midlothian] [--weights 600,1200,2400]
-                                        [--limit 30] [--seed 1] [--json FILE]
+                                        [--limit 30] [--seed 1] [--plan-seed N] [--json FILE]
+
+``--seed`` is the sample's seed (and the solver's, unless ``--plan-seed`` gives another:
+repeat runs of the same day).
 """
 
 from __future__ import annotations
@@ -74,7 +77,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--weights", default="600,1200,2400,4800",
                         help="non_preferred weights, the first is the reference")
     parser.add_argument("--limit", type=float, default=30.0, help="seconds per plan")
-    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--seed", type=int, default=1, help="the sample's seed")
+    parser.add_argument("--plan-seed", type=int, default=None,
+                        help="the solver's seed (default: --seed)")
     parser.add_argument("--json", metavar="FILE")
     args = parser.parse_args(argv)
     weights = [int(w) for w in split_names(args.weights) or ["600"]]
@@ -84,9 +89,10 @@ def main(argv: list[str] | None = None) -> int:
         day = read_day(tmp, date=DATE)
     travel = build_travel(day)
     hit, total = reachable(day)
+    plan_seed = args.seed if args.plan_seed is None else args.plan_seed
     records = []
     for weight in weights:
-        records.append(run(day, travel, weight, args.limit, args.seed))
+        records.append(run(day, travel, weight, args.limit, plan_seed))
         r = records[-1]
         print(f"weight {weight}: {r['by_regulars']}/{r['carer_visits']} by regulars, "
               f"travel {r['travel_s'] / 3600:.1f} h", file=sys.stderr, flush=True)
@@ -97,7 +103,8 @@ def main(argv: list[str] | None = None) -> int:
             for r in records]
     print(table(["non_preferred", "placed", "unplaced", "by regulars", "share %", "travel h",
                  "travel vs first %", "violations", "wall s"], rows,
-                title=f"{args.region} day, {args.limit:g} s per plan, seed {args.seed}; "
+                title=f"{args.region} day, {args.limit:g} s per plan, sample seed {args.seed}, "
+                      f"solver seed {plan_seed}; "
                       f"reachable {hit}/{total} carer-visits "
                       f"({100 * hit / max(1, total):.1f} %)"))
     if args.json:

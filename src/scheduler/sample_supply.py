@@ -63,6 +63,12 @@ _SKILL_UTILISATION = 0.5
 _CIRCUITY, _DRIVE_KPH, _ROUND_FACTOR, _PARKING_MIN = 1.35, 45.0, 1.5, 2.0
 _WALK_KPH = 4.8
 _NEXT_WITHIN_MIN = 60
+#: History: how fast a worker's chance of being on a client's round falls with the distance
+#: from their home (metres, e-folding): rounds are local, a town or two neighbouring ones.
+_HISTORY_REACH_M = 2500.0
+#: History: how much likelier a carer already on the client's round is to cover the next
+#: visit their shift covers (a morning carer doing lunch on the same shift).
+_HISTORY_SAME_ROUND = 4.0
 
 
 def _segment_holds(segment: tuple[int, int], start: int, end: int, duration: int, *,
@@ -70,6 +76,18 @@ def _segment_holds(segment: tuple[int, int], start: int, end: int, duration: int
     # could a shift segment hold the visit at all, leaving and returning home included
     seg_start, seg_end = segment
     return seg_start + travel <= end and start + duration + travel <= seg_end
+
+
+def _weighted_sample(rng: random.Random, items: list[WorkerDraft], weights: list[float],
+                     k: int) -> list[WorkerDraft]:
+    """``k`` distinct items drawn with the given weights (without replacement)."""
+    pool, w = list(items), list(weights)
+    picks = []
+    for _ in range(min(k, len(pool))):
+        i = rng.choices(range(len(pool)), weights=w)[0]
+        picks.append(pool.pop(i))
+        w.pop(i)
+    return picks
 
 
 def _pattern_covers(pattern: str, band: str) -> bool:
@@ -316,34 +334,81 @@ class Supply:
                     client.excluded = [victim]
 
     def _make_history(self) -> None:
-        """Past visits over four weeks: a main carer and a few others per client."""
+        """Past visits over four weeks, as rounds work: each visit has its round's carers.
+
+        Agencies staff each visit of a package from a round: on most days one carer does
+        it, a worker whose shift holds it, who lives near the client and whose round has
+        room; one or two relief carers from nearby cover their days off. So the history
+        is drawn round by round: every carer-visit of the client's provider, in order of
+        its window, goes to a qualified worker whose shift holds it and whose band still
+        has time (:data:`_BAND_CAPACITY_MIN` at the :data:`_UTILISATION` the workforce is
+        sized with, counting the visit's travel allowance: a past round fitted), with a
+        weight falling with the distance from the worker's home (:data:`_HISTORY_REACH_M`)
+        and higher for a carer already on the client's round (:data:`_HISTORY_SAME_ROUND`).
+        That main carer did ``55-80 %`` of the visit's past days, the relief the rest.
+        """
         rng = self.rng
         by_client: dict[int, list[VisitDraft]] = {}
         for v in self.visits:
             by_client.setdefault(id(v.client), []).append(v)
         index = {id(w): i for i, w in enumerate(self.workers)}
+        slots: list[tuple[VisitDraft, int, list[WorkerDraft]]] = []
+        days_of: dict[int, int] = {}
         for ci, client in enumerate(self.clients):
             visits = [v for v in by_client.get(id(client), []) if v.provider is not None]
             if not visits or client.service == "hospital_discharge":
                 continue  # new packages have no history yet
             provider = rng.choice(visits).provider
             own = [v for v in visits if v.provider is provider]
-            days = rng.randint(5, 14) if client.service == "reablement" else 28
-            total = int(days * sum(v.carers for v in own) * rng.uniform(0.85, 1.0))
+            days_of[ci] = rng.randint(5, 14) if client.service == "reablement" else 28
             staff = [w for w in self.workers if w.provider is provider
                      and w not in client.excluded
                      and (not client.gender_preference
                           or w.female == (client.gender_preference == "female"))]
             fitting = [w for w in staff if all(v.skills <= w.skills for v in own)] or staff
-            if not fitting:
-                continue
-            team = rng.sample(fitting, min(len(fitting), rng.randint(2, 5)))
-            shares = sorted((rng.random() for _ in team), reverse=True)
-            shares[0] += 1.0  # a main carer
-            scale = total / sum(shares)
-            for worker, share in zip(team, shares):
-                count = int(round(share * scale))
-                if count:
-                    self.history[(ci, index[id(worker)])] = count
-            if rng.random() < 0.25:
-                client.preferred = team[:rng.choice((1, 1, 2))]
+            if fitting:
+                slots.extend((v, ci, fitting) for v in own)
+        slots.sort(key=lambda x: (x[0].start, x[0].end, x[1]))
+        load: dict[tuple[int, str], float] = {}
+        team: dict[int, list[WorkerDraft]] = {}
+        counts: dict[tuple[int, int], int] = {}
+        for v, ci, fitting in slots:
+            client = v.client
+            need = v.duration + self.allowance[id(v)]
+            holding = [w for w in fitting if self._fits(w, v)] or fitting
+            mine = team.setdefault(ci, [])
+            past = int(days_of[ci] * rng.uniform(0.85, 1.0))
+            on_visit: list[WorkerDraft] = []  # a double-up's two carers are two people
+            for _ in range(v.carers):
+                free = [w for w in holding if w not in on_visit] or holding
+                room = [w for w in free if load.get((id(w), v.band), 0.0) + need
+                        <= _BAND_CAPACITY_MIN[v.band] * _UTILISATION[v.band]] or free
+                near = [math.exp(-distance_m(client.lat, client.lon, w.lat, w.lon)
+                                 / _HISTORY_REACH_M) for w in room]
+                weights = [n * (_HISTORY_SAME_ROUND if w in mine else 1.0)
+                           for w, n in zip(room, near)]
+                main = rng.choices(room, weights=weights)[0]
+                on_visit.append(main)
+                load[(id(main), v.band)] = load.get((id(main), v.band), 0.0) + need
+                chosen = [(main, int(round(past * rng.uniform(0.55, 0.8))))]
+                relief = [w for w in free if w is not main]
+                if relief and past > chosen[0][1]:
+                    picks = _weighted_sample(rng, relief, [
+                        math.exp(-distance_m(client.lat, client.lon, w.lat, w.lon)
+                                 / _HISTORY_REACH_M) for w in relief], rng.choice((1, 1, 2)))
+                    left = past - chosen[0][1]
+                    for j, worker in enumerate(picks):
+                        share = left if j == len(picks) - 1 else int(left * rng.uniform(0.5, 0.8))
+                        chosen.append((worker, share))
+                        left -= share
+                for worker, n in chosen:
+                    if n > 0:
+                        if worker not in mine:
+                            mine.append(worker)
+                        key = (ci, index[id(worker)])
+                        counts[key] = counts.get(key, 0) + n
+        self.history.update(counts)
+        for ci in sorted(team):
+            ranked = sorted(team[ci], key=lambda w: -counts.get((ci, index[id(w)]), 0))
+            if ranked and rng.random() < 0.25:
+                self.clients[ci].preferred = ranked[:rng.choice((1, 1, 2))]

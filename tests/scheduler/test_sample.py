@@ -377,6 +377,37 @@ def test_history_counts_four_weeks_of_visits_by_the_clients_providers():
     assert all(totals[c] <= 28 * per_day[c] + 2 for c in totals)
 
 
+def _main_carers(s: SampleDay) -> dict[str, str]:
+    """Each client with history: the carer with most past visits (ties by id)."""
+    past = defaultdict(list)
+    for h in s.history.as_dicts():
+        past[h["client_id"]].append((-int(h["visits"]), h["worker_id"]))
+    return {c: min(rows)[1] for c, rows in past.items()}
+
+
+def test_a_clients_main_carer_lives_nearer_than_the_providers_other_workers():
+    # rounds are local: the main carer's home is nearer the client than most of the
+    # provider's staff (under random teams the main carer is a median worker)
+    s = sample("midlothian", "day")
+    clients = {c["client_id"]: c for c in s.clients.as_dicts()}
+    rows = workers_by_id(s)
+    staff = defaultdict(list)
+    for wid, r in rows.items():
+        staff[r[0]["provider_id"]].append(wid)
+
+    def away(cid: str, wid: str) -> float:
+        c, w = clients[cid], rows[wid][0]
+        return metres(float(c["lat"]), float(c["lon"]), float(w["home_lat"]),
+                      float(w["home_lon"]))
+
+    ranks = []
+    for cid, main in _main_carers(s).items():
+        others = [away(cid, w) for w in staff[rows[main][0]["provider_id"]] if w != main]
+        ranks.append(sum(d < away(cid, main) for d in others) / len(others))
+    ranks.sort()
+    assert ranks[len(ranks) // 2] < 0.2
+
+
 # ---- solvable in principle -------------------------------------------------------------------
 
 @pytest.mark.parametrize("region,size", ALL)
