@@ -136,6 +136,11 @@ class WeekOptions:
         The first day planned (the template the others start from) gets this many times
         the time limit: every later day starts from its carers, so its rounds are worth
         the search.
+    template_searches : int, default 2
+        The first day is searched this many times at once, with different seeds, each in
+        its own process (:attr:`~carerounds.routing.SolveParams.workers`), and the best
+        kept: every later day inherits its rounds, so one poor draw would cost the whole
+        week. On a 2-core machine, 2 takes no longer than 1.
     lines : bool, default True
         The first day's rounds are the week's runs: every later day's template gives
         each run whole to one carer on shift (its regular, or one stand-in), and a visit
@@ -169,6 +174,7 @@ class WeekOptions:
     processes: int = 2
     baseline: bool = True
     template_time: int = 3
+    template_searches: int = 2
     lines: bool = True
     consolidate: int = 1200
     swap: bool = True
@@ -176,12 +182,15 @@ class WeekOptions:
 
     def __post_init__(self) -> None:
         for name in ("continuity", "carers", "tolerance_s", "time_weight", "overtime", "rounds",
-                     "processes", "template_time", "consolidate", "settle"):
+                     "processes", "template_time", "template_searches", "consolidate",
+                     "settle"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 0:
                 raise ValueError(f"{name} must be a non-negative integer, got {value!r}")
-        if min(self.rounds, self.carers, self.processes, self.template_time) < 1:
-            raise ValueError("rounds, carers, processes and template_time must be at least 1")
+        if min(self.rounds, self.carers, self.processes, self.template_time,
+               self.template_searches) < 1:
+            raise ValueError("rounds, carers, processes, template_time and template_searches "
+                             "must be at least 1")
         if self.engine not in ENGINES:
             raise InputError(f"unknown engine {self.engine!r}; expected one of "
                              f"{', '.join(ENGINES)}", field="engine")
@@ -191,7 +200,8 @@ class WeekOptions:
         return {"max_week_s": self.rules.max_week_s, "rest_s": self.rules.rest_s,
                 "continuity": self.continuity, "carers": self.carers,
                 "tolerance_s": self.tolerance_s, "time_weight": self.time_weight,
-                "overtime": self.overtime, "rounds": self.rounds, "settle": self.settle}
+                "overtime": self.overtime, "rounds": self.rounds, "settle": self.settle,
+                "template_searches": self.template_searches}
 
 
 @dataclass(frozen=True)
@@ -622,8 +632,9 @@ def plan_week(week: Week, travel: DayTravel, *, params: SolveParams | None = Non
                 on_day(f"round {number}", date)
             day_params = replace(params, seed=params.seed + 7919 * (number - 1))
             if not ctx.rotas:  # the first day is the week's template: give it longer
-                day_params = replace(day_params,
-                                     time_limit_s=params.time_limit_s * options.template_time)
+                day_params = replace(
+                    day_params, time_limit_s=params.time_limit_s * options.template_time,
+                    workers=max(params.workers, options.template_searches))
             kept = ctx.keep(date)
             result = plan_week_day(days[date], travel, ctx, day_params)
             old = results.get(date)

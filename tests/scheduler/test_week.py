@@ -325,6 +325,26 @@ def test_rest_between_days_and_weekly_hours_are_kept_where_independent_days_brea
     assert 0 < bob.worked_s <= 2 * 3600 and bob.days_worked < 7
 
 
+def test_the_template_day_alone_is_searched_several_times_at_once(tmp_path, monkeypatch):
+    import carerounds.scheduler.week as week_module
+
+    asked = []
+    real = week_module.solve
+
+    def spy(problem, params, **kwargs):
+        asked.append((params.workers, params.time_limit_s))
+        return real(problem, params, **kwargs)
+
+    monkeypatch.setattr(week_module, "solve", spy)
+    week = read_week(_rest_and_hours_week(tmp_path), start=MONDAY)
+    plan_week(week, build_travel(week.whole()), params=PARAMS,
+              options=WeekOptions(rounds=1, baseline=False, consolidate=0,
+                                  template_searches=2))
+    workers, limit_s = asked[0]
+    assert workers == 2 and limit_s > 2 * PARAMS.time_limit_s  # and its longer limit
+    assert [workers for workers, _ in asked[1:]] == [1] * 6
+
+
 def test_week_unplaced_is_the_councils_return_by_service_within_each_area(tmp_path):
     """Nobody has PEG skills: C1's mental-health package (daily) and C2's Penicuik package
     (Mon, Wed, Fri) are never placed; C1's integrated package always is."""
@@ -378,6 +398,8 @@ def test_week_rules_are_validated():
         WeekOptions(rounds=0)
     with pytest.raises(ValueError):
         WeekOptions(template_time=0)
+    with pytest.raises(ValueError):
+        WeekOptions(template_searches=0)
     with pytest.raises(ValueError):
         WeekOptions(consolidate=-1)
     with pytest.raises(ValueError):
