@@ -24,10 +24,20 @@ RESERVE_S = 1.5
 GRACE_S = 1.0
 #: Most seconds one whole-day placing pass may take.
 PLACE_LEFT_S = 5.0
-#: Area rounds re-solve each part by ruin and recreate (:mod:`.lns`) rather than by
-#: OR-Tools. On the Midlothian day at 120 s (load 2): 9.47 travel minutes per job
-#: against 9.87 with OR-Tools, and two more visits placed.
-AREAS_BY_LNS = True
+#: Run the whole-day placing pass after the insertion and after every round, not only
+#: after the last. Off: its ejection chains place visits greedily, and the routes they
+#: bend stay bent (no later move gives a visit up), while the area rounds place nearly
+#: all of them anyway. Monmouthshire day at 300 s, one run each (2026-12-02): every round
+#: 1,418 placed at 7.60 travel minutes a visit, only the last 1,417 at 7.53
+#: (docs/routing.md).
+PLACE_EVERY_ROUND = False
+#: Area rounds that re-solve each part with the solver (:func:`.solver.solve`: OR-Tools,
+#: with the improvement loop where there are double-ups) before ruin and recreate
+#: (:mod:`.lns`) takes the later rounds; 0 gives every round to ruin and recreate.
+#: On the day samples at 300 s, one run each (2026-12-02): Monmouthshire 7.60 travel
+#: minutes a visit with one such round, 7.74 with every round, 7.92 with none (1,418,
+#: 1,418 and 1,419 placed); see docs/routing.md.
+SOLVER_ROUNDS = 1
 #: Share of the time limit kept for ruin and recreate over the whole day at the end,
 #: after the last placing pass (whose ejection chains add travel): -1.5 % travel at
 #: 120 s on the Midlothian day with OR-Tools areas, no change in placed visits.
@@ -386,14 +396,15 @@ def solve_decomposed(problem: Problem, groups: Sequence[Group], params: SolvePar
     Phase 0 is one pair-aware cheapest-insertion pass over the whole problem: a complete
     rota in about a second, any job with any eligible vehicle. Then, in rounds until the
     time limit: each area's part of the rota (the vehicles mostly working in it, with
-    every job they serve, and its unplaced jobs) is improved from the current routes by
-    ruin and recreate (:mod:`.lns`; by OR-Tools when :data:`AREAS_BY_LNS` is off),
-    parts in parallel, each kept when it is cheaper; a pair served across two parts
-    keeps its start in both. Groups with unplaced jobs are then re-solved by OR-Tools
-    with their two nearest groups, placed jobs bound to their vehicles, so unplaced
-    ones can use spare time across boundaries (skipped in later rounds once a pass
-    finds nothing). After each round, and at the end, every unplaced job is offered to
-    the whole day (:func:`.insertion.place_unassigned`); the last
+    every job they serve, and its unplaced jobs) is improved from the current routes,
+    by the solver (warm-started) in the first :data:`SOLVER_ROUNDS` rounds and by ruin
+    and recreate (:mod:`.lns`) after, parts in parallel, each kept when it is cheaper; a
+    pair served across two parts keeps its start in both. Groups with unplaced jobs
+    are then re-solved by OR-Tools with their two nearest groups, placed jobs bound to
+    their vehicles, so unplaced ones can use spare time across boundaries (skipped in later rounds once a pass
+    finds nothing). At the end (and, with :data:`PLACE_EVERY_ROUND`, after the insertion
+    and each round) every unplaced job is offered to the whole day
+    (:func:`.insertion.place_unassigned`); the last
     :data:`POLISH_SHARE` of the limit is ruin and recreate over the whole day.
 
     Parameters
@@ -418,7 +429,8 @@ def solve_decomposed(problem: Problem, groups: Sequence[Group], params: SolvePar
         raise ValueError("groups must partition the jobs: each job in exactly one group")
     run = _Run(problem, groups, params, processes, on_progress or (lambda p: None), started)
     run.seed_by_insertion()
-    run.place_left()
+    if PLACE_EVERY_ROUND:
+        run.place_left()
     # fork: works from scripts and notebooks without a __main__ guard; the parent has
     # imported OR-Tools but built no solver, so no solver state is copied
     methods = multiprocessing.get_all_start_methods()
@@ -432,13 +444,14 @@ def solve_decomposed(problem: Problem, groups: Sequence[Group], params: SolvePar
     try:
         while run.time_left() > MIN_SOLVE_S and idle_rounds < 2 and not stopped():
             seed = params.seed + PORTFOLIO_SEED_STEP * round_no
-            improved = run.area_round(pool, seed, lns=AREAS_BY_LNS)
+            improved = run.area_round(pool, seed, lns=round_no >= SOLVER_ROUNDS)
             placed_before = run.state.placed()
             if boundaries_help:
                 improved = run.boundary_round(pool, seed) or improved
             # once a pass of boundary re-solves finds nothing, later rounds leave it to areas
             boundaries_help = run.state.placed() > placed_before
-            improved = run.place_left() or improved
+            if PLACE_EVERY_ROUND:
+                improved = run.place_left() or improved
             idle_rounds = 0 if improved else idle_rounds + 1
             round_no += 1
     except BaseException:
@@ -500,7 +513,9 @@ class _Run:
         Area re-solves see one area's workers, boundary re-solves two neighbours'; this
         pass (:func:`.insertion.place_unassigned`, well under a second on a county day)
         sees them all, and is kept when it leaves less drop penalty. The ``final`` pass,
-        after the last sub-solve, may take up to a second past the deadline.
+        after the last sub-solve, may take a second past the deadline, or up to
+        :data:`PLACE_LEFT_S` of the polish's time where there is one. Unless
+        :data:`PLACE_EVERY_ROUND`, it is the only one.
         """
         from .insertion import place_unassigned
 
@@ -509,7 +524,9 @@ class _Run:
             return False
         current = self._current()
         now = time.perf_counter()
-        until = max(self.deadline + GRACE_S, now + 1.0) if final else self.deadline + GRACE_S
+        # the final pass may take up to PLACE_LEFT_S of the polish's time after it
+        until = (max(self.deadline + GRACE_S, now + 1.0, min(self.end, now + PLACE_LEFT_S))
+                 if final else self.deadline + GRACE_S)
         found = place_unassigned(problem, current, deadline=min(until, now + PLACE_LEFT_S))
         penalty = sum(problem.jobs[u.job].drop_penalty or 0 for u in found.unassigned)
         if penalty >= sum(problem.jobs[j].drop_penalty or 0 for j in state.unassigned):

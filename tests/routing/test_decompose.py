@@ -161,3 +161,24 @@ def test_a_part_is_judged_by_its_whole_cost_not_its_travel_alone():
     cost = _sub_cost(problem, sub, solution)
     assert cost == travel + problem.weights.non_preferred * len(served)
     assert cost == objective(problem, full, [])
+
+
+def test_first_area_rounds_use_the_solver_and_later_ones_ruin_and_recreate(monkeypatch):
+    from carerounds.routing import decompose
+
+    seen: list[bool] = []
+    original = decompose._Run.area_round
+
+    def recording(self, pool, seed, *, lns=False):
+        seen.append(lns)
+        return original(self, pool, seed, lns=lns)
+
+    monkeypatch.setattr(decompose._Run, "area_round", recording)
+    problem = _two_towns()
+    solution = solve_decomposed(problem, GROUPS, SolveParams(time_limit_s=8, seed=1),
+                                processes=2)
+    assert verify_solution(problem, solution) == []
+    assert len(seen) >= 2  # an idle round ends the loop only after a second one
+    rounds = decompose.SOLVER_ROUNDS
+    assert seen[:rounds] == [False] * rounds
+    assert all(seen[rounds:])
