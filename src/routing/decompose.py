@@ -34,9 +34,9 @@ PLACE_EVERY_ROUND = False
 #: Area rounds that re-solve each part with the solver (:func:`.solver.solve`: OR-Tools,
 #: with the improvement loop where there are double-ups) before ruin and recreate
 #: (:mod:`.lns`) takes the later rounds; 0 gives every round to ruin and recreate.
-#: On the day samples at 300 s, one run each (2026-12-02): Monmouthshire 7.60 travel
-#: minutes a visit with one such round, 7.74 with every round, 7.92 with none (1,418,
-#: 1,418 and 1,419 placed); see docs/routing.md.
+#: Monmouthshire day at 300 s, one run each, placing pass after every round (2026-12-02):
+#: 7.60 travel minutes a visit with one such round, 7.74 with every round, 7.92 with
+#: none (1,418, 1,418 and 1,419 placed); see docs/routing.md.
 SOLVER_ROUNDS = 1
 #: Share of the time limit kept for ruin and recreate over the whole day at the end,
 #: after the last placing pass (whose ejection chains add travel): -1.5 % travel at
