@@ -107,42 +107,72 @@ class _Loop:
         self.fixed = {j for j, d in degree.items() if d > 1}
         self.fixed |= {self.partner[j] for j in list(self.fixed)}
         self.near = _nearest(problem)
+        self.where = self.served()
         self.current = self.cost()
 
     def served(self) -> dict[int, int]:
+        """Where each served job is (job -> vehicle), from the inserter's routes."""
         return {j: v for v, seq in enumerate(self.ins.seqs) for j in seq if j >= 0}
 
     def cost(self) -> int:
+        """The inserter's cost of the routes plus the drop penalties of unserved jobs."""
         served = self.served()
         return (sum(s.cost for s in self.ins.scheds)
                 + sum(p for j, p in enumerate(self.penalty) if j not in served))
 
+    def _draw(self) -> int | None:
+        """A served job on a route that may change, uniformly at random (None: no such job)."""
+        ins, where, rng, n = self.ins, self.where, self.rng, len(self.penalty)
+        # rejection sampling: nearly every job is served and movable, and this spares a
+        # list of them at every step (same distribution as drawing from that list)
+        for _ in range(64):
+            j = rng.randrange(n)
+            v = where.get(j)
+            if v is not None and v not in ins.frozen and j not in self.fixed:
+                return j
+        movable = [j for j, v in where.items() if v not in ins.frozen and j not in self.fixed]
+        return movable[rng.randrange(len(movable))] if movable else None
+
     def step(self) -> bool:
-        """One ruin and recreate; True when it is kept."""
-        ins, rng = self.ins, self.rng
-        served = self.served()
-        movable = [j for j, v in served.items() if v not in ins.frozen and j not in self.fixed]
-        if not movable:
+        """One ruin and recreate; True when it is kept.
+
+        Only the routes the step changed are re-read (the inserter gives a changed
+        route a new list), so a step costs what its moves cost, not the size of the day.
+        """
+        ins, rng, where = self.ins, self.rng, self.where
+        centre = self._draw()
+        if centre is None:
             return False
-        centre = movable[rng.randrange(len(movable))]
-        removed = self._ruin(centre, served, rng.randint(RUIN_MIN, RUIN_MAX))
+        removed = self._ruin(centre, rng.randint(RUIN_MIN, RUIN_MAX))
         unserved = [int(j) for j in self.near[centre]
-                    if int(j) not in served and int(j) not in self.fixed]
-        saved = ([list(q) for q in ins.seqs], list(ins.scheds), dict(ins.pinned),
-                 set(ins.frozen))
-        ins.remove(removed)
+                    if int(j) not in where and int(j) not in self.fixed]
+        seqs, scheds = list(ins.seqs), list(ins.scheds)
+        saved = (dict(ins.pinned), set(ins.frozen))
+        ins.remove(removed, vehicles=[where[j] for j in removed if j in where])
         ins.jitter = random.Random(rng.random())
         ins.insert_all(removed + unserved)
-        new = self.cost()
-        if new <= self.current:
-            self.current = new
+        touched = [v for v, seq in enumerate(ins.seqs) if seq is not seqs[v]]
+        delta = sum(ins.scheds[v].cost - scheds[v].cost for v in touched)
+        before = {j for v in touched for j in seqs[v] if j >= 0}
+        after = {j for v in touched for j in ins.seqs[v] if j >= 0}
+        delta += sum(self.penalty[j] for j in before - after)
+        delta -= sum(self.penalty[j] for j in after - before)
+        if delta <= 0:
+            self.current += delta
+            for j in before - after:
+                del where[j]
+            for v in touched:
+                for j in ins.seqs[v]:
+                    if j >= 0:
+                        where[j] = v
             return True
-        ins.seqs, ins.scheds, ins.pinned, ins.frozen = saved
+        ins.seqs, ins.scheds = seqs, scheds
+        ins.pinned, ins.frozen = saved
         return False
 
-    def _ruin(self, centre: int, served: dict[int, int], size: int) -> list[int]:
+    def _ruin(self, centre: int, size: int) -> list[int]:
         """Strings of stops around the jobs nearest ``centre``, one per route, ``size`` jobs."""
-        ins, rng = self.ins, self.rng
+        ins, rng, served = self.ins, self.rng, self.where
         removed: list[int] = []
         touched: set[int] = set()
         for n in self.near[centre]:

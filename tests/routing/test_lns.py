@@ -2,12 +2,14 @@
 
 import random
 import time
+from dataclasses import replace
 
 import numpy as np
+import pytest
 
 from carerounds.routing import Break, Job, Link, SolveParams, Vehicle
 from carerounds.routing.insertion import Inserter, solution_from, solve_by_insertion
-from carerounds.routing.lns import ruin_and_recreate
+from carerounds.routing.lns import _Loop, ruin_and_recreate
 from carerounds.routing.objective import objective
 
 from ._helpers import H, assert_feasible, make_problem
@@ -103,3 +105,54 @@ def test_solution_from_keeps_unchanged_routes_exactly():
     ins = Inserter(problem, float("inf"))
     ins.load_solution(start)
     assert solution_from(problem, start, ins).routes == start.routes
+
+
+def _with_preferences_and_mileage(problem):
+    """The same day with continuity preferences, mileage priced and soft windows."""
+    rng = random.Random(7)
+    jobs = tuple(replace(job, preferred_resources=frozenset({f"W{rng.randrange(4)}"}),
+                         max_lateness_s=rng.choice((0, 900)))
+                 for job in problem.jobs)
+    return replace(problem, jobs=jobs, distance_m={m: a * 10 for m, a in
+                                                  problem.duration_s.items()},
+                   weights=replace(problem.weights, distance_m=1))
+
+
+@pytest.mark.parametrize("variant", ["plain", "preferences_and_mileage", "waiting_priced"])
+def test_the_bounded_search_finds_the_place_trying_every_place_finds(variant):
+    problem = _day()
+    if variant == "preferences_and_mileage":
+        problem = _with_preferences_and_mileage(problem)
+    elif variant == "waiting_priced":
+        problem = replace(problem, weights=replace(problem.weights, waiting_s=1))
+    ins = Inserter(problem, float("inf"))
+    ins.load_solution(_poor_start(problem))
+    rng = random.Random(1)
+    compared = 0
+    for _ in range(30):
+        out = rng.sample([j for j in range(len(problem.jobs)) if j not in ins.linked], 3)
+        ins.remove(out)
+        for j in out:
+            every = ins._candidates(j)
+            want = min(every, key=lambda c: (c[0], c[1], c[2]))[:3] if every else None
+            got = ins._cheapest(j)
+            assert (got[:3] if got else None) == want
+            compared += want is not None
+            if got:
+                ins._apply(got[1], got[2], j, got[3])
+    assert compared > 60
+
+
+def test_the_loops_running_cost_and_places_match_a_recount():
+    problem = _day()
+    # two carers for forty visits: steps that leave visits out are tried and refused
+    problem = replace(problem, vehicles=problem.vehicles[:2])
+    ins = Inserter(problem, float("inf"))
+    ins.load_solution(_poor_start(problem))
+    loop = _Loop(problem, ins, random.Random(4))
+    accepted = 0
+    for _ in range(200):
+        accepted += loop.step()
+        assert loop.current == loop.cost()
+        assert loop.where == loop.served()
+    assert accepted > 0
