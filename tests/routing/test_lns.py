@@ -12,7 +12,7 @@ from carerounds.routing.insertion import Inserter, solution_from, solve_by_inser
 from carerounds.routing.lns import _Loop, ruin_and_recreate
 from carerounds.routing.objective import objective
 
-from ._helpers import H, assert_feasible, make_problem
+from ._helpers import H, assert_feasible, line_matrix, make_problem
 
 
 def _day(seed: int = 3):
@@ -156,3 +156,56 @@ def test_the_loops_running_cost_and_places_match_a_recount():
         assert loop.current == loop.cost()
         assert loop.where == loop.served()
     assert accepted > 0
+
+
+def _midday_break_route():
+    """One carer 08:00-17:00 with a 30 min break taken 12:00-14:00, visits all day."""
+    m = line_matrix([0, 1, 2, 3, 4], seconds_per_unit=300)
+    jobs = [Job(f"J{k}", k + 1, 1800, (9 + 2 * k) * H, (9 + 2 * k) * H + 1800)
+            for k in range(4)]
+    vehicle = Vehicle("W", "W", 0, 0, 8 * H, 17 * H, breaks=(Break(12 * H, 14 * H, 1800),))
+    return make_problem(m, jobs, [vehicle])
+
+
+@pytest.mark.parametrize("break_starts", [[], [8 * H]], ids=["not_given", "out_of_place"])
+def test_a_route_whose_break_does_not_fit_where_given_loads_with_it_moved(break_starts):
+    """Freezing a route spreads to the worker's other shifts and partners: avoid it."""
+    problem = _midday_break_route()
+    starts = [9 * H, 11 * H, 13 * H, 15 * H]
+    ins = Inserter(problem, float("inf"))
+    ins.load_routes([([0, 1, 2, 3], starts, break_starts)])
+    assert ins.frozen == set()
+    assert [x for x in ins.seqs[0] if x >= 0] == [0, 1, 2, 3]
+    # the break sits between the visits at 11:00 and 13:00, the only gap in its window
+    assert ins.seqs[0].index(-1) == 2
+
+
+def _split_shift_worker():
+    """A worker with a morning and an afternoon shift and 170 min of work between them.
+
+    The morning's first visit may start at 09:00 or as late as 10:30; its second is at
+    11:00 sharp, at the same place. At earliest times the morning spans 170 min (a wait
+    of 90), as late as the second visit allows 80; the afternoon spans 80.
+    """
+    m = np.array([[0, 600], [600, 0]])
+    jobs = [Job("A", 1, 1800, 9 * H, 10 * H + 1800), Job("C", 1, 1800, 11 * H, 11 * H),
+            Job("B", 1, 3600, 15 * H, 15 * H)]
+    vehicles = [Vehicle("W#1", "W", 0, 0, 8 * H, 12 * H),
+                Vehicle("W#2", "W", 0, 0, 14 * H, 18 * H)]
+    return make_problem(m, jobs, vehicles, resource_max_work_s={"W": 170 * 60})
+
+
+def test_a_split_shift_worker_within_their_limit_at_latest_times_is_not_frozen():
+    problem = _split_shift_worker()
+    ins = Inserter(problem, float("inf"))
+    ins.load_routes([([0, 1], [9 * H, 11 * H], []), ([2], [15 * H], [])])
+    assert ins.frozen == set()
+
+
+def test_insertion_uses_the_latest_times_and_its_rota_keeps_the_work_limit():
+    problem = _split_shift_worker()
+    found = solve_by_insertion(problem, SolveParams(time_limit_s=5, seed=1), complete=True)
+    assert found.unassigned == ()
+    assert_feasible(problem, found)
+    first = {problem.jobs[s.job].id: s.start_s for r in found.routes for s in r.stops}
+    assert first["A"] == 10 * H + 1800
