@@ -42,6 +42,14 @@ SOLVER_ROUNDS = 1
 #: after the last placing pass (whose ejection chains add travel): -1.5 % travel at
 #: 120 s on the Midlothian day with OR-Tools areas, no change in placed visits.
 POLISH_SHARE = 0.15
+#: Re-solve each group's unplaced jobs with its nearest groups' workers (OR-Tools, placed
+#: jobs bound to their workers) after each area round, until a pass places nothing. Off:
+#: on the Monmouthshire day at 300 s a pass took 106 s of the 300 on both cores and
+#: placed nothing, on Midlothian 37 s (2026-12-03, one run each); with that time given
+#: to ruin and recreate the Monmouthshire rota placed 1,429 visits at 7.30 travel
+#: minutes a visit against 1,427 at 7.46 (docs/routing.md). The whole-day placing
+#: pass offers unplaced jobs to every worker.
+BOUNDARY_ROUNDS = False
 #: Shortest time worth giving one sub-solve, seconds.
 MIN_SOLVE_S = 1.0
 #: How many nearest other groups lend their workers' spare time to a group's unplaced jobs.
@@ -399,13 +407,13 @@ def solve_decomposed(problem: Problem, groups: Sequence[Group], params: SolvePar
     every job they serve, and its unplaced jobs) is improved from the current routes,
     by the solver (warm-started) in the first :data:`SOLVER_ROUNDS` rounds and by ruin
     and recreate (:mod:`.lns`) after, parts in parallel, each kept when it is cheaper; a
-    pair served across two parts keeps its start in both. Groups with unplaced jobs
-    are then re-solved by OR-Tools with their two nearest groups, placed jobs bound to
-    their vehicles, so unplaced ones can use spare time across boundaries (skipped in later rounds once a pass
-    finds nothing). At the end (and, with :data:`PLACE_EVERY_ROUND`, after the insertion
-    and each round) every unplaced job is offered to the whole day
-    (:func:`.insertion.place_unassigned`); the last
-    :data:`POLISH_SHARE` of the limit is ruin and recreate over the whole day.
+    pair served across two parts keeps its start in both. With :data:`BOUNDARY_ROUNDS`,
+    groups with unplaced jobs are then re-solved by OR-Tools with their two nearest
+    groups, placed jobs bound to their vehicles, so unplaced ones can use spare time
+    across boundaries (skipped in later rounds once a pass finds nothing). At the end
+    (and, with :data:`PLACE_EVERY_ROUND`, after the insertion and each round) every
+    unplaced job is offered to the whole day (:func:`.insertion.place_unassigned`); the
+    last :data:`POLISH_SHARE` of the limit is ruin and recreate over the whole day.
 
     Parameters
     ----------
@@ -440,7 +448,7 @@ def solve_decomposed(problem: Problem, groups: Sequence[Group], params: SolvePar
     # than waiting out their sub-solves
     pool = cf.ProcessPoolExecutor(max_workers=max(1, processes), mp_context=context,
                                   initializer=interrupt.quiet_child, initargs=(os.getpid(),))
-    idle_rounds, round_no, boundaries_help = 0, 0, True
+    idle_rounds, round_no, boundaries_help = 0, 0, BOUNDARY_ROUNDS
     try:
         while run.time_left() > MIN_SOLVE_S and idle_rounds < 2 and not stopped():
             seed = params.seed + PORTFOLIO_SEED_STEP * round_no

@@ -90,36 +90,48 @@ def timed_routes(problem: Problem, ins: Inserter) -> tuple[Route, ...]:
                 breaks.append(BreakTaken(start_s=free_s - duration, duration_s=duration))
         plans.append(TimedPlan(v, tuple(jobs), tuple(starts), sched.leave_s, sched.back_s,
                                tuple(sorted(breaks, key=lambda b: b.start_s))))
-    return build_routes(problem, _late_where_limited(problem, tighten_times(problem, plans)))
+    # Tightening moves double-ups to their earliest common time, which can take up the
+    # waits the inserter counted on to start a worker's day later (``late_s``); the
+    # inserter's own times keep them, so they are the fallback.
+    timed = _late_where_limited(problem, tighten_times(problem, plans))
+    if timed is None:
+        timed = _late_where_limited(problem, plans) or plans
+    return build_routes(problem, timed)
 
 
-def _late_where_limited(problem: Problem, plans: list[TimedPlan]) -> list[TimedPlan]:
+def _late_where_limited(problem: Problem, plans: list[TimedPlan]) -> list[TimedPlan] | None:
     """Plans with each worker's visits as late as their returns allow, where that is needed.
 
     Earliest times make a route's span its longest; the inserter judges work limits and
     split shifts on the span with the first visit as late as the waits after it allow
     (:meth:`Inserter.schedule`), so a worker whose plans break a limit, or overlap, at
     earliest times gets :func:`least_waiting`'s times, which are at least that late.
-    Other plans keep their earliest times.
+    Other plans keep their earliest times. None when a worker breaks a limit even so.
     """
     by_resource: dict[str, list[int]] = {}
     for i, pl in enumerate(plans):
         if pl.jobs:
             by_resource.setdefault(problem.vehicles[pl.vehicle].resource, []).append(i)
+
+    def over(resource: str, mine: list[TimedPlan]) -> bool:
+        spans = [pl.back_s - pl.leave_s for pl in mine]
+        limit = problem.resource_max_work_s.get(resource)
+        ordered = sorted(mine, key=lambda pl: pl.leave_s)
+        return ((limit is not None and sum(spans) > limit)
+                or any(problem.vehicles[pl.vehicle].max_work_s is not None
+                       and span > problem.vehicles[pl.vehicle].max_work_s  # type: ignore[operator]
+                       for pl, span in zip(mine, spans))
+                or any(a.back_s > b.leave_s for a, b in zip(ordered, ordered[1:])))
+
     out = list(plans)
     for resource, idx in by_resource.items():
-        spans = [plans[i].back_s - plans[i].leave_s for i in idx]
-        limit = problem.resource_max_work_s.get(resource)
-        over = (limit is not None and sum(spans) > limit) or any(
-            problem.vehicles[plans[i].vehicle].max_work_s is not None
-            and span > problem.vehicles[plans[i].vehicle].max_work_s  # type: ignore[operator]
-            for i, span in zip(idx, spans))
-        ordered = sorted(idx, key=lambda i: plans[i].leave_s)
-        over = over or any(plans[a].back_s > plans[b].leave_s
-                           for a, b in zip(ordered, ordered[1:]))
-        if over:
-            for i, pl in zip(idx, least_waiting(problem, [plans[i] for i in idx])):
-                out[i] = pl
+        if not over(resource, [plans[i] for i in idx]):
+            continue
+        later = least_waiting(problem, [plans[i] for i in idx])
+        if over(resource, later):
+            return None
+        for i, pl in zip(idx, later):
+            out[i] = pl
     return out
 
 

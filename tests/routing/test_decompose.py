@@ -7,7 +7,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from carerounds.routing import Job, Link, Problem, SolveParams, Stop, Vehicle, solve_by_insertion
+from carerounds.routing import Job, Link, Problem, SolveParams, Stop, Vehicle, decompose, solve_by_insertion
 from carerounds.routing.decompose import Group, _parts_of, _State, solve_decomposed, subproblem
 from carerounds.routing.verify import verify_solution
 
@@ -62,7 +62,10 @@ def test_decomposed_solution_is_feasible_and_complete():
     assert not served & {u.job for u in solution.unassigned}
 
 
-def test_boundary_repair_uses_other_towns_spare_workers():
+@pytest.mark.parametrize("boundary_rounds", [False, True], ids=["default", "boundary_rounds"])
+def test_other_towns_spare_workers_take_a_double_up_one_town_cannot_serve(
+        boundary_rounds, monkeypatch):
+    monkeypatch.setattr(decompose, "BOUNDARY_ROUNDS", boundary_rounds)
     problem = _two_towns()
     solution = solve_decomposed(problem, GROUPS, SolveParams(time_limit_s=10, seed=1),
                                 processes=2)
@@ -164,7 +167,6 @@ def test_a_part_is_judged_by_its_whole_cost_not_its_travel_alone():
 
 
 def test_first_area_rounds_use_the_solver_and_later_ones_ruin_and_recreate(monkeypatch):
-    from carerounds.routing import decompose
 
     seen: list[bool] = []
     original = decompose._Run.area_round

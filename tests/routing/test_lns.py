@@ -7,8 +7,8 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from carerounds.routing import Break, Job, Link, SolveParams, Vehicle
-from carerounds.routing.insertion import Inserter, solution_from, solve_by_insertion
+from carerounds.routing import Break, Job, Link, Solution, SolveParams, Vehicle
+from carerounds.routing.insertion import Inserter, solution_from, solve_by_insertion, timed_routes
 from carerounds.routing.lns import _Loop, ruin_and_recreate
 from carerounds.routing.objective import objective
 
@@ -209,3 +209,23 @@ def test_insertion_uses_the_latest_times_and_its_rota_keeps_the_work_limit():
     assert_feasible(problem, found)
     first = {problem.jobs[s.job].id: s.start_s for r in found.routes for s in r.stops}
     assert first["A"] == 10 * H + 1800
+
+
+def test_a_double_up_moved_earlier_does_not_take_the_wait_a_work_limit_counted_on():
+    """The inserter starts A late, in the wait before the double-up at 10:30; moving the
+    double-up to its earliest time (09:30) would take that wait and with it the limit."""
+    m = np.array([[0, 600], [600, 0]])
+    jobs = [Job("A", 1, 1800, 9 * H, 10 * H), Job("P", 1, 1800, 9 * H + 1800, 11 * H),
+            Job("Q", 1, 1800, 9 * H + 1800, 11 * H), Job("R", 1, 1800, 14 * H, 14 * H)]
+    vehicles = [Vehicle("W", "W", 0, 0, 8 * H, 18 * H), Vehicle("X", "X", 0, 0, 8 * H, 18 * H)]
+    # W's day from 09:50 (A at 10:00) to 14:40, back from R: 290 min; from 08:50, 350
+    problem = make_problem(m, jobs, vehicles, links=(Link(1, 2, 0, 0),),
+                           resource_max_work_s={"W": 290 * 60})
+    ins = Inserter(problem, float("inf"))
+    ins.load_routes([([0, 1, 3], [9 * H, 10 * H + 1800, 14 * H], []),
+                     ([2], [10 * H + 1800], [])])
+    assert ins.frozen == set()
+    routes = timed_routes(problem, ins)
+    assert_feasible(problem, Solution(routes=routes, unassigned=(), objective=0, wall_s=0.0,
+                                      first_solution_s=None, status="feasible",
+                                      params=SolveParams(time_limit_s=1)))
