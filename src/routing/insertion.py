@@ -90,23 +90,20 @@ def timed_routes(problem: Problem, ins: Inserter) -> tuple[Route, ...]:
                 breaks.append(BreakTaken(start_s=free_s - duration, duration_s=duration))
         plans.append(TimedPlan(v, tuple(jobs), tuple(starts), sched.leave_s, sched.back_s,
                                tuple(sorted(breaks, key=lambda b: b.start_s))))
-    # Tightening moves double-ups to their earliest common time, which can take up the
-    # waits the inserter counted on to start a worker's day later (``late_s``); the
-    # inserter's own times keep them, so they are the fallback.
-    timed = _late_where_limited(problem, tighten_times(problem, plans))
-    if timed is None:
-        timed = _late_where_limited(problem, plans) or plans
-    return build_routes(problem, timed)
+    return build_routes(problem, _timed_within_limits(problem, tighten_times(problem, plans),
+                                                      plans))
 
 
-def _late_where_limited(problem: Problem, plans: list[TimedPlan]) -> list[TimedPlan] | None:
+def _late_where_limited(problem: Problem, plans: list[TimedPlan], *, strict: bool = True
+                        ) -> list[TimedPlan] | None:
     """Plans with each worker's visits as late as their returns allow, where that is needed.
 
     Earliest times make a route's span its longest; the inserter judges work limits and
     split shifts on the span with the first visit as late as the waits after it allow
     (:meth:`Inserter.schedule`), so a worker whose plans break a limit, or overlap, at
     earliest times gets :func:`least_waiting`'s times, which are at least that late.
-    Other plans keep their earliest times. None when a worker breaks a limit even so.
+    Other plans keep their earliest times. None, when ``strict``, if a worker breaks a
+    limit even so.
     """
     by_resource: dict[str, list[int]] = {}
     for i, pl in enumerate(plans):
@@ -128,9 +125,48 @@ def _late_where_limited(problem: Problem, plans: list[TimedPlan]) -> list[TimedP
         if not over(resource, [plans[i] for i in idx]):
             continue
         later = least_waiting(problem, [plans[i] for i in idx])
-        if over(resource, later):
+        if strict and over(resource, later):
             return None
         for i, pl in zip(idx, later):
+            out[i] = pl
+    return out
+
+
+def _timed_within_limits(problem: Problem, tight: list[TimedPlan], own: list[TimedPlan]
+                         ) -> list[TimedPlan]:
+    """Tightened times, or the inserter's own, for each set of workers joined by links.
+
+    Tightening (:func:`tighten_times`) moves a double-up to its earliest common time,
+    which can take up a wait the inserter counted on to start a worker's day later
+    (``late_s``) and so break the worker's work limit; the inserter's own times keep
+    it. Workers who share a double-up must agree on its time, so the choice is made
+    for each set of workers joined by links: tightened where no worker in the set then
+    breaks a limit (at latest times where needed, :func:`_late_where_limited`), else
+    the inserter's own.
+    """
+    resource_of = [problem.vehicles[pl.vehicle].resource for pl in own]
+    parent: dict[str, str] = {r: r for r in resource_of}
+
+    def root(r: str) -> str:
+        while parent[r] != r:
+            parent[r] = parent[parent[r]]
+            r = parent[r]
+        return r
+
+    serving = {j: resource_of[i] for i, pl in enumerate(own) for j in pl.jobs}
+    for link in problem.links:
+        if link.first in serving and link.second in serving:
+            parent[root(serving[link.first])] = root(serving[link.second])
+    sets: dict[str, list[int]] = {}
+    for i, pl in enumerate(own):
+        if pl.jobs:
+            sets.setdefault(root(resource_of[i]), []).append(i)
+    out = list(tight)
+    for idx in sets.values():
+        chosen = _late_where_limited(problem, [tight[i] for i in idx])
+        if chosen is None:
+            chosen = _late_where_limited(problem, [own[i] for i in idx], strict=False)
+        for i, pl in zip(idx, chosen or ()):
             out[i] = pl
     return out
 

@@ -11,6 +11,7 @@ from carerounds.routing import Break, Job, Link, Solution, SolveParams, Vehicle
 from carerounds.routing.insertion import Inserter, solution_from, solve_by_insertion, timed_routes
 from carerounds.routing.lns import _Loop, ruin_and_recreate
 from carerounds.routing.objective import objective
+from carerounds.routing.verify import verify_solution
 
 from ._helpers import H, assert_feasible, line_matrix, make_problem
 
@@ -229,3 +230,22 @@ def test_a_double_up_moved_earlier_does_not_take_the_wait_a_work_limit_counted_o
     assert_feasible(problem, Solution(routes=routes, unassigned=(), objective=0, wall_s=0.0,
                                       first_solution_s=None, status="feasible",
                                       params=SolveParams(time_limit_s=1)))
+
+
+def test_a_worker_whose_times_cannot_keep_a_limit_leaves_the_others_times_alone():
+    """F's loaded shifts break F's limit whatever the times; W's keep W's at latest times."""
+    split = _split_shift_worker()
+    jobs = split.jobs + (Job("F1", 1, 3600, 9 * H, 9 * H), Job("F2", 1, 3600, 15 * H, 15 * H))
+    vehicles = split.vehicles + (Vehicle("F#1", "F", 0, 0, 8 * H, 12 * H),
+                                 Vehicle("F#2", "F", 0, 0, 14 * H, 18 * H))
+    problem = make_problem(np.array([[0, 600], [600, 0]]), jobs, vehicles,
+                           resource_max_work_s={"W": 170 * 60, "F": 150 * 60})
+    ins = Inserter(problem, float("inf"))
+    ins.load_routes([([0, 1], [9 * H, 11 * H], []), ([2], [15 * H], []),
+                     ([3], [9 * H], []), ([4], [15 * H], [])])
+    assert ins.frozen == {2, 3}
+    routes = timed_routes(problem, ins)
+    found = Solution(routes=routes, unassigned=(), objective=0, wall_s=0.0,
+                     first_solution_s=None, status="feasible", params=SolveParams(time_limit_s=1))
+    broken = {v.vehicle for v in verify_solution(problem, found)}
+    assert broken and broken <= {"F#1", "F#2"}
