@@ -16,7 +16,7 @@ from typing import Any
 
 from ..errors import InputError
 from .explain import explain_unassigned
-from .problem import BreakTaken, Link, Problem, Route, Solution, SolveParams, Stop
+from .problem import BreakTaken, Link, Problem, Route, Solution, SolveParams, Stop, Vehicle
 
 __all__ = ["Inserter", "TimedPlan", "build_routes", "drop_penalty", "earliest_schedule",
            "least_waiting", "place_unassigned", "schedule_sequences", "solution_from",
@@ -634,6 +634,24 @@ class _Sched:
 _UNUSED = _Sched(cost=0, leave_s=0, back_s=0, dep=(), used=False)
 
 
+def _breaks_after_return(veh: Vehicle, seq: list[int], last: int, back: int, dep: list[int]
+                         ) -> bool:
+    """Time the breaks after a route's last job (past ``last``) from its return ``back``.
+
+    Each is taken after the one before, into ``dep``; False when one cannot start by its
+    latest start or end by the shift's end.
+    """
+    after = back
+    for i in range(last + 1, len(seq)):
+        b = veh.breaks[-seq[i] - 1]
+        bs = max(after, b.earliest_s)
+        if bs > b.latest_s or bs + b.duration_s > veh.shift_end_s:
+            return False
+        after = bs + b.duration_s
+        dep[i] = after
+    return True
+
+
 class Inserter:
     """Cheapest insertion that places both jobs of a link at once.
 
@@ -773,14 +791,8 @@ class Inserter:
         if back > veh.shift_end_s + w.overtime_allowed_s:
             return None
         cost += max(0, back - veh.shift_end_s) * w.overtime_s
-        after = back
-        for i in range(last + 1, len(seq)):
-            b = veh.breaks[-seq[i] - 1]
-            bs = max(after, b.earliest_s)
-            if bs > b.latest_s or bs + b.duration_s > veh.shift_end_s:
-                return None
-            after = bs + b.duration_s
-            dep[i] = after
+        if not _breaks_after_return(veh, seq, last, back, dep):
+            return None
         assert first_start is not None and first_travel is not None  # a job was placed
         leave = first_start - first_travel
         if pre_breaks and pre_breaks[-1][1] > leave:
