@@ -5,8 +5,9 @@ the engines asked for at each budget, reporting placed and unplaced visits, trav
 independent checker's verdict and wall time. For each day it also computes an **upper
 bound** on the visits any rota could place (:func:`carerounds.routing.bound.placeable_bound`,
 a time-indexed capacity relaxation over every worker's shift, skills, provider, gender
-and exclusion rules, windows and the least travel into each visit: valid because every
-feasible rota satisfies each of its constraints), so the table shows ``unplaced``, the
+and exclusion rules, windows, start times in five-minute bins and an assignment of one
+leg into each visit: valid because every feasible rota satisfies each of its
+constraints), so the table shows ``unplaced``, the
 ``by_bound`` visits no rota could place, and their difference, ``search``: visits the
 search left out that the relaxation does not rule out (an over-estimate of what a
 better search could place, as the relaxation is not tight).

@@ -58,7 +58,7 @@ from .events import (
     resolve_events,
 )
 from .model import BreakRule, Day
-from .plan import DECOMPOSE_ABOVE_JOBS, partition_by_area, run_info
+from .plan import DECOMPOSE_ABOVE_JOBS, partition_day, run_info
 from .reasons import binding_rules
 from .replan_search import improve_around_change, objective, timed_routes, warm_start
 from .rest_of_day import Rest, Round, rest_problem
@@ -210,7 +210,7 @@ def _solve_scratch(day: Day, travel: DayTravel, rest: Rest, params: SolveParams,
     if len(problem.jobs) > DECOMPOSE_ABOVE_JOBS:
         labelled = replace(rest.built, job_visit=tuple(
             rest.anchor_visit.get(j, visit_id) for j, visit_id in enumerate(rest.built.job_visit)))
-        groups = partition_by_area(day, labelled, travel)
+        groups = partition_day(day, labelled, travel)
         if len(groups) > 1:
             found = solve_decomposed(problem, groups, params, processes=processes)
             return list(found.routes), {"engine": "decomposed"}

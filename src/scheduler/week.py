@@ -47,7 +47,7 @@ from .plan import (
     DECOMPOSE_ABOVE_JOBS,
     ENGINES,
     PlanResult,
-    partition_by_area,
+    partition_day,
     plan_day,
     rota_from_solution,
     run_info,
@@ -466,7 +466,7 @@ def _solve_day(day: Day, travel: DayTravel, built: BuiltProblem, ctx: _Context,
     """Solve the day from the week's template (the other days' carers), or from scratch."""
     options, problem = ctx.options, built.problem
     engine = options.engine
-    groups = partition_by_area(day, built, travel)
+    groups = partition_day(day, built, travel)
     if engine == "auto":
         big = len(problem.jobs) > DECOMPOSE_ABOVE_JOBS and len(groups) > 1
         engine = "decomposed" if big else "monolithic"

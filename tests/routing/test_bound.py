@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from carerounds.errors import SolverError
-from carerounds.routing import Job, Link, Problem, Vehicle, solve
+from carerounds.routing import Break, Job, Link, Problem, SolveParams, Vehicle, solve
 from carerounds.routing.bound import placeable_bound
 
 
@@ -65,3 +65,50 @@ def test_mandatory_jobs_that_cannot_be_served_are_an_error():
                       problem.distance_m)
     with pytest.raises(SolverError):
         placeable_bound(problem)
+
+
+def test_a_start_leads_to_one_job_only():
+    # the vehicle's start is a minute from each job, the jobs ten minutes from each other:
+    # only the first job of the route comes from the start, the others pay the longer leg
+    m = np.full((4, 4), 600)
+    m[0, :] = m[:, 0] = 60
+    np.fill_diagonal(m, 0)
+    jobs = [Job(f"J{i}", i, 1800, 0, 6000) for i in range(1, 4)]
+    problem = Problem(jobs, [Vehicle("V", "R", 0, 0, 0, 6000)], {"drive": m}, {"drive": m})
+    # three jobs with only the start's legs (5,580 s) would fit the 6,000 s shift
+    assert placeable_bound(problem).served_whole == 2
+    # with no arcs kept, each job's one far arc charges only its shortest leg in
+    assert placeable_bound(problem, arcs=0).served_whole == 3
+
+
+def test_a_break_taken_while_waiting_is_not_counted_twice():
+    # two hour-long visits at one place, at 50 min and at 2 h 50 min (50 min's drive
+    # there, none back): the half-hour break fits in the hour of waiting between them,
+    # so one worker does both in a 3 h 50 min shift
+    m = np.array([[0, 3000], [0, 0]])
+    jobs = [Job("A", 1, 3600, 3000, 3000), Job("B", 1, 3600, 10200, 10200)]
+    worker = Vehicle("V", "R", 0, 0, 0, 13800, breaks=(Break(6600, 8400, 1800),))
+    problem = Problem(jobs, [worker], {"drive": m}, {"drive": m})
+    assert not solve(problem, SolveParams(time_limit_s=2, seed=1)).unassigned
+    assert placeable_bound(problem).served_whole == 2
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_random_days_bound_what_a_solver_serves(seed):
+    rng = np.random.default_rng(seed)
+    n_loc = 16
+    xy = rng.uniform(0, 1200, size=(n_loc, 2))
+    m = np.rint(np.abs(xy[:, None, :] - xy[None, :, :]).sum(axis=2)).astype(np.int64)
+    jobs = []
+    for i in range(1, n_loc):
+        start = int(rng.integers(7, 12)) * 1800
+        jobs.append(Job(f"J{i}", i, int(rng.choice([900, 1800, 2700])), start,
+                        start + int(rng.choice([0, 900, 1800])),
+                        skills=frozenset({"hoist"}) if rng.random() < 0.2 else frozenset()))
+    fleet = [Vehicle(f"V{k}", f"R{k}", 0, 0, 3 * 3600 + 1800 * k, 7 * 3600 + 1800 * k,
+                     skills=frozenset({"hoist"}) if k == 0 else frozenset(),
+                     breaks=(Break(4 * 3600, 5 * 3600, 900),) if k < 2 else ())
+             for k in range(3)]
+    problem = Problem(jobs, fleet, {"drive": m}, {"drive": m})
+    served = len(jobs) - len(solve(problem, SolveParams(time_limit_s=2, seed=seed)).unassigned)
+    assert served <= placeable_bound(problem).served_whole

@@ -277,3 +277,53 @@ def test_no_buffer_when_the_options_turn_it_off(tmp_path):
     assert _plan(day, travel).outcome("V2").status == "unplaced"
     rota = _plan(day, travel, buffer=TravelBuffer(min_s=0, share_bp=0))
     assert rota.outcome("V2").status == "scheduled"
+
+
+def _groups_of(day, travel, **options):
+    from carerounds.scheduler.plan import partition_day
+
+    built = build_problem(day, travel, PlanOptions(**options))
+    groups = partition_day(day, built, travel)
+    job_group = {built.job_visit[j]: g.name for g in groups for j in g.jobs}
+    worker_group = {built.vehicle_shift[v][0]: g.name for g in groups for v in g.vehicles}
+    return built, groups, job_group, worker_group
+
+
+def test_parts_are_providers_when_visits_keep_to_their_provider(day, travel):
+    built, groups, job_group, worker_group = _groups_of(day, travel)
+    assert sorted(g.name for g in groups) == ["P1", "P2"]
+    assert sorted(j for g in groups for j in g.jobs) == list(range(len(built.problem.jobs)))
+    assert worker_group == {"W1": "P1", "W2": "P1", "W3": "P2"}
+    assert {v: job_group[v] for v in ("V1", "V2", "V3", "V4")} == {
+        "V1": "P1", "V2": "P1", "V3": "P2", "V4": "P1"}
+
+
+@pytest.mark.parametrize(("client", "provider"), [("C3", "P2"), ("C1", "P1")])
+def test_a_visit_open_to_every_provider_goes_with_the_nearest_workers(tmp_path, client,
+                                                                       provider):
+    # V5 has no provider; W3 (P2) lives in Penicuik beside C3, W1 (P1) in Dalkeith by C1
+    tables = tiny_tables()
+    next(v for v in tables["visits.csv"] if v["visit_id"] == "V5")["client_id"] = client
+    day = read_day(write_day(tmp_path / "in", tables), date=PLAN_DATE)
+    _, _, job_group, _ = _groups_of(day, build_travel(day))
+    assert job_group["V5"] == provider
+
+
+def test_parts_are_areas_when_workers_are_pooled(day, travel):
+    from carerounds.scheduler.plan import partition_by_area
+
+    built, groups, _, _ = _groups_of(day, travel, pool=True)
+    assert groups == partition_by_area(day, built, travel)
+    assert sorted(g.name for g in groups) == ["Bonnyrigg", "Dalkeith", "Penicuik"]
+
+
+def test_a_big_provider_is_split_by_area(day, travel, monkeypatch):
+    import carerounds.scheduler.plan as plan
+
+    monkeypatch.setattr(plan, "SPLIT_PROVIDER_ABOVE_JOBS", 2)
+    built, groups, job_group, worker_group = _groups_of(day, travel)
+    # P1 has four jobs (V2 is a double-up) in Dalkeith and Bonnyrigg; P2 two, kept whole
+    assert sorted(g.name for g in groups) == ["P1 Bonnyrigg", "P1 Dalkeith", "P2"]
+    assert sorted(j for g in groups for j in g.jobs) == list(range(len(built.problem.jobs)))
+    assert job_group["V1"] == "P1 Dalkeith" and job_group["V2"] == "P1 Bonnyrigg"
+    assert worker_group["W3"] == "P2"
