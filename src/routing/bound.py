@@ -24,10 +24,14 @@ least the best solution's served weight:
   being served at the same time). Only each job's ``arcs`` shortest candidate legs are
   kept; every other way in is one *far* arc with no limit on its source and the length
   of the shortest leg left out, which no left-out leg is shorter than;
-* **work:** a served job uses its ``service_s`` and, just before its start, its inbound
-  leg: ``sum_{v,k} y[j,v,k] = service_s x_j + sum_{a into j} leg_a z_a``. Only legs count,
-  not waits: a break may be taken while waiting, and breaks are already taken out of a
-  vehicle's day below (breaks do not overlap travel or visits);
+* **work:** a served job uses its ``service_s`` and its inbound arc's charge:
+  ``sum_{v,k} y[j,v,k] = service_s x_j + sum_{a into j} charge_a z_a``. An arc from job
+  ``i`` charges ``max(leg, wait - B)``, where ``wait`` is the least gap between ``i``'s
+  latest end and ``j``'s earliest start and ``B`` the most break time any vehicle has:
+  a break may be taken while waiting, and breaks are already taken out of a vehicle's
+  day below (breaks do not overlap travel or visits), so no second counts twice. Of
+  the charge, only the leg (at most ``_TIMED_S``) is placed in time, just before the
+  start: a wait's moment is not known;
 * **where and when:** ``y[j, v, k] > 0`` only for a vehicle with the job's skills, not a
   forbidden resource, that can reach the job from its start within the window and get
   back by its shift end (with any allowed overtime), and only inside
@@ -46,7 +50,11 @@ What it ignores (why it is an upper bound and not the answer): that the legs for
 (the arcs are an assignment, so they may form cycles, and a leg need not belong to the
 vehicle doing the job), the return legs, waiting, the exact position of breaks, that a
 job's work is one unbroken interval, and that linked jobs need different resources at
-the same moment. The LP is solved by HiGHS (``scipy.optimize.linprog``).
+the same moment. The LP falls apart into blocks no row joins (jobs only some vehicles
+may serve: a provider's, say), each solved alone by HiGHS (``scipy.optimize.linprog``);
+the optimum is their sum. With ``integer_time_limit_s`` each block is also solved with
+whole jobs, legs and start bins (every solution has them whole, so this is still a
+relaxation), and the best bound branch and bound proves in the time is kept.
 """
 
 from __future__ import annotations
@@ -67,6 +75,8 @@ _EPS = 1e-6
 #: The most of a leg the LP places in time, seconds (longer legs widen every bucket's
 #: span; the rest of the leg still counts against the vehicle's day).
 _TIMED_S = 1800
+#: Blocks of fewer variables than this are solved together (one LP call each is slow).
+_BLOCK_MIN = 2000
 #: Marks a leg no solution can drive.
 _NO_LEG = np.iinfo(np.int64).max
 
@@ -78,7 +88,8 @@ class PlaceableBound:
     Attributes
     ----------
     served : float
-        LP optimum: an upper bound on the weighted jobs any solution serves.
+        An upper bound on the weighted jobs any solution serves: the LP optimum, or
+        where lower the bound the integer solve proved (``integer_time_limit_s``).
     served_whole : int
         ``served`` rounded down (valid when every job's weight is a share of a whole
         unit served together, e.g. ``1/2`` per part of a linked pair).
@@ -93,6 +104,11 @@ class PlaceableBound:
         Number of LP variables.
     wall_s : float
         Time to build and solve the LP, seconds.
+    lp_served : float
+        The LP optimum alone (``served`` is at most this; lower when the integer
+        solve proved a better bound).
+    blocks : int
+        Independent blocks the LP fell apart into, each solved alone.
     """
 
     served: float
@@ -102,11 +118,13 @@ class PlaceableBound:
     bucket_s: int
     variables: int
     wall_s: float
+    lp_served: float = math.nan
+    blocks: int = 1
 
 
 def placeable_bound(problem: Problem, *, weights: Sequence[float] | None = None,
-                    bucket_s: int = 900, start_bin_s: int = 300,
-                    arcs: int = 20) -> PlaceableBound:
+                    bucket_s: int = 900, start_bin_s: int = 300, arcs: int = 20,
+                    integer_time_limit_s: float | None = None) -> PlaceableBound:
     """An upper bound on the (weighted) jobs any solution of ``problem`` can serve.
 
     Parameters
@@ -122,6 +140,11 @@ def placeable_bound(problem: Problem, *, weights: Sequence[float] | None = None,
     arcs : int, default 20
         Candidate inbound legs kept per job (the rest are one *far* arc); more is
         tighter and slower. 0 charges every job only its shortest possible leg in.
+    integer_time_limit_s : float, optional
+        Also solve the relaxation with whole jobs, legs and start bins (a mixed-integer
+        program, still a relaxation of every solution) for up to this many seconds in
+        all, shared among the independent blocks by size, and keep the best proven
+        bound of branch and bound where it is below the LP's. Default: the LP alone.
 
     Returns
     -------
@@ -133,8 +156,6 @@ def placeable_bound(problem: Problem, *, weights: Sequence[float] | None = None,
         When the LP solver fails, or the mandatory jobs cannot all be served even in the
         relaxation (then no solution exists).
     """
-    from scipy.optimize import linprog
-
     if bucket_s <= 0:
         raise ValueError(f"bucket_s must be positive, got {bucket_s}")
     if start_bin_s <= 0:
@@ -168,18 +189,102 @@ def placeable_bound(problem: Problem, *, weights: Sequence[float] | None = None,
     if (lower[:n] > upper[:n]).any():
         raise SolverError("a mandatory job cannot be served by any vehicle: no solution exists")
     cost = np.concatenate([-w, np.zeros(n_var - n)])
-    result = linprog(cost, A_ub=a_ub, b_ub=b_ub, A_eq=a_eq, b_eq=b_eq,
-                     bounds=np.column_stack([lower, upper]), method="highs")
-    if result.status == 2:
-        raise SolverError("the mandatory jobs cannot all be served even in the relaxation: "
-                          "no solution exists")
-    if result.status != 0:
-        raise SolverError(f"the bound's LP did not solve: {result.message}")
-    served = float(-result.fun)
-    share = tuple(float(min(1.0, max(0.0, s))) for s in result.x[:n])
+    whole = np.zeros(n_var, dtype=bool)
+    whole[:n + n_z + len(starts.job)] = True  # x, z, u: a job, a leg, a start bin
+    served, lp_served, x = 0.0, 0.0, np.zeros(n_var)
+    blocks = _blocks(a_ub, a_eq, n_var)
+    for columns in blocks:
+        block = _Block(columns, a_ub, b_ub, a_eq, b_eq, cost, lower, upper)
+        lp = block.solve_lp()
+        x[columns] = lp.x
+        lp_served += -lp.fun
+        best = -lp.fun
+        if integer_time_limit_s and columns.size > 1:
+            share_s = integer_time_limit_s * columns.size / n_var
+            best = min(best, block.solve_integer(whole[columns], share_s))
+        served += best
+    share = tuple(float(min(1.0, max(0.0, s))) for s in x[:n])
     return PlaceableBound(served=served, served_whole=math.floor(served + _EPS), share=share,
                           unreachable=unreachable, bucket_s=bucket_s, variables=n_var,
-                          wall_s=time.perf_counter() - started)
+                          wall_s=time.perf_counter() - started, lp_served=lp_served,
+                          blocks=len(blocks))
+
+
+def _blocks(a_ub, a_eq, n_var: int) -> list[np.ndarray]:
+    """The LP's independent blocks: sets of variables no constraint joins.
+
+    Jobs only some vehicles may serve (a provider's workers, say) and the vehicles
+    themselves fall apart into blocks that share no row, so each is solved alone: the
+    optimum is the sum, and smaller LPs solve much faster than one large one. Blocks
+    of fewer than ``_BLOCK_MIN`` variables are solved together.
+    """
+    from scipy.sparse import bmat, csgraph, vstack
+
+    rows = vstack([a_ub, a_eq]).tocsr()
+    graph = bmat([[None, rows.T], [rows, None]])  # variables, then rows: linear in nonzeros
+    _, label = csgraph.connected_components(graph, directed=False)
+    label = label[:n_var]
+    order = np.argsort(label, kind="stable")
+    cuts = np.flatnonzero(np.diff(label[order])) + 1
+    blocks: list[np.ndarray] = []
+    small: list[np.ndarray] = []
+    for columns in np.split(order, cuts):
+        (blocks if columns.size >= _BLOCK_MIN else small).append(columns)
+    if small:
+        blocks.append(np.sort(np.concatenate(small)))
+    return blocks
+
+
+class _Block:
+    """One independent block of the LP, to solve as an LP or with whole jobs."""
+
+    def __init__(self, columns: np.ndarray, a_ub, b_ub, a_eq, b_eq, cost: np.ndarray,
+                 lower: np.ndarray, upper: np.ndarray) -> None:
+        self.cost = cost[columns]
+        self.bounds = np.column_stack([lower[columns], upper[columns]])
+        self.a_ub, self.b_ub = self._rows(a_ub, b_ub, columns)
+        self.a_eq, self.b_eq = self._rows(a_eq, b_eq, columns)
+
+    @staticmethod
+    def _rows(a, b: np.ndarray, columns: np.ndarray):
+        """The rows of ``a`` that touch ``columns``, restricted to them."""
+        part = a[:, columns].tocsr()
+        touched = np.flatnonzero(np.diff(part.indptr))
+        return part[touched], np.asarray(b)[touched]
+
+    def solve_lp(self):
+        """The block's LP optimum (``scipy`` result)."""
+        from scipy.optimize import linprog
+
+        result = linprog(self.cost, A_ub=self.a_ub, b_ub=self.b_ub, A_eq=self.a_eq,
+                         b_eq=self.b_eq, bounds=self.bounds, method="highs")
+        if result.status == 2:
+            raise SolverError("the mandatory jobs cannot all be served even in the "
+                              "relaxation: no solution exists")
+        if result.status != 0:
+            raise SolverError(f"the bound's LP did not solve: {result.message}")
+        return result
+
+    def solve_integer(self, whole: np.ndarray, time_limit_s: float) -> float:
+        """The best bound branch and bound proves in ``time_limit_s`` (served weight)."""
+        from scipy.optimize import Bounds, LinearConstraint, milp
+
+        constraints = []
+        if self.a_ub.shape[0]:
+            constraints.append(LinearConstraint(self.a_ub, -np.inf, self.b_ub))
+        if self.a_eq.shape[0]:
+            constraints.append(LinearConstraint(self.a_eq, self.b_eq, self.b_eq))
+        result = milp(self.cost, integrality=whole.astype(np.uint8),
+                      bounds=Bounds(self.bounds[:, 0], self.bounds[:, 1]),
+                      constraints=constraints,
+                      options={"time_limit": max(1.0, time_limit_s), "presolve": True})
+        if result.status == 2:
+            raise SolverError("the mandatory jobs cannot all be served with whole jobs: "
+                              "no solution exists")
+        dual = getattr(result, "mip_dual_bound", None)
+        if dual is None or not math.isfinite(dual):
+            return math.inf
+        return float(-dual)
 
 
 @dataclass

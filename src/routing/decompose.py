@@ -420,8 +420,9 @@ def solve_decomposed(problem: Problem, groups: Sequence[Group], params: SolvePar
     problem : Problem
     groups : sequence of Group
         A partition of the jobs (each job in exactly one group; linked jobs together)
-        and of the vehicles: areas and the workers nearest them. Only a seed for the
-        parts: a job may end up with any eligible vehicle.
+        and of the vehicles: areas and the workers nearest them, or providers and their
+        workers (``scheduler.plan.partition_day``). Only a seed for the parts: a job may
+        end up with any eligible vehicle.
     params : SolveParams
         ``time_limit_s`` bounds the whole run (to within a couple of seconds); each
         sub-solve gets a share of it; ``seed`` orders the insertion, each round adds

@@ -578,7 +578,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="let any provider's workers do every visit, and list provider changes")
     p.add_argument("--weights", default=None, metavar="FILE", help="objective weights (TOML)")
     p.add_argument("--engine", choices=["auto", "monolithic", "decomposed"], default="auto",
-                   help="decomposed: solve areas in parallel then repair across them; auto "
+                   help="decomposed: improve parts of the day (providers, else areas) in parallel "
+                        "then the whole day; auto "
                         "decomposes days over 400 carer-visits (default auto)")
     p.add_argument("--processes", type=_processes, default=2, metavar="N",
                    help="parallel sub-solves for the decomposed engine (default 2)")

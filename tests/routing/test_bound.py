@@ -93,10 +93,9 @@ def test_a_break_taken_while_waiting_is_not_counted_twice():
     assert placeable_bound(problem).served_whole == 2
 
 
-@pytest.mark.parametrize("seed", range(6))
-def test_random_days_bound_what_a_solver_serves(seed):
+def _random_day(seed: int, *, n_loc: int = 16, vehicles: int = 3) -> Problem:
+    """Jobs in half-hour windows over a morning, one hoist vehicle, breaks on two."""
     rng = np.random.default_rng(seed)
-    n_loc = 16
     xy = rng.uniform(0, 1200, size=(n_loc, 2))
     m = np.rint(np.abs(xy[:, None, :] - xy[None, :, :]).sum(axis=2)).astype(np.int64)
     jobs = []
@@ -108,7 +107,48 @@ def test_random_days_bound_what_a_solver_serves(seed):
     fleet = [Vehicle(f"V{k}", f"R{k}", 0, 0, 3 * 3600 + 1800 * k, 7 * 3600 + 1800 * k,
                      skills=frozenset({"hoist"}) if k == 0 else frozenset(),
                      breaks=(Break(4 * 3600, 5 * 3600, 900),) if k < 2 else ())
-             for k in range(3)]
-    problem = Problem(jobs, fleet, {"drive": m}, {"drive": m})
-    served = len(jobs) - len(solve(problem, SolveParams(time_limit_s=2, seed=seed)).unassigned)
+             for k in range(vehicles)]
+    return Problem(jobs, fleet, {"drive": m}, {"drive": m})
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_random_days_bound_what_a_solver_serves(seed):
+    problem = _random_day(seed)
+    served = len(problem.jobs) - len(solve(problem, SolveParams(time_limit_s=2,
+                                                                seed=seed)).unassigned)
     assert served <= placeable_bound(problem).served_whole
+
+
+def test_whole_jobs_prove_less_than_the_lp_and_no_less_than_a_solver_serves():
+    # on this day the LP serves 16.8 jobs in fractions; with whole jobs, legs and start
+    # bins no more than 15 fit
+    problem = _random_day(5, n_loc=30, vehicles=4)
+    lp = placeable_bound(problem)
+    whole = placeable_bound(problem, integer_time_limit_s=20)
+    served = len(problem.jobs) - len(solve(problem, SolveParams(time_limit_s=2,
+                                                                seed=5)).unassigned)
+    assert served <= whole.served_whole < lp.served_whole
+    assert whole.lp_served == pytest.approx(lp.served)
+
+
+def _two_providers() -> Problem:
+    """Two groups of jobs and vehicles that share nothing (a skill each)."""
+    n = 9
+    pos = np.arange(n) * 120
+    m = np.abs(pos[:, None] - pos[None, :])
+    jobs = [Job(f"J{i}", i, 1800, 0, 3600, skills=frozenset({"a" if i <= 4 else "b"}))
+            for i in range(1, n)]
+    fleet = [Vehicle(f"V{k}", f"R{k}", 0, 0, 0, 3 * 3600,
+                     skills=frozenset({"a" if k == 0 else "b"})) for k in range(2)]
+    return Problem(jobs, fleet, {"drive": m}, {"drive": m})
+
+
+def test_blocks_no_row_joins_are_solved_apart_to_the_same_bound(monkeypatch):
+    import carerounds.routing.bound as bound
+
+    problem = _two_providers()
+    together = placeable_bound(problem)
+    monkeypatch.setattr(bound, "_BLOCK_MIN", 1)
+    apart = placeable_bound(problem)
+    assert (together.blocks, apart.blocks) == (1, 2)
+    assert apart.served == pytest.approx(together.served)
