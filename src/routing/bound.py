@@ -48,9 +48,9 @@ least the best solution's served weight:
 
 What it ignores (why it is an upper bound and not the answer): that the legs form routes
 (the arcs are an assignment, so they may form cycles, and a leg need not belong to the
-vehicle doing the job), the return legs, waiting, the exact position of breaks, that a
-job's work is one unbroken interval, and that linked jobs need different resources at
-the same moment. The LP falls apart into blocks no row joins (jobs only some vehicles
+vehicle doing the job), the return legs, waits up to the longest breaks, the exact
+position of breaks, that a job's work is done by one vehicle in one unbroken interval,
+and that linked jobs need different resources at the same moment. The LP falls apart into blocks no row joins (jobs only some vehicles
 may serve: a provider's, say), each solved alone by HiGHS (``scipy.optimize.linprog``);
 the optimum is their sum. With ``integer_time_limit_s`` each block is also solved with
 whole jobs, legs and start bins (every solution has them whole, so this is still a
@@ -143,8 +143,9 @@ def placeable_bound(problem: Problem, *, weights: Sequence[float] | None = None,
     integer_time_limit_s : float, optional
         Also solve the relaxation with whole jobs, legs and start bins (a mixed-integer
         program, still a relaxation of every solution) for up to this many seconds in
-        all, shared among the independent blocks by size, and keep the best proven
-        bound of branch and bound where it is below the LP's. Default: the LP alone.
+        all (at least a second per block), shared among the independent blocks by size,
+        and keep the best bound branch and bound proves where it is below the LP's.
+        Default: the LP alone.
 
     Returns
     -------
