@@ -50,11 +50,13 @@ What it ignores (why it is an upper bound and not the answer): that the legs for
 (the arcs are an assignment, so they may form cycles, and a leg need not belong to the
 vehicle doing the job), the return legs, waits up to the longest breaks, the exact
 position of breaks, that a job's work is done by one vehicle in one unbroken interval,
-and that linked jobs need different resources at the same moment. The LP falls apart into blocks no row joins (jobs only some vehicles
-may serve: a provider's, say), each solved alone by HiGHS (``scipy.optimize.linprog``);
-the optimum is their sum. With ``integer_time_limit_s`` each block is also solved with
-whole jobs, legs and start bins (every solution has them whole, so this is still a
-relaxation), and the best bound branch and bound proves in the time is kept.
+and that linked jobs need different resources at the same moment.
+
+The LP falls apart into blocks no row joins (jobs only some vehicles may serve: a
+provider's, say), each solved alone by HiGHS (``scipy.optimize.linprog``); the optimum
+is their sum. With ``integer_time_limit_s`` each block is also solved with whole jobs,
+legs and start bins (every solution has them whole, so this is still a relaxation),
+and the best bound branch and bound proves in the time is kept.
 """
 
 from __future__ import annotations
